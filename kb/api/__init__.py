@@ -1,0 +1,21 @@
+"""The Flask app factory: one blueprint per surface, JSON errors everywhere under /api."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from kb import config as settings
+from kb.api import db, entries, errors, health
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app; `config` overrides the resolved settings (tests pass a temp database)."""
+    app = Flask(__name__)
+    app.config["KB"] = settings.load(config)
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+    db.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(entries.bp)
+    return app

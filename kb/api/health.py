@@ -1,0 +1,20 @@
+"""Liveness and readiness: the one route that needs no key."""
+
+from flask import Blueprint
+
+from kb import __version__
+from kb.api.db import get_store
+
+bp = Blueprint("health", __name__, url_prefix="/api/v1")
+
+
+@bp.get("/health")
+def health():
+    """Is the service up, and can it read its database?"""
+    store = get_store()
+    return {
+        "status": "ok",
+        "version": __version__,
+        "schema_version": store.schema_version,
+        "entries": store.count_entries(live_only=True),
+    }

@@ -1,0 +1,77 @@
+"""Settings in one place: defaults, then a TOML file, then KB_* environment, then overrides.
+
+Each setting has a default and a line of help; `kb config` style listings and the
+README read from SETTINGS, so there is one list to keep true.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kb.errors import ConfigError
+
+_REPO_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+
+
+SETTINGS = [
+    Setting("db", "kb-data/kb.db", "SQLite database file (also --db)"),
+    Setting(
+        "corpus", str(_REPO_CORPUS), "corpus folder imported when `kb serve` finds no database"
+    ),
+    Setting("host", "127.0.0.1", "address `kb serve` listens on"),
+    Setting("port", 8080, "port `kb serve` listens on"),
+    Setting("threads", 8, "waitress worker threads"),
+    Setting("page_size_max", 200, "largest page a list endpoint returns"),
+]
+DEFAULTS = {s.name: s.default for s in SETTINGS}
+
+
+def load(overrides: dict[str, Any] | None = None, env: dict[str, str] | None = None) -> dict:
+    """Resolve settings: defaults < $KB_CONFIG (or ./kb.toml) < KB_* env < overrides.
+
+    >>> load({"port": 9000}, env={})["port"]
+    9000
+    >>> load(env={"KB_PORT": "81"})["port"]
+    81
+    """
+    env = os.environ if env is None else env
+    cfg = dict(DEFAULTS)
+    path = Path(env.get("KB_CONFIG", "kb.toml"))
+    if path.is_file():
+        with path.open("rb") as fh:
+            cfg.update(_checked(tomllib.load(fh), str(path)))
+    cfg.update(
+        _checked(
+            {k[3:].lower(): v for k, v in env.items() if k.startswith("KB_") and k != "KB_CONFIG"},
+            "environment",
+        )
+    )
+    cfg.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    return cfg
+
+
+def _checked(values: dict, source: str) -> dict:
+    """Coerce known settings to their default's type; ignore unknown KB_* variables."""
+    out = {}
+    for key, value in values.items():
+        if key not in DEFAULTS:
+            continue
+        kind = type(DEFAULTS[key])
+        try:
+            out[key] = kind(value)
+        except (TypeError, ValueError):
+            raise ConfigError(
+                f"{source}: setting {key!r} must be {kind.__name__}, got {value!r}", key
+            ) from None
+    return out

@@ -1,0 +1,81 @@
+"""The one exception tree: every error a user can cause is a KbError.
+
+    KbError
+    ├── CorpusError        a corpus file is wrong (carries file, line, field)
+    ├── NotFound
+    │   ├── EntryNotFound
+    │   ├── VersionNotFound
+    │   └── TopicNotFound
+    ├── InvalidParameter   a request or command argument is wrong (carries field)
+    ├── VersionConflict    someone saved the entry in between (optimistic lock)
+    └── ConfigError        a setting has a bad value
+
+The API turns each into `{"error": {"code", "message", "field"}}` with `status`;
+the CLI prints the message on one line and exits non-zero.
+"""
+
+
+class KbError(Exception):
+    code = "kb_error"
+    status = 400
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class CorpusError(KbError):
+    code = "corpus_invalid"
+
+    def __init__(self, file: str, line: int | None, field: str | None, reason: str):
+        self.file, self.line, self.reason = file, line, reason
+        where = f"{file}:{line}" if line else file
+        super().__init__(f"{where}: {field}: {reason}" if field else f"{where}: {reason}", field)
+
+
+class NotFound(KbError):
+    code = "not_found"
+    status = 404
+
+
+class EntryNotFound(NotFound):
+    code = "entry_not_found"
+
+    def __init__(self, entry_id: str):
+        super().__init__(f"no entry with id {entry_id!r}", "id")
+
+
+class VersionNotFound(NotFound):
+    code = "version_not_found"
+
+    def __init__(self, entry_id: str, version: int):
+        super().__init__(f"entry {entry_id!r} has no version {version}", "version")
+
+
+class TopicNotFound(NotFound):
+    code = "topic_not_found"
+
+    def __init__(self, topic_id: str, field: str = "topic"):
+        super().__init__(f"no topic with id {topic_id!r}", field)
+
+
+class InvalidParameter(KbError):
+    code = "invalid_parameter"
+
+
+class VersionConflict(KbError):
+    code = "version_conflict"
+    status = 409
+
+    def __init__(self, entry_id: str, expected: int, actual: int):
+        self.entry_id, self.expected, self.actual = entry_id, expected, actual
+        super().__init__(
+            f"entry {entry_id!r} is at version {actual}, not {expected}: "
+            "someone saved it in between; reload and merge",
+            "base_version",
+        )
+
+
+class ConfigError(KbError):
+    code = "config_invalid"

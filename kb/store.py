@@ -1,0 +1,563 @@
+"""SQLite through sqlite-utils: the single source of truth and the ONLY module that writes SQL.
+
+Every saved change to an entry appends a row to `entry_versions` (the full content,
+who, when, which fields changed); the `entries` row and its link tables hold the
+head version. The live version is the newest published one, unless a later
+version retired the entry.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlite_utils
+
+from kb.errors import EntryNotFound, TopicNotFound, VersionConflict, VersionNotFound
+from kb.model import Case, Entry, EntryVersion, Process, Topic, changed_fields
+
+_V1 = [
+    """CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)""",
+    """CREATE TABLE topics (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        parent_id TEXT REFERENCES topics(id),
+        description TEXT NOT NULL DEFAULT ''
+    )""",
+    """CREATE TABLE processes (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        steps TEXT NOT NULL,
+        description TEXT NOT NULL DEFAULT ''
+    )""",
+    """CREATE TABLE entries (
+        id TEXT PRIMARY KEY,
+        topic_id TEXT NOT NULL REFERENCES topics(id),
+        title TEXT NOT NULL,
+        questions TEXT NOT NULL,
+        solution TEXT NOT NULL,
+        urgency TEXT NOT NULL,
+        handoff TEXT NOT NULL,
+        handoff_reason TEXT NOT NULL DEFAULT '',
+        soothing TEXT NOT NULL DEFAULT '',
+        valid_from TEXT,
+        valid_to TEXT,
+        status TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        live_version INTEGER,
+        updated_at TEXT NOT NULL,
+        updated_by TEXT NOT NULL
+    )""",
+    "CREATE INDEX entries_topic ON entries(topic_id)",
+    """CREATE TABLE entry_versions (
+        entry_id TEXT NOT NULL REFERENCES entries(id) ON DELETE CASCADE,
+        version INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        author TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        changed TEXT NOT NULL,
+        note TEXT NOT NULL DEFAULT '',
+        content TEXT NOT NULL,
+        PRIMARY KEY (entry_id, version)
+    )""",
+    """CREATE TABLE keywords (
+        entry_id TEXT NOT NULL REFERENCES entries(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        keyword TEXT NOT NULL,
+        synonyms TEXT NOT NULL,
+        PRIMARY KEY (entry_id, position)
+    )""",
+    "CREATE INDEX keywords_keyword ON keywords(keyword)",
+    """CREATE TABLE entry_processes (
+        entry_id TEXT NOT NULL REFERENCES entries(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        process_id TEXT NOT NULL REFERENCES processes(id),
+        PRIMARY KEY (entry_id, position)
+    )""",
+    """CREATE TABLE entry_relations (
+        entry_id TEXT NOT NULL REFERENCES entries(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        related_id TEXT NOT NULL REFERENCES entries(id),
+        PRIMARY KEY (entry_id, position)
+    )""",
+    """CREATE TABLE cases (
+        id TEXT PRIMARY KEY,
+        customer TEXT NOT NULL,
+        action TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        date TEXT
+    )""",
+    """CREATE TABLE case_entries (
+        case_id TEXT NOT NULL REFERENCES cases(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        entry_id TEXT NOT NULL REFERENCES entries(id),
+        PRIMARY KEY (case_id, position)
+    )""",
+    "CREATE INDEX case_entries_entry ON case_entries(entry_id)",
+]
+
+# v2: a log of imports, so an operator can see what was loaded and when.
+_V2 = [
+    """CREATE TABLE imports (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        source TEXT NOT NULL,
+        author TEXT NOT NULL,
+        topics INTEGER NOT NULL,
+        processes INTEGER NOT NULL,
+        entries_new INTEGER NOT NULL,
+        entries_changed INTEGER NOT NULL,
+        cases INTEGER NOT NULL
+    )""",
+]
+
+MIGRATIONS = [_V1, _V2]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _json(value) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def migrate(db: sqlite_utils.Database, upto: int = SCHEMA_VERSION) -> int:
+    """Bring the schema up to version `upto`, one migration per transaction."""
+    current = schema_version(db)
+    for number in range(current + 1, upto + 1):
+        with db.atomic():
+            for statement in MIGRATIONS[number - 1]:
+                db.execute(statement)
+            db.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
+                [str(number)],
+            )
+    return max(current, upto)
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    if not db["meta"].exists():
+        return 0
+    row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    return int(row[0]) if row else 0
+
+
+class Store:
+    """The knowledge base on disk. One instance per thread (sqlite3 connections are not shared)."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        if str(path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite_utils.Database(str(path))
+        self.db.execute("PRAGMA busy_timeout = 5000")
+        self.db.execute("PRAGMA foreign_keys = ON")
+        if str(path) != ":memory:":
+            self.db.enable_wal()
+        migrate(self.db)
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Store]:
+        """All or nothing; foreign keys are checked at commit so rows may arrive in any order."""
+        with self.db.atomic():
+            self.db.execute("PRAGMA defer_foreign_keys = ON")
+            yield self
+
+    @property
+    def schema_version(self) -> int:
+        return schema_version(self.db)
+
+    def _rows(self, sql: str, params=()) -> list[dict]:
+        cursor = self.db.execute(sql, params)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def ids(self, kind: str) -> set[str]:
+        """Every id of one kind: 'topics', 'processes', 'entries' or 'cases'."""
+        if kind not in ("topics", "processes", "entries", "cases"):
+            raise ValueError(f"unknown kind {kind!r}")
+        return {row[0] for row in self.db.execute(f"SELECT id FROM {kind}")}
+
+    # topics -----------------------------------------------------------------
+
+    def upsert_topic(self, topic: Topic) -> None:
+        self.db.execute(
+            """INSERT INTO topics (id, name, parent_id, description) VALUES (?, ?, ?, ?)
+               ON CONFLICT(id) DO UPDATE SET name = excluded.name,
+               parent_id = excluded.parent_id, description = excluded.description""",
+            [topic.id, topic.name, topic.parent, topic.description],
+        )
+
+    def topics(self) -> list[Topic]:
+        return [
+            Topic(r["id"], r["name"], r["parent_id"], r["description"])
+            for r in self._rows("SELECT * FROM topics ORDER BY id")
+        ]
+
+    def topic_subtree(self, topic_id: str) -> list[str]:
+        """The topic and all topics nested under it."""
+        rows = self._rows(
+            """WITH RECURSIVE sub(id) AS (
+                   SELECT id FROM topics WHERE id = ?
+                   UNION SELECT t.id FROM topics t JOIN sub ON t.parent_id = sub.id)
+               SELECT id FROM sub""",
+            [topic_id],
+        )
+        if not rows:
+            raise TopicNotFound(topic_id)
+        return [r["id"] for r in rows]
+
+    # processes --------------------------------------------------------------
+
+    def upsert_process(self, process: Process) -> None:
+        self.db.execute(
+            """INSERT INTO processes (id, name, steps, description) VALUES (?, ?, ?, ?)
+               ON CONFLICT(id) DO UPDATE SET name = excluded.name, steps = excluded.steps,
+               description = excluded.description""",
+            [process.id, process.name, _json(process.steps), process.description],
+        )
+
+    def processes(self) -> list[Process]:
+        return [
+            Process(r["id"], r["name"], json.loads(r["steps"]), r["description"])
+            for r in self._rows("SELECT * FROM processes ORDER BY id")
+        ]
+
+    # entries ----------------------------------------------------------------
+
+    def save_entry(
+        self,
+        entry: Entry,
+        author: str,
+        base_version: int | None = None,
+        note: str = "",
+    ) -> tuple[Entry, bool]:
+        """Save `entry` as a new version; return (saved entry, whether a version was added).
+
+        `base_version` is the version the editor started from: if the entry has moved
+        on since, VersionConflict is raised instead of overwriting. Saving content
+        identical to the head adds nothing, which makes imports idempotent.
+        """
+        with self.transaction():
+            head = self._row("entries", entry.id)
+            current = head["version"] if head else 0
+            if base_version is not None and base_version != current:
+                raise VersionConflict(entry.id, base_version, current)
+            old_content = self._version_content(entry.id, current) if head else None
+            content = entry.content()
+            if old_content == content:
+                return self.get_entry(entry.id), False
+            version = current + 1
+            stamp = now()
+            live = head["live_version"] if head else None
+            if entry.status == "published":
+                live = version
+            elif entry.status == "retired":
+                live = None
+            self.db.execute(
+                """INSERT INTO entry_versions
+                   (entry_id, version, status, author, created_at, changed, note, content)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                [
+                    entry.id,
+                    version,
+                    entry.status,
+                    author,
+                    stamp,
+                    _json(changed_fields(old_content, content)),
+                    note,
+                    _json(content),
+                ],
+            )
+            self._write_head(entry, version, live, stamp, author)
+        return self.get_entry(entry.id), True
+
+    def _write_head(self, e: Entry, version: int, live: int | None, stamp: str, author: str):
+        self.db.execute(
+            """INSERT INTO entries (id, topic_id, title, questions, solution, urgency, handoff,
+                   handoff_reason, soothing, valid_from, valid_to, status, version,
+                   live_version, updated_at, updated_by)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+               ON CONFLICT(id) DO UPDATE SET topic_id = excluded.topic_id,
+                   title = excluded.title, questions = excluded.questions,
+                   solution = excluded.solution, urgency = excluded.urgency,
+                   handoff = excluded.handoff, handoff_reason = excluded.handoff_reason,
+                   soothing = excluded.soothing, valid_from = excluded.valid_from,
+                   valid_to = excluded.valid_to, status = excluded.status,
+                   version = excluded.version, live_version = excluded.live_version,
+                   updated_at = excluded.updated_at, updated_by = excluded.updated_by""",
+            [
+                e.id,
+                e.topic,
+                e.title,
+                _json(e.questions),
+                e.solution,
+                e.urgency,
+                e.handoff,
+                e.handoff_reason,
+                e.soothing,
+                e.valid_from,
+                e.valid_to,
+                e.status,
+                version,
+                live,
+                stamp,
+                author,
+            ],
+        )
+        for table in ("keywords", "entry_processes", "entry_relations"):
+            self.db.execute(f"DELETE FROM {table} WHERE entry_id = ?", [e.id])
+        self.db.conn.executemany(
+            "INSERT INTO keywords (entry_id, position, keyword, synonyms) VALUES (?, ?, ?, ?)",
+            [(e.id, i, k, _json(s)) for i, (k, s) in enumerate(e.keywords.items())],
+        )
+        self.db.conn.executemany(
+            "INSERT INTO entry_processes (entry_id, position, process_id) VALUES (?, ?, ?)",
+            [(e.id, i, p) for i, p in enumerate(e.processes)],
+        )
+        self.db.conn.executemany(
+            "INSERT INTO entry_relations (entry_id, position, related_id) VALUES (?, ?, ?)",
+            [(e.id, i, r) for i, r in enumerate(e.related)],
+        )
+
+    def _row(self, table: str, key: str) -> dict | None:
+        rows = self._rows(f"SELECT * FROM {table} WHERE id = ?", [key])
+        return rows[0] if rows else None
+
+    def _version_content(self, entry_id: str, version: int) -> dict:
+        row = self.db.execute(
+            "SELECT content FROM entry_versions WHERE entry_id = ? AND version = ?",
+            [entry_id, version],
+        ).fetchone()
+        if row is None:
+            raise VersionNotFound(entry_id, version)
+        return json.loads(row[0])
+
+    def get_entry(self, entry_id: str) -> Entry:
+        """The head (newest) version, whatever its status."""
+        entries = self._entries("WHERE e.id = ?", [entry_id])
+        if not entries:
+            raise EntryNotFound(entry_id)
+        return entries[0]
+
+    def live_entry(self, entry_id: str) -> Entry | None:
+        """The version customers see: the newest published one, or None if retired or draft."""
+        head = self.get_entry(entry_id)
+        live = self.db.execute(
+            "SELECT live_version FROM entries WHERE id = ?", [entry_id]
+        ).fetchone()[0]
+        if live is None:
+            return None
+        if live == head.version:
+            return head
+        return self.entry_version(entry_id, live)
+
+    def entry_version(self, entry_id: str, version: int) -> Entry:
+        self.get_entry(entry_id)
+        return Entry.from_content(self._version_content(entry_id, version), version=version)
+
+    def versions(self, entry_id: str) -> list[EntryVersion]:
+        """Every saved version of an entry, oldest first."""
+        self.get_entry(entry_id)
+        return [
+            EntryVersion(
+                r["entry_id"],
+                r["version"],
+                r["status"],
+                r["author"],
+                r["created_at"],
+                json.loads(r["changed"]),
+                r["note"],
+                json.loads(r["content"]),
+            )
+            for r in self._rows(
+                "SELECT * FROM entry_versions WHERE entry_id = ? ORDER BY version", [entry_id]
+            )
+        ]
+
+    def entries(
+        self,
+        topics: list[str] | None = None,
+        live_only: bool = False,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[Entry]:
+        """Entries in id order: head versions, or with `live_only` the live versions.
+
+        An entry whose head is an unpublished draft is listed by `live_only` with
+        its published content, which is what customers see.
+        """
+        where, params = self._entry_filter(topics, live_only)
+        page = " LIMIT ? OFFSET ?" if limit is not None else ""
+        heads = self._entries(
+            f"{where} ORDER BY e.id{page}", params + ([limit, offset] if page else [])
+        )
+        if not live_only:
+            return heads
+        live = dict(
+            self.db.execute(
+                "SELECT id, live_version FROM entries WHERE live_version != version"
+            ).fetchall()
+        )
+        return [self.entry_version(e.id, live[e.id]) if e.id in live else e for e in heads]
+
+    def count_entries(self, topics: list[str] | None = None, live_only: bool = False) -> int:
+        where, params = self._entry_filter(topics, live_only)
+        return self.db.execute(f"SELECT count(*) FROM entries e {where}", params).fetchone()[0]
+
+    @staticmethod
+    def _entry_filter(topics, live_only) -> tuple[str, list]:
+        clauses, params = [], []
+        if topics is not None:
+            clauses.append(f"e.topic_id IN ({', '.join('?' * len(topics))})")
+            params += topics
+        if live_only:
+            clauses.append("e.live_version IS NOT NULL")
+        return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+    def _entries(self, tail: str, params: list) -> list[Entry]:
+        rows = self._rows(f"SELECT e.* FROM entries e {tail}", params)
+        if not rows:
+            return []
+        ids = [r["id"] for r in rows]
+        marks = ", ".join("?" * len(ids))
+        links = {i: {"keywords": {}, "processes": [], "related": []} for i in ids}
+        for r in self._rows(
+            f"SELECT * FROM keywords WHERE entry_id IN ({marks}) ORDER BY entry_id, position", ids
+        ):
+            links[r["entry_id"]]["keywords"][r["keyword"]] = json.loads(r["synonyms"])
+        for table, column, key in (
+            ("entry_processes", "process_id", "processes"),
+            ("entry_relations", "related_id", "related"),
+        ):
+            for r in self._rows(
+                f"SELECT entry_id, {column} FROM {table} WHERE entry_id IN ({marks}) "
+                "ORDER BY entry_id, position",
+                ids,
+            ):
+                links[r["entry_id"]][key].append(r[column])
+        return [
+            Entry(
+                id=r["id"],
+                topic=r["topic_id"],
+                title=r["title"],
+                questions=json.loads(r["questions"]),
+                solution=r["solution"],
+                urgency=r["urgency"],
+                handoff=r["handoff"],
+                handoff_reason=r["handoff_reason"],
+                soothing=r["soothing"],
+                valid_from=r["valid_from"],
+                valid_to=r["valid_to"],
+                status=r["status"],
+                version=r["version"],
+                **links[r["id"]],
+            )
+            for r in rows
+        ]
+
+    # cases ------------------------------------------------------------------
+
+    def upsert_case(self, case: Case) -> None:
+        with self.transaction():
+            self._write_case(case)
+
+    def _write_case(self, case: Case) -> None:
+        self.db.execute(
+            """INSERT INTO cases (id, customer, action, outcome, date) VALUES (?, ?, ?, ?, ?)
+               ON CONFLICT(id) DO UPDATE SET customer = excluded.customer,
+               action = excluded.action, outcome = excluded.outcome, date = excluded.date""",
+            [case.id, case.customer, case.action, case.outcome, case.date],
+        )
+        self.db.execute("DELETE FROM case_entries WHERE case_id = ?", [case.id])
+        self.db.conn.executemany(
+            "INSERT INTO case_entries (case_id, position, entry_id) VALUES (?, ?, ?)",
+            [(case.id, i, e) for i, e in enumerate(case.entries)],
+        )
+
+    def cases(self, entry_id: str | None = None) -> list[Case]:
+        """All cases, or those that belong to one entry, in id order."""
+        if entry_id is None:
+            rows = self._rows("SELECT * FROM cases ORDER BY id")
+        else:
+            rows = self._rows(
+                """SELECT * FROM cases WHERE id IN
+                   (SELECT case_id FROM case_entries WHERE entry_id = ?) ORDER BY id""",
+                [entry_id],
+            )
+        links: dict[str, list[str]] = {r["id"]: [] for r in rows}
+        for r in self._rows(
+            "SELECT case_id, entry_id FROM case_entries ORDER BY case_id, position"
+        ):
+            if r["case_id"] in links:
+                links[r["case_id"]].append(r["entry_id"])
+        return [
+            Case(r["id"], links[r["id"]], r["customer"], r["action"], r["outcome"], r["date"])
+            for r in rows
+        ]
+
+    # imports and stats ------------------------------------------------------
+
+    def record_import(self, source: str, author: str, counts: dict[str, int]) -> None:
+        self.db.execute(
+            """INSERT INTO imports (at, source, author, topics, processes, entries_new,
+                   entries_changed, cases) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+            [
+                now(),
+                source,
+                author,
+                counts["topics"],
+                counts["processes"],
+                counts["entries_new"],
+                counts["entries_changed"],
+                counts["cases"],
+            ],
+        )
+
+    def last_import(self) -> dict | None:
+        rows = self._rows("SELECT * FROM imports ORDER BY id DESC LIMIT 1")
+        return rows[0] if rows else None
+
+    def topic_counts(self) -> list[dict]:
+        """Per topic: entries (by head status) and the cases that belong to its entries."""
+        return self._rows(
+            """SELECT t.id AS topic, t.name, t.parent_id AS parent,
+                   count(e.id) AS entries,
+                   count(e.live_version) AS live,
+                   (SELECT count(DISTINCT ce.case_id) FROM case_entries ce
+                      JOIN entries e2 ON e2.id = ce.entry_id WHERE e2.topic_id = t.id) AS cases
+               FROM topics t LEFT JOIN entries e ON e.topic_id = t.id
+               GROUP BY t.id ORDER BY t.id"""
+        )
+
+    def totals(self) -> dict[str, int]:
+        return {
+            kind: self.db.execute(f"SELECT count(*) FROM {kind}").fetchone()[0]
+            for kind in ("topics", "entries", "cases", "processes")
+        }
+
+    def entries_missing(self) -> dict[str, list[str]]:
+        """Live entries with no cases, no keywords, or no process: the gaps `kb stats` shows."""
+
+        def missing(table: str) -> list[str]:
+            return [
+                r[0]
+                for r in self.db.execute(
+                    f"""SELECT id FROM entries WHERE live_version IS NOT NULL
+                        AND id NOT IN (SELECT entry_id FROM {table}) ORDER BY id"""
+                )
+            ]
+
+        return {
+            "cases": missing("case_entries"),
+            "keywords": missing("keywords"),
+            "processes": missing("entry_processes"),
+        }

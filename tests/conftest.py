@@ -1,0 +1,115 @@
+"""Shared fixtures, as in flaskr: a fresh database file per test, the app, its client, the CLI."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kb.api import create_app
+from kb.corpus import import_corpus
+from kb.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "corpus"
+
+MINI_TOPIC = """\
+topic:
+  id: returns
+  name: 退货退款
+entries:
+  - id: return-7day
+    title: 七天无理由退货
+    questions:
+      - 不喜欢能退吗
+      - 買的鞋子不合適可以退貨嗎
+    keywords:
+      七天无理由: [7天无理由, 七天退货]
+    solution: |
+      亲，签收后 7 天内可申请无理由退货，订单 {order_id}。
+    urgency: medium
+    processes: [proc-refund]
+    related: [return-quality]
+  - id: return-quality
+    title: 质量问题退货
+    questions:
+      - 衣服开线了
+    keywords:
+      质量问题: [开线, 掉色]
+    solution: 亲，质量问题退货运费由商家承担。
+    urgency: medium
+    handoff: if_upset
+    processes: [proc-refund]
+cases:
+  - id: case-1
+    entries: [return-7day]
+    customer: 鞋子大了一码
+    action: 引导申请七天无理由
+    outcome: resolved
+"""
+
+MINI_PROCESSES = """\
+processes:
+  - id: proc-refund
+    name: 退款审核流程
+    steps: [审核, 退款]
+"""
+
+
+@pytest.fixture
+def mini_corpus(tmp_path: Path) -> Path:
+    """A two-entry corpus folder, small enough to break one field at a time."""
+    folder = tmp_path / "mini"
+    folder.mkdir()
+    (folder / "returns.yaml").write_text(MINI_TOPIC, encoding="utf-8")
+    (folder / "processes.yaml").write_text(MINI_PROCESSES, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "kb.db"
+
+
+@pytest.fixture
+def store(db_path: Path):
+    s = Store(db_path)
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="session")
+def seed_db(tmp_path_factory) -> Path:
+    """The seed corpus imported once; tests copy the file rather than re-import it."""
+    path = tmp_path_factory.mktemp("seed") / "seed.db"
+    s = Store(path)
+    import_corpus(s, CORPUS)
+    s.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    s.close()
+    return path
+
+
+@pytest.fixture
+def seed_store(seed_db: Path, tmp_path: Path):
+    path = tmp_path / "kb.db"
+    shutil.copy(seed_db, path)
+    s = Store(path)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def app(seed_store: Store):
+    return create_app({"db": str(seed_store.path)})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()

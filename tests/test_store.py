@@ -1,0 +1,135 @@
+"""The store: versions, the live version, optimistic locking, migrations, atomicity."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import replace
+
+import pytest
+import sqlite_utils
+
+from kb.errors import EntryNotFound, VersionConflict, VersionNotFound
+from kb.model import Entry, Process, Topic
+from kb.store import SCHEMA_VERSION, Store, migrate
+
+
+def _entry(**changes) -> Entry:
+    base = Entry(
+        id="return-7day",
+        topic="returns",
+        title="七天无理由退货",
+        questions=["不喜欢能退吗"],
+        keywords={"七天无理由": ["7天无理由"]},
+        solution="签收后 7 天内可退",
+        processes=["proc-refund"],
+    )
+    return replace(base, **changes)
+
+
+@pytest.fixture
+def ready(store: Store) -> Store:
+    with store.transaction():
+        store.upsert_topic(Topic("returns", "退货退款"))
+        store.upsert_process(Process("proc-refund", "退款流程", ["审核"]))
+    return store
+
+
+def test_every_change_is_a_new_version_and_old_ones_are_kept(ready: Store):
+    first, added = ready.save_entry(_entry(), "alice")
+    assert added and first.version == 1
+    second, added = ready.save_entry(_entry(solution="签收后 7 天内可退，运费自理"), "bob", 1, "运费")
+    assert added and second.version == 2
+    versions = ready.versions("return-7day")
+    assert [(v.version, v.author, v.changed) for v in versions] == [
+        (1, "alice", list(_entry().content())),
+        (2, "bob", ["solution"]),
+    ]
+    assert versions[1].note == "运费"
+    assert ready.entry_version("return-7day", 1).solution == "签收后 7 天内可退"
+    assert ready.live_entry("return-7day").solution == "签收后 7 天内可退，运费自理"
+
+
+def test_saving_identical_content_adds_no_version(ready: Store):
+    ready.save_entry(_entry(), "alice")
+    entry, added = ready.save_entry(_entry(), "alice")
+    assert not added and entry.version == 1
+    assert len(ready.versions("return-7day")) == 1
+
+
+def test_a_draft_does_not_replace_the_live_version(ready: Store):
+    ready.save_entry(_entry(), "alice")
+    ready.save_entry(_entry(solution="草稿", status="draft"), "alice")
+    assert ready.get_entry("return-7day").version == 2
+    live = ready.live_entry("return-7day")
+    assert (live.version, live.solution) == (1, "签收后 7 天内可退")
+    listed = ready.entries(live_only=True)
+    assert [(e.id, e.version, e.solution) for e in listed] == [
+        ("return-7day", 1, "签收后 7 天内可退")
+    ]
+
+
+def test_retiring_removes_the_live_version(ready: Store):
+    ready.save_entry(_entry(), "alice")
+    ready.save_entry(_entry(status="retired"), "alice")
+    assert ready.live_entry("return-7day") is None
+    assert ready.entries(live_only=True) == []
+    assert ready.count_entries() == 1
+
+
+def test_a_stale_base_version_is_a_conflict_not_an_overwrite(ready: Store):
+    ready.save_entry(_entry(), "alice")
+    ready.save_entry(_entry(title="七天无理由"), "alice", base_version=1)
+    with pytest.raises(VersionConflict) as err:
+        ready.save_entry(_entry(title="bob's title"), "bob", base_version=1)
+    assert (err.value.expected, err.value.actual) == (1, 2)
+    assert ready.get_entry("return-7day").title == "七天无理由"
+
+
+def test_unknown_entry_and_version(ready: Store):
+    with pytest.raises(EntryNotFound):
+        ready.get_entry("nope")
+    ready.save_entry(_entry(), "alice")
+    with pytest.raises(VersionNotFound):
+        ready.entry_version("return-7day", 9)
+
+
+def test_a_failed_transaction_writes_nothing(ready: Store):
+    with pytest.raises(sqlite3.IntegrityError), ready.transaction():
+        ready.save_entry(_entry(), "alice")
+        ready.save_entry(_entry(id="other", related=["missing-entry"]), "alice")
+    assert ready.count_entries() == 0
+    assert ready.db.execute("SELECT count(*) FROM entry_versions").fetchone()[0] == 0
+
+
+def test_keywords_processes_relations_keep_their_order(ready: Store):
+    ready.save_entry(_entry(), "a")
+    ready.save_entry(
+        _entry(id="b", keywords={"z词": ["1"], "a词": ["2", "3"]}, related=["return-7day"]), "a"
+    )
+    b = ready.get_entry("b")
+    assert list(b.keywords.items()) == [("z词", ["1"]), ("a词", ["2", "3"])]
+    assert b.related == ["return-7day"]
+
+
+def test_wal_and_foreign_keys_are_on(store: Store):
+    assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
+def test_a_database_from_an_older_release_is_migrated(db_path):
+    old = sqlite_utils.Database(str(db_path))
+    migrate(old, upto=1)
+    old.execute("INSERT INTO topics (id, name) VALUES ('returns', '退货退款')")
+    old.conn.commit()
+    assert not old["imports"].exists()
+    old.close()
+
+    store = Store(db_path)
+    assert store.schema_version == SCHEMA_VERSION == 2
+    assert [t.id for t in store.topics()] == ["returns"]
+    store.record_import(
+        "x",
+        "me",
+        {"topics": 1, "processes": 0, "entries_new": 0, "entries_changed": 0, "cases": 0},
+    )
+    assert store.last_import()["source"] == "x"
