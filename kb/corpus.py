@@ -43,7 +43,13 @@ class _Seq(list):
 
 
 class _Loader(yaml.SafeLoader):
-    pass
+    """Safe YAML that keeps dates as text, so the validator (not the parser) judges them."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 
 
 def _construct_map(loader: _Loader, node: yaml.MappingNode) -> _Map:
@@ -186,9 +192,11 @@ def _read_file(path: Path, corpus: Corpus, origins: dict, refs: list, errors: li
             if not isinstance(item, _Map):
                 f.error(items.lines[i], where, "must be a mapping")
                 continue
+            if isinstance(item.get("id"), str):
+                # claim the id even if the record is invalid, so its references don't cascade
+                _claim(f, origins, kind, item["id"], item.line, f"{where}.id")
             record = build(f, item, where, refs, topic)
             if record is not None:
-                _claim(f, origins, kind, record.id, item.line, f"{where}.id")
                 store.append(record)
 
 
@@ -218,9 +226,12 @@ class _Fields:
     def line(self, key: str) -> int:
         return self.data.lines.get(key, self.data.line)
 
-    def fail(self, key: str, reason: str) -> None:
+    def fail(self, key: str, reason: str, near: str | None = None) -> None:
+        """Report `key` as wrong, at its own line or, when it is absent, at `near`'s."""
         self.ok = False
-        self.f.error(self.line(key), f"{self.where}.{key}", reason)
+        self.f.error(
+            self.line(key if key in self.data else near or key), f"{self.where}.{key}", reason
+        )
 
     def text(self, key: str, required: bool = True, default: str = "") -> str:
         value = self.data.get(key)
@@ -275,15 +286,13 @@ class _Fields:
         value = self.data.get(key)
         if value is None:
             return None
-        if isinstance(value, dt.date):
-            return value.isoformat()
         if not isinstance(value, str) or not DATE_RE.match(value):
             self.fail(key, f"{value!r} is not a date; write YYYY-MM-DD")
             return None
         try:
             dt.date.fromisoformat(value)
         except ValueError:
-            self.fail(key, f"{value!r} is not a real date")
+            self.fail(key, f"{value!r} is not a date: no such day")
             return None
         return value
 
@@ -363,7 +372,7 @@ def _entry(f: _File, data: _Map, where: str, refs: list, topic: Topic | None) ->
         status=r.choice("status", STATUSES, "published"),
     )
     if entry.handoff == "always" and not entry.handoff_reason.strip():
-        r.fail("handoff_reason", "missing: say why this scenario always goes to a human")
+        r.fail("handoff_reason", "missing: say why this always goes to a human", near="handoff")
     if entry.valid_from and entry.valid_to and entry.valid_to < entry.valid_from:
         r.fail("valid_to", f"{entry.valid_to} is before valid_from {entry.valid_from}")
     if entry.id and entry.id in entry.related:

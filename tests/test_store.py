@@ -37,7 +37,9 @@ def ready(store: Store) -> Store:
 def test_every_change_is_a_new_version_and_old_ones_are_kept(ready: Store):
     first, added = ready.save_entry(_entry(), "alice")
     assert added and first.version == 1
-    second, added = ready.save_entry(_entry(solution="签收后 7 天内可退，运费自理"), "bob", 1, "运费")
+    second, added = ready.save_entry(
+        _entry(solution="签收后 7 天内可退，运费自理"), "bob", 1, "运费"
+    )
     assert added and second.version == 2
     versions = ready.versions("return-7day")
     assert [(v.version, v.author, v.changed) for v in versions] == [
