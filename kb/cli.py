@@ -118,10 +118,9 @@ def stats(ctx: click.Context, as_json: bool):
         f"{totals['topics']} topics, {totals['entries']} entries, "
         f"{totals['cases']} cases, {totals['processes']} processes"
     )
-    click.echo(f"\n{'topic':<24} {'name':<12} {'entries':>7} {'live':>5} {'cases':>6}")
+    click.echo(f"\n{'topic':<24} {'entries':>7} {'live':>5} {'cases':>6}  name")
     for t in report["topics"]:
-        name = t["name"] + "\u3000" * max(0, 6 - len(t["name"]))
-        click.echo(f"{t['topic']:<24} {name:<12} {t['entries']:>7} {t['live']:>5} {t['cases']:>6}")
+        click.echo(f"{t['topic']:<24} {t['entries']:>7} {t['live']:>5} {t['cases']:>6}  {t['name']}")
     for what, ids in report["missing"].items():
         click.echo(f"\nentries with no {what}: {len(ids)}" + (f"  {', '.join(ids)}" if ids else ""))
 
