@@ -120,7 +120,8 @@ def stats(ctx: click.Context, as_json: bool):
     )
     click.echo(f"\n{'topic':<24} {'entries':>7} {'live':>5} {'cases':>6}  name")
     for t in report["topics"]:
-        click.echo(f"{t['topic']:<24} {t['entries']:>7} {t['live']:>5} {t['cases']:>6}  {t['name']}")
+        row = f"{t['topic']:<24} {t['entries']:>7} {t['live']:>5} {t['cases']:>6}"
+        click.echo(f"{row}  {t['name']}")
     for what, ids in report["missing"].items():
         click.echo(f"\nentries with no {what}: {len(ids)}" + (f"  {', '.join(ids)}" if ids else ""))
 
