@@ -9,6 +9,7 @@ version retired the entry.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -114,7 +115,20 @@ _V2 = [
     )""",
 ]
 
-MIGRATIONS = [_V1, _V2]
+# v3: cached embeddings (by model and text hash, so a rebuild encodes only what changed),
+# and a change sequence on entries, so every process's search engine sees an edit at once.
+_V3 = [
+    """CREATE TABLE embeddings (
+        model TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        vector BLOB NOT NULL,
+        PRIMARY KEY (model, hash)
+    ) WITHOUT ROWID""",
+    "ALTER TABLE entries ADD COLUMN seq INTEGER NOT NULL DEFAULT 0",
+    "CREATE INDEX entries_seq ON entries(seq)",
+]
+
+MIGRATIONS = [_V1, _V2, _V3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -150,11 +164,12 @@ def schema_version(db: sqlite_utils.Database) -> int:
 class Store:
     """The knowledge base on disk. One instance per thread (sqlite3 connections are not shared)."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, shared: bool = False):
+        """`shared` lets other threads use this connection; the caller then serialises access."""
         self.path = Path(path)
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite_utils.Database(str(path))
+        self.db = sqlite_utils.Database(sqlite3.connect(str(path), check_same_thread=not shared))
         self.db.execute("PRAGMA busy_timeout = 5000")
         self.db.execute("PRAGMA foreign_keys = ON")
         if str(path) != ":memory:":
@@ -278,6 +293,10 @@ class Store:
                 ],
             )
             self._write_head(entry, version, live, stamp, author)
+            self.db.execute(
+                "UPDATE entries SET seq = (SELECT max(seq) + 1 FROM entries) WHERE id = ?",
+                [entry.id],
+            )
         return self.get_entry(entry.id), True
 
     def _write_head(self, e: Entry, version: int, live: int | None, stamp: str, author: str):
@@ -463,6 +482,36 @@ class Store:
             )
             for r in rows
         ]
+
+    def changed_since(self, seq: int) -> tuple[list[str], int]:
+        """Entries saved after change number `seq`, and the newest change number."""
+        rows = self.db.execute(
+            "SELECT id, seq FROM entries WHERE seq > ? ORDER BY seq", [seq]
+        ).fetchall()
+        return [r[0] for r in rows], max([seq] + [r[1] for r in rows])
+
+    # embeddings -------------------------------------------------------------
+
+    def embeddings(self, model: str, hashes: list[str]) -> dict[str, bytes]:
+        """Cached vectors of one model, by text hash (the ones not cached are left out)."""
+        out = {}
+        for i in range(0, len(hashes), 500):  # stay under SQLite's bound-parameter limit
+            chunk = hashes[i : i + 500]
+            out.update(
+                self.db.execute(
+                    f"SELECT hash, vector FROM embeddings WHERE model = ? "
+                    f"AND hash IN ({', '.join('?' * len(chunk))})",
+                    [model, *chunk],
+                ).fetchall()
+            )
+        return out
+
+    def put_embeddings(self, model: str, vectors: dict[str, bytes]) -> None:
+        with self.transaction():
+            self.db.conn.executemany(
+                "INSERT OR REPLACE INTO embeddings (model, hash, vector) VALUES (?, ?, ?)",
+                [(model, h, v) for h, v in vectors.items()],
+            )
 
     # cases ------------------------------------------------------------------
 

@@ -1,0 +1,263 @@
+"""The search engine: one query through normalise, tokenise, retrieve, fuse and explain.
+
+Built from the store's live entries; derived, never written back except for the
+embedding cache. Before each query it asks the store which entries changed since
+it last looked, so an edit saved by any process is searchable on the next query,
+and only that entry is tokenised and encoded again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from kb.model import Entry
+from kb.search.bm25 import BM25Index
+from kb.search.confidence import confidence
+from kb.search.dense import DenseIndex
+from kb.search.embed import Embedder
+from kb.search.fusion import rrf
+from kb.search.lexicon import Concepts, LexiconIndex
+from kb.store import Store
+from kb.text import Tokenizer, normalise
+
+RETRIEVERS = ("bm25", "lexicon", "dense")
+WEIGHTS = {"bm25": 1.0, "lexicon": 0.2, "dense": 0.5}
+RRF_K = 5.0  # small k: the first ranks decide (a need is usually the top hit of some retriever)
+DEPTH = 30  # how deep each retriever's list goes into fusion
+
+
+@dataclass
+class Hit:
+    """One ranked entry and why it matched."""
+
+    entry: Entry
+    score: float
+    confidence: float = 0.0
+    keywords: list[str] = field(default_factory=list)  # entry keywords the query hit
+    terms: list[str] = field(default_factory=list)  # words of the query that hit them
+    phrasing: str = ""  # the entry's phrasing closest to the query
+    ranks: dict[str, int | None] = field(default_factory=dict)
+    scores: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class SearchResult:
+    query: str
+    normalised: str
+    hits: list[Hit]
+    confident: bool  # is the top hit an answer, not a guess?
+    ambiguous: list[str]  # entries whose scores are too close to the top one to call
+
+    @property
+    def top(self) -> Hit | None:
+        return self.hits[0] if self.hits else None
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+class Engine:
+    """Hybrid search over the live entries of one store file. Safe to share between threads."""
+
+    def __init__(self, db: str | Path, embedder: Embedder | None, query_cache: int = 4096):
+        self.store = Store(db, shared=True)
+        self.embedder = embedder
+        self._lock = threading.RLock()
+        self.concepts = Concepts()
+        self.tokenizer = Tokenizer()
+        self.entries: dict[str, Entry] = {}
+        self._phrase_tokens: dict[str, list[set[str]]] = {}  # per entry, per text of texts()
+        self.lexicon = LexiconIndex(self.concepts)
+        self.bm25 = BM25Index()
+        self.dense = DenseIndex(embedder.dim) if embedder else None
+        self._seq = 0
+        self.encoded = 0  # texts sent to the encoder since start (the cache's other side)
+        self._embed_query = lru_cache(maxsize=query_cache)(self._encode_query)
+        self.rebuild()
+
+    # building ---------------------------------------------------------------
+
+    def rebuild(self) -> None:
+        """Index every live entry from scratch (vectors come from the cache where they can)."""
+        with self._lock:
+            _, self._seq = self.store.changed_since(0)
+            entries = self.store.entries(live_only=True)
+            self.entries = {e.id: e for e in entries}
+            self.tokenizer.add_words(_lexicon_words(entries))
+            self.lexicon = LexiconIndex(self.concepts)
+            self.bm25 = BM25Index()
+            for entry in entries:
+                self._index_text(entry)
+            if self.dense is not None:
+                self.dense.build(self._vectors(entries))
+
+    def refresh(self) -> list[str]:
+        """Re-index the entries saved since the last look; return their ids."""
+        with self._lock:
+            changed, seq = self.store.changed_since(self._seq)
+            if not changed:
+                return []
+            self._seq = seq
+            for entry_id in changed:
+                self._reindex(self.store.live_entry(entry_id), entry_id)
+            return changed
+
+    def _reindex(self, entry: Entry | None, entry_id: str) -> None:
+        if entry is None:
+            self.entries.pop(entry_id, None)
+            self._phrase_tokens.pop(entry_id, None)
+            self.lexicon.remove_entry(entry_id)
+            self.bm25.remove_entry(entry_id)
+            if self.dense is not None:
+                self.dense.remove_entry(entry_id)
+            return
+        self.entries[entry.id] = entry
+        self.tokenizer.add_words(_lexicon_words([entry]))
+        self._index_text(entry)
+        if self.dense is not None:
+            self.dense.set_entry(entry.id, self._vectors([entry])[entry.id])
+
+    def _index_text(self, entry: Entry) -> None:
+        self.lexicon.set_entry(entry)
+        self.bm25.set_entry(entry.id, self._document(entry))
+        self._phrase_tokens[entry.id] = [set(self.tokenizer.tokens(t)) for t in self.texts(entry)]
+
+    def _document(self, entry: Entry) -> list[str]:
+        """BM25 tokens: title twice, phrasings, lexicon words, and the domain concepts they name."""
+        words = [w for k, syns in entry.keywords.items() for w in (k, *syns)]
+        text = " ".join([entry.title, entry.title, *entry.questions, *words])
+        concepts = self.concepts.find(normalise(" ".join([entry.title, *entry.questions, *words])))
+        return self.tokenizer.tokens(text) + ["@" + c for c in concepts]
+
+    @staticmethod
+    def texts(entry: Entry) -> list[str]:
+        """What the dense index holds for an entry: its title and each customer phrasing."""
+        return list(dict.fromkeys(normalise(t) for t in [entry.title, *entry.questions]))
+
+    def _vectors(self, entries: Iterable[Entry]) -> dict[str, np.ndarray]:
+        """Each entry's vectors, encoding only texts the store has not cached for this model."""
+        assert self.embedder is not None
+        texts = {e.id: self.texts(e) for e in entries}
+        wanted = list(dict.fromkeys(text_hash(t) for ts in texts.values() for t in ts))
+        cached = self.store.embeddings(self.embedder.name, wanted)
+        missing = list(
+            dict.fromkeys(t for ts in texts.values() for t in ts if text_hash(t) not in cached)
+        )
+        if missing:
+            fresh = {}
+            for i in range(0, len(missing), 64):
+                batch = missing[i : i + 64]
+                for text, vector in zip(batch, self.embedder.encode_passages(batch), strict=True):
+                    fresh[text_hash(text)] = np.asarray(vector, dtype=np.float32).tobytes()
+            self.encoded += len(missing)
+            self.store.put_embeddings(self.embedder.name, fresh)
+            cached.update(fresh)
+        return {
+            entry_id: np.stack([np.frombuffer(cached[text_hash(t)], dtype=np.float32) for t in ts])
+            for entry_id, ts in texts.items()
+        }
+
+    def _encode_query(self, text: str) -> np.ndarray:
+        assert self.embedder is not None
+        return self.embedder.encode_queries([text])[0]
+
+    # searching --------------------------------------------------------------
+
+    def search(
+        self,
+        query: str,
+        top: int = 5,
+        topic: list[str] | None = None,
+        retrievers: Iterable[str] = RETRIEVERS,
+    ) -> SearchResult:
+        """Rank live entries for a customer message; `topic` is a list of topic ids to keep."""
+        self.refresh()
+        retrievers = [r for r in retrievers if r != "dense" or self.dense is not None]
+        norm = normalise(query)
+        vector = self._embed_query(norm) if "dense" in retrievers and norm else None
+        with self._lock:
+            today = dt.date.today().isoformat()
+            allowed = {
+                e.id
+                for e in self.entries.values()
+                if (topic is None or e.topic in topic)
+                and (e.valid_from or "") <= today
+                and (e.valid_to or "9999") >= today
+            }
+            lists: dict[str, list[tuple[str, float]]] = {}
+            lexicon_hits = {}
+            dense_hits = {}
+            tokens = set(self.tokenizer.tokens(norm)) if norm else set()
+            if "bm25" in retrievers and tokens:
+                concepts = ["@" + c for c in self.concepts.find(norm)]
+                lists["bm25"] = self.bm25.search([*tokens, *concepts], DEPTH, allowed)
+            if "lexicon" in retrievers:
+                found = self.lexicon.search(norm, allowed)[:DEPTH]
+                lexicon_hits = {h.entry_id: h for h in found}
+                lists["lexicon"] = [(h.entry_id, h.score) for h in found]
+            if vector is not None and self.dense is not None:
+                found = self.dense.search(vector, DEPTH, allowed)
+                dense_hits = {h.entry_id: h for h in found}
+                lists["dense"] = [(h.entry_id, h.score) for h in found]
+            fused = rrf({n: [i for i, _ in ranked] for n, ranked in lists.items()}, WEIGHTS, RRF_K)
+            order = sorted(fused, key=lambda i: (-fused[i], i))[: max(top, 1)]
+            hits = []
+            for entry_id in order:
+                entry = self.entries[entry_id]
+                ranks = {n: _rank(ranked, entry_id) for n, ranked in lists.items()}
+                scores = {n: dict(ranked)[entry_id] for n, ranked in lists.items()
+                          if entry_id in dict(ranked)}  # fmt: skip
+                lex = lexicon_hits.get(entry_id)
+                dense = dense_hits.get(entry_id)
+                hits.append(Hit(
+                    entry=entry,
+                    score=fused[entry_id],
+                    keywords=lex.keywords if lex else [],
+                    terms=lex.terms if lex else [],
+                    phrasing=self._phrasing(entry, dense.text_index if dense else None, tokens),
+                    ranks=ranks,
+                    scores=scores,
+                ))  # fmt: skip
+        return self._judge(query, norm, hits, lists)
+
+    def _phrasing(self, entry: Entry, text_index: int | None, tokens: set[str]) -> str:
+        """The dense retriever's closest phrasing, else the one sharing most tokens."""
+        texts = self.texts(entry)
+        if text_index is None:
+            overlaps = [len(tokens & t) for t in self._phrase_tokens[entry.id]]
+            text_index = overlaps.index(max(overlaps))
+        return texts[text_index]
+
+    def _judge(self, query, norm, hits: list[Hit], lists) -> SearchResult:
+        """Attach confidences, then call the result confident or not, and name close rivals."""
+        for hit in hits:
+            hit.confidence = confidence(hit, "dense" in lists)
+        confident = bool(hits) and hits[0].confidence >= CONFIDENT
+        ambiguous = []
+        if hits:
+            ambiguous = [h.entry.id for h in hits[1:] if h.score >= hits[0].score * AMBIGUOUS]
+        return SearchResult(query, norm, hits, confident, ambiguous)
+
+
+CONFIDENT = 0.4  # below this the top hit is a guess: OUT, or a suggestion at most
+AMBIGUOUS = 0.85  # a rival within 15% of the top fused score is a real alternative
+
+
+def _rank(ranked: list[tuple[str, float]], entry_id: str) -> int | None:
+    for i, (item, _) in enumerate(ranked, start=1):
+        if item == entry_id:
+            return i
+    return None
+
+
+def _lexicon_words(entries: Iterable[Entry]) -> list[str]:
+    return [w for e in entries for k, syns in e.keywords.items() for w in (k, *syns)]

@@ -1,0 +1,74 @@
+"""Search quality on a labelled query file: hit@1, hit@3, MRR@10, and OUT recognition.
+
+The file is `query<TAB>entry ids joined by |`, or `query<TAB>OUT` for a message
+the knowledge base cannot answer; it may come with any corpus.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from kb.errors import CorpusError
+
+
+@dataclass
+class Labelled:
+    query: str
+    expected: set[str] | None  # None: OUT
+    line: int
+
+
+def read_labelled(path: str | Path, known: set[str] | None = None) -> list[Labelled]:
+    """Parse the TSV; a malformed line or an unknown entry id is an error naming the line."""
+    out = []
+    for number, raw in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        if not raw.strip() or raw.startswith("#"):
+            continue
+        parts = raw.split("\t")
+        if len(parts) != 2 or not parts[0].strip() or not parts[1].strip():
+            raise CorpusError(str(path), number, None, "expected query<TAB>ids or query<TAB>OUT")
+        query, label = parts[0].strip(), parts[1].strip()
+        expected = None if label == "OUT" else set(label.split("|"))
+        if expected and known is not None and expected - known:
+            raise CorpusError(
+                str(path), number, "ids", f"unknown entry ids {sorted(expected - known)}"
+            )
+        out.append(Labelled(query, expected, number))
+    return out
+
+
+def evaluate(engine, labelled: Iterable[Labelled], retrievers=None) -> dict:
+    """Run every query; in-scope lines give hit@1, hit@3, MRR@10, OUT lines the share not confident."""
+    n = hit1 = hit3 = 0
+    rr = 0.0
+    out_n = out_recognised = 0
+    confident_hits = 0
+    misses = []
+    kwargs = {"retrievers": retrievers} if retrievers else {}
+    for item in labelled:
+        result = engine.search(item.query, top=10, **kwargs)
+        ids = [h.entry.id for h in result.hits]
+        if item.expected is None:
+            out_n += 1
+            out_recognised += not result.confident
+            continue
+        n += 1
+        rank = next((i for i, e in enumerate(ids, start=1) if e in item.expected), None)
+        hit1 += rank == 1
+        hit3 += rank is not None and rank <= 3
+        rr += 1.0 / rank if rank else 0.0
+        confident_hits += rank == 1 and result.confident
+        if rank != 1:
+            misses.append((item.line, item.query, sorted(item.expected), ids[:3]))
+    return {
+        "n": n,
+        "hit@1": round(hit1 / n, 4) if n else 0.0,
+        "hit@3": round(hit3 / n, 4) if n else 0.0,
+        "mrr@10": round(rr / n, 4) if n else 0.0,
+        "out_n": out_n,
+        "out_recognised": round(out_recognised / out_n, 4) if out_n else 0.0,
+        "confident@1": round(confident_hits / hit1, 4) if hit1 else 0.0,
+        "misses": misses,
+    }

@@ -1,0 +1,150 @@
+"""The lexicon retriever: direct hits on the entries' recognition words (问题识别词库).
+
+An entry is recognised by its keywords and their synonyms, widened by the shipped
+domain lexicon (a synonym of 价保 also recognises every entry that uses 价保). A
+query scores each entry by the keywords it hits, each weighted by how few entries
+claim it, so 七天无理由 counts for more than 订单.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+import yaml
+
+from kb.model import Entry
+from kb.text import normalise
+
+MIN_TERM = 2  # one character ("退", "货") recognises nothing on its own
+
+
+@cache
+def domain_concepts() -> dict[str, tuple[str, ...]]:
+    """The shipped concepts: name -> normalised words (name included), from domain_lexicon.yaml."""
+    raw = yaml.safe_load(
+        resources.files("kb.search").joinpath("domain_lexicon.yaml").read_text("utf-8")
+    )
+    out = {}
+    for name, words in raw["concepts"].items():
+        terms = dict.fromkeys(normalise(str(w)) for w in [name, *words])
+        out[str(name)] = tuple(t for t in terms if len(t) >= MIN_TERM)
+    return out
+
+
+class Concepts:
+    """Finds the domain concepts a text mentions, by substring, longest words first."""
+
+    def __init__(self, concepts: dict[str, tuple[str, ...]] | None = None):
+        concepts = domain_concepts() if concepts is None else concepts
+        self.members = {name: set(terms) for name, terms in concepts.items()}
+        self.of_term: dict[str, set[str]] = defaultdict(set)
+        for name, terms in concepts.items():
+            for term in terms:
+                self.of_term[term].add(name)
+        self.max_len = max((len(t) for t in self.of_term), default=0)
+
+    def find(self, text: str) -> list[str]:
+        """Concept names mentioned in normalised text, in order of first mention.
+
+        >>> Concepts({"价保": ("价保", "买贵了")}).find("刚买就买贵了")
+        ['价保']
+        """
+        found: dict[str, None] = {}
+        for term, _start in substrings(text, self.of_term, self.max_len):
+            found.update(dict.fromkeys(sorted(self.of_term[term])))
+        return list(found)
+
+    def expand(self, term: str) -> set[str]:
+        """All words that share a concept with `term` (itself included)."""
+        out = {term}
+        for name in self.of_term.get(term, ()):
+            out |= self.members[name]
+        return out
+
+
+def substrings(text: str, vocabulary, max_len: int):
+    """Every (substring, start) of `text` that is in `vocabulary`, at most `max_len` long."""
+    for start in range(len(text)):
+        for end in range(start + MIN_TERM, min(len(text), start + max_len) + 1):
+            piece = text[start:end]
+            if piece in vocabulary:
+                yield piece, start
+
+
+@dataclass
+class LexiconHit:
+    entry_id: str
+    score: float
+    keywords: list[str]  # the entry keywords the query hit
+    terms: list[str]  # the words of the query that hit them
+
+
+class LexiconIndex:
+    """Recognition words -> (entry, keyword), kept up to date one entry at a time."""
+
+    EXPANDED_WEIGHT = 0.7  # a word the entry got from the domain lexicon, not its own editor
+
+    def __init__(self, concepts: Concepts):
+        self.concepts = concepts
+        self.terms: dict[str, dict[str, dict[str, float]]] = {}  # entry -> keyword -> term -> w
+        self.postings: dict[str, set[str]] = defaultdict(set)  # term -> entries
+        self.max_len = 0
+
+    def set_entry(self, entry: Entry) -> None:
+        self.remove_entry(entry.id)
+        keywords: dict[str, dict[str, float]] = {}
+        for keyword, synonyms in entry.keywords.items():
+            own = {normalise(w) for w in [keyword, *synonyms]}
+            own = {t for t in own if len(t) >= MIN_TERM}
+            weights = {t: self.EXPANDED_WEIGHT for w in own for t in self.concepts.expand(w)}
+            weights.update(dict.fromkeys(own, 1.0))
+            keywords[keyword] = weights
+            for term in weights:
+                self.postings[term].add(entry.id)
+                self.max_len = max(self.max_len, len(term))
+        self.terms[entry.id] = keywords
+
+    def remove_entry(self, entry_id: str) -> None:
+        for weights in self.terms.pop(entry_id, {}).values():
+            for term in weights:
+                holders = self.postings.get(term)
+                if holders is not None:
+                    holders.discard(entry_id)
+                    if not holders:
+                        del self.postings[term]
+
+    def idf(self, term: str) -> float:
+        return math.log(1 + len(self.terms) / max(1, len(self.postings.get(term, ()))))
+
+    def search(self, query: str, allowed: set[str] | None = None) -> list[LexiconHit]:
+        """Entries whose recognition words occur in the normalised query, best first."""
+        matched: dict[str, list[tuple[str, int]]] = defaultdict(list)
+        for term, start in substrings(query, self.postings, self.max_len):
+            for entry_id in self.postings[term]:
+                if allowed is None or entry_id in allowed:
+                    matched[entry_id].append((term, start))
+        hits = []
+        for entry_id, terms in matched.items():
+            best: dict[str, tuple[float, str]] = {}
+            for keyword, weights in self.terms[entry_id].items():
+                for term, _ in terms:
+                    if term in weights:
+                        # longer words are more specific: 七天无理由 over 退货
+                        score = weights[term] * self.idf(term) * (0.6 + 0.2 * min(len(term), 5))
+                        if score > best.get(keyword, (0.0, ""))[0]:
+                            best[keyword] = (score, term)
+            if best:
+                hits.append(
+                    LexiconHit(
+                        entry_id,
+                        sum(s for s, _ in best.values()),
+                        list(best),
+                        list(dict.fromkeys(t for _, t in best.values())),
+                    )
+                )
+        hits.sort(key=lambda h: (-h.score, h.entry_id))
+        return hits
