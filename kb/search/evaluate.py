@@ -40,7 +40,7 @@ def read_labelled(path: str | Path, known: set[str] | None = None) -> list[Label
 
 
 def evaluate(engine, labelled: Iterable[Labelled], retrievers=None) -> dict:
-    """Run every query; in-scope lines give hit@1, hit@3, MRR@10, OUT lines the share not confident."""
+    """Run every query: hit@1, hit@3, MRR@10 in scope; for OUT lines, the share not confident."""
     n = hit1 = hit3 = 0
     rr = 0.0
     out_n = out_recognised = 0
