@@ -185,6 +185,94 @@ def entry_show(ctx: click.Context, entry_id: str, as_json: bool):
 
 
 @cli.command()
+@click.argument("query")
+@click.option("--top", default=5, show_default=True, type=click.IntRange(1, 50))
+@click.option("--topic", help="Only this topic and its sub-topics.")
+@click.option("--json", "as_json", is_flag=True, help="Print the API's JSON answer.")
+@click.pass_context
+def search(ctx: click.Context, query: str, top: int, topic: str | None, as_json: bool):
+    """Search the live entries for a customer message, and say why each one matched.
+
+    \b
+    Example:
+        kb search "買的鞋子不合適可以退貨嗎" --top 3
+    """
+    from kb.api.search import result_json
+    from kb.search import open_engine
+
+    engine = open_engine(ctx.obj)
+    topics = engine.store.topic_subtree(topic) if topic else None
+    result = engine.search(query, top=top, topic=topics)
+    if as_json:
+        click.echo(json.dumps(result_json(result), ensure_ascii=False, indent=2))
+        return
+    verdict = "confident" if result.confident else "no confident answer"
+    click.echo(f"query: {result.normalised!r}  ({verdict})")
+    if result.ambiguous:
+        click.echo(f"ambiguous with: {', '.join(result.ambiguous)}")
+    for i, hit in enumerate(result.hits, start=1):
+        ranks = " ".join(f"{k}#{v or '-'}" for k, v in hit.ranks.items())
+        click.echo(f"\n{i}. {hit.entry.id}  {hit.entry.title}  [{hit.entry.topic}]  "
+                   f"confidence {hit.confidence:.2f}  ({ranks})")  # fmt: skip
+        if hit.keywords:
+            click.echo(
+                f"   keywords: {', '.join(hit.keywords)}  (query words: {', '.join(hit.terms)})"
+            )
+        click.echo(f"   closest phrasing: {hit.phrasing}")
+        click.echo("   " + hit.entry.solution.strip().splitlines()[0])
+
+
+@cli.command("eval")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--ablate", is_flag=True, help="Also each retriever alone and each one left out.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--misses", is_flag=True, help="List the queries whose top hit is wrong.")
+@click.pass_context
+def eval_(ctx: click.Context, file: str, ablate: bool, as_json: bool, misses: bool):
+    """Measure search quality on a labelled file: query<TAB>ids joined by | (or OUT).
+
+    Prints n, hit@1, hit@3 and MRR@10 over in-scope lines, and for OUT lines the
+    share the engine reports as no confident answer (out_recognised).
+
+    \b
+    Example:
+        kb eval tests/data/queries.tsv --ablate
+    """
+    from kb.search import open_engine
+    from kb.search.engine import RETRIEVERS
+    from kb.search.evaluate import evaluate, read_labelled
+
+    engine = open_engine(ctx.obj)
+    labelled = read_labelled(file, engine.store.ids("entries"))
+    available = [r for r in RETRIEVERS if r != "dense" or engine.dense is not None]
+    runs = {"+".join(available): available}
+    if ablate:
+        runs |= {f"{r} only": [r] for r in available}
+        runs |= {f"without {r}": [x for x in available if x != r] for r in available}
+    reports = {name: evaluate(engine, labelled, rs) for name, rs in runs.items()}
+    main_report = next(iter(reports.values()))
+    wrong = main_report.pop("misses")
+    for report in list(reports.values())[1:]:
+        report.pop("misses")
+    if as_json:
+        out = main_report | ({"ablation": reports} if ablate else {})
+        if ablate:
+            out["ablation"] = {k: v for k, v in reports.items() if v is not main_report}
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{file}: embedder {ctx.obj['embedder']}")
+    click.echo(f"{'retrievers':<24} {'n':>5} {'hit@1':>6} {'hit@3':>6} {'mrr@10':>7} "
+               f"{'out_n':>6} {'out_rec':>8} {'conf@1':>7}")  # fmt: skip
+    for name, r in reports.items():
+        click.echo(f"{name:<24} {r['n']:>5} {r['hit@1']:>6.3f} {r['hit@3']:>6.3f} "
+                   f"{r['mrr@10']:>7.3f} {r['out_n']:>6} {r['out_recognised']:>8.3f} "
+                   f"{r['confident@1']:>7.3f}")  # fmt: skip
+    if misses:
+        for line, query, expected, got in wrong:
+            click.echo(f"line {line}: {query}\n   expected {'|'.join(expected)}, got {got}")
+
+
+@cli.command()
 @click.option("--host", help="Address to listen on [default: 127.0.0.1].")
 @click.option("--port", type=int, help="Port [default: 8080].")
 @click.pass_context
@@ -201,11 +289,16 @@ def serve(ctx: click.Context, host: str | None, port: int | None):
     from kb.corpus import import_corpus
 
     settings = config.load({"db": ctx.obj["db"], "host": host, "port": port})
+    # (the engine is built below, before listening, so the first search is not slow)
     if not Path(settings["db"]).exists():
         click.echo(f"no database at {settings['db']}: importing {settings['corpus']}")
         counts = import_corpus(Store(settings["db"]), settings["corpus"], "kb serve")
         click.echo(f"imported {counts['entries_new']} entries, {counts['cases']} cases")
     app = create_app(settings)
+    from kb.api.search import get_engine
+
+    click.echo(f"building the search index (embedder {settings['embedder']}) ...")
+    get_engine(app)
     base = f"http://{settings['host']}:{settings['port']}"
     click.echo(f"kefu-kb serving {settings['db']} at {base}  (health: {base}/api/v1/health)")
     waitress.serve(

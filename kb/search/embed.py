@@ -57,7 +57,11 @@ class SentenceTransformer:
             ) from None
         self.name = f"st:{model}"
         self._model = _ST(model, device="cpu")
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        # renamed to get_embedding_dimension in sentence-transformers 6
+        dimension = getattr(self._model, "get_embedding_dimension", None)
+        if dimension is None:
+            dimension = self._model.get_sentence_embedding_dimension
+        self.dim = int(dimension())
 
     def _encode(self, texts: list[str], query: bool) -> np.ndarray:
         encode = self._model.encode_query if query else self._model.encode_document

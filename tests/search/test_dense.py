@@ -1,0 +1,60 @@
+"""The FAISS index against numpy brute force, exact and HNSW, with replacements."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from kb.search.dense import DenseIndex
+
+
+def _unit(rng, n, d):
+    x = rng.standard_normal((n, d)).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def _brute(vectors: dict[str, np.ndarray], q: np.ndarray, k: int) -> list[tuple[str, float]]:
+    best = {e: float((v @ q).max()) for e, v in vectors.items()}
+    return sorted(best.items(), key=lambda kv: -kv[1])[:k]
+
+
+def test_exact_matches_brute_force_with_best_vector_per_entry():
+    rng = np.random.default_rng(1)
+    vectors = {f"e{i}": _unit(rng, 3, 32) for i in range(200)}
+    index = DenseIndex(32)
+    index.build(vectors)
+    assert index.kind == "exact"
+    for q in _unit(rng, 10, 32):
+        got = [(h.entry_id, h.score) for h in index.search(q, 5)]
+        want = _brute(vectors, q, 5)
+        assert [e for e, _ in got] == [e for e, _ in want]
+        assert np.allclose([s for _, s in got], [s for _, s in want], atol=1e-5)
+
+
+def test_replacing_an_entry_and_the_text_index():
+    rng = np.random.default_rng(2)
+    vectors = {f"e{i}": _unit(rng, 2, 16) for i in range(50)}
+    index = DenseIndex(16)
+    index.build(vectors)
+    target = _unit(rng, 1, 16)
+    index.set_entry("e7", np.vstack([_unit(rng, 1, 16), target]))
+    top = index.search(target[0], 1)[0]
+    assert (top.entry_id, top.text_index) == ("e7", 1)
+    assert top.score > 0.999
+    index.remove_entry("e7")
+    assert all(h.entry_id != "e7" for h in index.search(target[0], 50))
+    assert len(index) == 98
+
+
+def test_hnsw_past_the_threshold_finds_what_brute_force_finds():
+    rng = np.random.default_rng(3)
+    vectors = {f"e{i}": _unit(rng, 1, 32) for i in range(3000)}
+    index = DenseIndex(32, hnsw_min=1000)
+    index.build(vectors)
+    assert index.kind == "hnsw"
+    queries = _unit(rng, 50, 32)
+    recall = np.mean([
+        index.search(q, 1)[0].entry_id == _brute(vectors, q, 1)[0][0] for q in queries
+    ])  # fmt: skip
+    assert recall >= 0.95
+    index.set_entry("e5", np.vstack([queries[0]]))  # tombstones the old vector
+    assert index.search(queries[0], 1)[0].entry_id == "e5"

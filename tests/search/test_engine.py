@@ -1,0 +1,120 @@
+"""The engine on the seed corpus: Chinese variants, messy chat, explanations, live edits, caches."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from kb.search.embed import FakeEmbedder
+from kb.search.engine import Engine
+
+from ..conftest import copy_db
+
+
+def _ids(result):
+    return [h.entry.id for h in result.hits]
+
+
+def test_traditional_finds_what_simplified_finds(engine):
+    pairs = [
+        ("我買的鞋子不合適可以退貨嗎", "我买的鞋子不合适可以退货吗"),
+        ("包裹怎麼還沒到 物流一直不更新", "包裹怎么还没到 物流一直不更新"),
+        ("發票抬頭開錯了能重開嗎", "发票抬头开错了能重开吗"),
+    ]
+    for traditional, simplified in pairs:
+        assert _ids(engine.search(traditional)) == _ids(engine.search(simplified))
+
+
+def test_placeholder_laden_chat_finds_the_scenario(engine):
+    message = (
+        "在吗亲？？[图片][图片] 订单号：4028817736512 快递单号SF1402938475566 "
+        "买的面霜用了两天脸上起了好多红疹子 又痒又痛😭😭 怎么办啊！！！"
+    )
+    result = engine.search(message)
+    assert result.top.entry.id == "allergy-cosmetics"
+    assert result.confident
+    assert "4028817736512" not in result.normalised
+
+
+def test_neighbouring_return_scenarios_are_told_apart(engine):
+    cases = {
+        "衣服没问题 就是不喜欢 想退": "return-7day-no-reason",
+        "刚洗一次就掉色了 要退货": "return-quality-problem",
+        "海外购买的面膜不想要了能退吗": "cb-return-no-reason",
+    }
+    for query, expected in cases.items():
+        assert engine.search(query).top.entry.id == expected, query
+
+
+def test_every_hit_explains_itself(engine):
+    hit = engine.search("价保怎么申请 买了三天就降价了").top
+    assert hit.entry.id == "price-protection"
+    assert hit.keywords and hit.terms
+    assert set(hit.ranks) == {"bm25", "lexicon", "dense"}
+    assert hit.ranks["bm25"] is not None and hit.scores["dense"] > 0
+    assert hit.phrasing
+    assert 0.0 <= hit.confidence <= 1.0
+
+
+def test_out_of_scope_is_not_confident(engine):
+    for query in ["你们公司招聘客服吗", "今天天气怎么样", "帮我写首诗"]:
+        assert not engine.search(query).confident, query
+
+
+def test_topic_filter(engine):
+    result = engine.search("怎么退", top=10, topic=["refunds"])
+    assert result.hits and {h.entry.topic for h in result.hits} == {"refunds"}
+
+
+def test_empty_query_returns_nothing(engine):
+    result = engine.search("！！！😀")
+    assert result.hits == [] and not result.confident
+
+
+@pytest.fixture
+def live(seed_db, tmp_path):
+    """An engine with the fake embedder, on its own database copy, for edits."""
+    engine = Engine(copy_db(seed_db, tmp_path), FakeEmbedder())
+    yield engine
+    engine.close()
+
+
+def test_an_edit_is_searchable_at_once_without_re_encoding_others(live):
+    query = "买的盲盒抽到重复款了能换吗"
+    assert live.search(query).top.entry.id != "return-exchange"
+    encoded = live.encoded
+    entry = live.store.get_entry("return-exchange")
+    edited = replace(entry, questions=[*entry.questions, "盲盒抽到重复款能换吗"],
+                     keywords={**entry.keywords, "盲盒重复款": ["重复款"]})  # fmt: skip
+    live.store.save_entry(edited, "editor", base_version=entry.version)
+    assert live.search(query).top.entry.id == "return-exchange"
+    assert live.encoded - encoded == 1  # only the new phrasing went to the encoder
+
+
+def test_an_edit_from_another_connection_is_seen(live, seed_store):
+    other = type(live.store)(live.store.path)
+    entry = other.get_entry("giftbox-bulk")
+    other.save_entry(replace(entry, status="retired"), "editor", base_version=entry.version)
+    other.close()
+    assert "giftbox-bulk" not in _ids(live.search("企业团购定制礼盒 100盒", top=10))
+
+
+def test_a_second_build_encodes_nothing(seed_db, tmp_path):
+    path = copy_db(seed_db, tmp_path)
+    first = Engine(path, FakeEmbedder())
+    assert first.encoded > 500
+    before = _ids(first.search("退货运费谁出"))
+    first.close()
+    second = Engine(path, FakeEmbedder())
+    assert second.encoded == 0
+    assert _ids(second.search("退货运费谁出")) == before
+    second.close()
+
+
+def test_lexical_only_engine(seed_db, tmp_path):
+    engine = Engine(copy_db(seed_db, tmp_path), None)
+    result = engine.search("发票抬头开错了能重开吗")
+    assert result.top.entry.id == "invoice-reissue"
+    assert set(result.top.ranks) == {"bm25", "lexicon"}
+    engine.close()
