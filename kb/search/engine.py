@@ -78,6 +78,7 @@ class Engine:
         self.concepts = Concepts()
         self.tokenizer = Tokenizer()
         self.entries: dict[str, Entry] = {}
+        self._dated: set[str] = set()  # entries with a validity window
         self._phrase_tokens: dict[str, list[set[str]]] = {}  # per entry, per text of texts()
         self.lexicon = LexiconIndex(self.concepts)
         self.bm25 = BM25Index()
@@ -98,6 +99,7 @@ class Engine:
             _, self._seq = self.store.changed_since(0)
             entries = self.store.entries(live_only=True)
             self.entries = {e.id: e for e in entries}
+            self._dated = set()
             self.tokenizer.add_words(_lexicon_words(entries))
             self.lexicon = LexiconIndex(self.concepts)
             self.bm25 = BM25Index()
@@ -120,6 +122,7 @@ class Engine:
     def _reindex(self, entry: Entry | None, entry_id: str) -> None:
         if entry is None:
             self.entries.pop(entry_id, None)
+            self._dated.discard(entry_id)
             self._phrase_tokens.pop(entry_id, None)
             self.lexicon.remove_entry(entry_id)
             self.bm25.remove_entry(entry_id)
@@ -133,6 +136,10 @@ class Engine:
             self.dense.set_entry(entry.id, self._vectors([entry])[entry.id])
 
     def _index_text(self, entry: Entry) -> None:
+        if entry.valid_from or entry.valid_to:
+            self._dated.add(entry.id)
+        else:
+            self._dated.discard(entry.id)
         self.lexicon.set_entry(entry)
         self.bm25.set_entry(entry.id, self._document(entry))
         self._phrase_tokens[entry.id] = [set(self.tokenizer.tokens(t)) for t in self.texts(entry)]
@@ -192,13 +199,17 @@ class Engine:
         vector = self._embed_query(norm) if "dense" in retrievers and norm else None
         with self._lock:
             today = dt.date.today().isoformat()
-            allowed = {
-                e.id
-                for e in self.entries.values()
-                if (topic is None or e.topic in topic)
-                and (e.valid_from or "") <= today
-                and (e.valid_to or "9999") >= today
+            # Most entries have no validity window: filter the few that do, not all of them.
+            excluded = {
+                i
+                for i in self._dated
+                if not (self.entries[i].valid_from or "")
+                <= today
+                <= (self.entries[i].valid_to or "9")
             }
+            allowed = None
+            if topic is not None:
+                allowed = {e.id for e in self.entries.values() if e.topic in topic} - excluded
             lists: dict[str, list[tuple[str, float]]] = {}
             lexicon_hits = {}
             dense_hits = {}
@@ -214,6 +225,8 @@ class Engine:
                 found = self.dense.search(vector, DEPTH, allowed)
                 dense_hits = {h.entry_id: h for h in found}
                 lists["dense"] = [(h.entry_id, h.score) for h in found]
+            if excluded:
+                lists = {n: [(i, v) for i, v in r if i not in excluded] for n, r in lists.items()}
             fused = rrf({n: [i for i, _ in ranked] for n, ranked in lists.items()}, WEIGHTS, RRF_K)
             order = sorted(fused, key=lambda i: (-fused[i], i))[: max(top, 1)]
             hits = []
