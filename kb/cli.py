@@ -227,8 +227,10 @@ def search(ctx: click.Context, query: str, top: int, topic: str | None, as_json:
 @click.option("--ablate", is_flag=True, help="Also each retriever alone and each one left out.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--misses", is_flag=True, help="List the queries whose top hit is wrong.")
+@click.option("--fusion", type=click.Choice(["rrf", "weighted"]), default="rrf", show_default=True,
+              help="Reciprocal-rank fusion or a weighted sum of max-scaled scores.")  # fmt: skip
 @click.pass_context
-def eval_(ctx: click.Context, file: str, ablate: bool, as_json: bool, misses: bool):
+def eval_(ctx: click.Context, file: str, ablate: bool, as_json: bool, misses: bool, fusion: str):
     """Measure search quality on a labelled file: query<TAB>ids joined by | (or OUT).
 
     Prints n, hit@1, hit@3 and MRR@10 over in-scope lines, and for OUT lines the
@@ -242,7 +244,7 @@ def eval_(ctx: click.Context, file: str, ablate: bool, as_json: bool, misses: bo
     from kb.search.engine import RETRIEVERS
     from kb.search.evaluate import evaluate, read_labelled
 
-    engine = open_engine(ctx.obj)
+    engine = open_engine(ctx.obj, fusion)
     labelled = read_labelled(file, engine.store.ids("entries"))
     available = [r for r in RETRIEVERS if r != "dense" or engine.dense is not None]
     runs = {"+".join(available): available}
@@ -260,7 +262,7 @@ def eval_(ctx: click.Context, file: str, ablate: bool, as_json: bool, misses: bo
             out["ablation"] = {k: v for k, v in reports.items() if v is not main_report}
         click.echo(json.dumps(out, ensure_ascii=False, indent=2))
         return
-    click.echo(f"{file}: embedder {ctx.obj['embedder']}")
+    click.echo(f"{file}: embedder {ctx.obj['embedder']}, fusion {fusion}")
     click.echo(f"{'retrievers':<24} {'n':>5} {'hit@1':>6} {'hit@3':>6} {'mrr@10':>7} "
                f"{'out_n':>6} {'out_rec':>8} {'conf@1':>7}")  # fmt: skip
     for name, r in reports.items():

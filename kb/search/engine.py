@@ -18,12 +18,13 @@ from pathlib import Path
 
 import numpy as np
 
+from kb.errors import ConfigError
 from kb.model import Entry
 from kb.search.bm25 import BM25Index
 from kb.search.confidence import confidence
 from kb.search.dense import DenseIndex
 from kb.search.embed import Embedder
-from kb.search.fusion import rrf
+from kb.search.fusion import rrf, weighted_sum
 from kb.search.lexicon import Concepts, LexiconIndex
 from kb.store import Store
 from kb.text import Tokenizer, normalise
@@ -34,6 +35,7 @@ RETRIEVERS = ("bm25", "lexicon", "dense")
 # keyword is named, so it mostly breaks ties (its real job is explanation and confidence).
 WEIGHTS = {"bm25": 1.0, "lexicon": 0.1, "dense": 0.5}
 RRF_K = 5.0  # small k: the first ranks decide (a need is usually the top hit of some retriever)
+FUSIONS = ("rrf", "weighted")  # rrf won on the labelled set; `kb eval --fusion` compares them
 DEPTH = 30  # how deep each retriever's list goes into fusion
 
 
@@ -71,7 +73,16 @@ def text_hash(text: str) -> str:
 class Engine:
     """Hybrid search over the live entries of one store file. Safe to share between threads."""
 
-    def __init__(self, db: str | Path, embedder: Embedder | None, query_cache: int = 4096):
+    def __init__(
+        self,
+        db: str | Path,
+        embedder: Embedder | None,
+        query_cache: int = 4096,
+        fusion: str = "rrf",
+    ):
+        if fusion not in FUSIONS:
+            raise ConfigError(f"unknown fusion {fusion!r}; choose from {', '.join(FUSIONS)}")
+        self.fusion = fusion
         self.store = Store(db, shared=True)
         self.embedder = embedder
         self._lock = threading.RLock()
@@ -227,7 +238,10 @@ class Engine:
                 lists["dense"] = [(h.entry_id, h.score) for h in found]
             if excluded:
                 lists = {n: [(i, v) for i, v in r if i not in excluded] for n, r in lists.items()}
-            fused = rrf({n: [i for i, _ in ranked] for n, ranked in lists.items()}, WEIGHTS, RRF_K)
+            if self.fusion == "rrf":
+                fused = rrf({n: [i for i, _ in r] for n, r in lists.items()}, WEIGHTS, RRF_K)
+            else:
+                fused = weighted_sum({n: dict(r) for n, r in lists.items()}, WEIGHTS)
             order = sorted(fused, key=lambda i: (-fused[i], i))[: max(top, 1)]
             hits = []
             for entry_id in order:

@@ -118,3 +118,20 @@ def test_lexical_only_engine(seed_db, tmp_path):
     assert result.top.entry.id == "invoice-reissue"
     assert set(result.top.ranks) == {"bm25", "lexicon"}
     engine.close()
+
+
+def test_a_bare_topic_word_is_ambiguous_not_an_answer(engine):
+    result = engine.search("我要退货")
+    assert not result.confident
+    assert result.ambiguous
+    close = [result.top.entry.id, *result.ambiguous]
+    assert all(engine.entries[i].topic in ("returns", "invoices", "refunds") for i in close)
+
+
+def test_an_entry_outside_its_validity_window_is_not_served(live):
+    query = "预售付了定金 尾款不想付了 定金能退吗"
+    assert live.search(query).top.entry.id == "refund-presale-deposit"
+    entry = live.store.get_entry("refund-presale-deposit")
+    expired = replace(entry, valid_from="2020-01-01", valid_to="2020-12-31")
+    live.store.save_entry(expired, "editor", base_version=entry.version)
+    assert "refund-presale-deposit" not in _ids(live.search(query, top=10))
