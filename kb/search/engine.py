@@ -115,7 +115,8 @@ class Engine:
             self.lexicon = LexiconIndex(self.concepts)
             self.bm25 = BM25Index()
             for entry in entries:
-                self._index_text(entry)
+                self._index_text(entry, bm25=False)
+            self.bm25.build({e.id: self._document(e) for e in entries})
             if self.dense is not None:
                 self.dense.build(self._vectors(entries))
 
@@ -146,13 +147,14 @@ class Engine:
         if self.dense is not None:
             self.dense.set_entry(entry.id, self._vectors([entry])[entry.id])
 
-    def _index_text(self, entry: Entry) -> None:
+    def _index_text(self, entry: Entry, bm25: bool = True) -> None:
         if entry.valid_from or entry.valid_to:
             self._dated.add(entry.id)
         else:
             self._dated.discard(entry.id)
         self.lexicon.set_entry(entry)
-        self.bm25.set_entry(entry.id, self._document(entry))
+        if bm25:
+            self.bm25.set_entry(entry.id, self._document(entry))
         self._phrase_tokens[entry.id] = [set(self.tokenizer.tokens(t)) for t in self.texts(entry)]
 
     def _document(self, entry: Entry) -> list[str]:
