@@ -104,19 +104,29 @@ class Tokenizer:
         logging.getLogger("jieba").setLevel(logging.WARNING)
         self._jieba = jieba.Tokenizer()
         self._jieba.initialize()
+        # texts repeat (phrasings are tokenised for BM25 and again for explanations; chat
+        # traffic repeats itself), so tokens are cached per tokenizer
+        self._cached = lru_cache(maxsize=100_000)(self._tokens)
         self.add_words(words)
 
     def add_words(self, words: Iterable[str]) -> None:
+        added = False
         for word in words:
             word = normalise(word)
-            if len(word) >= 2 and " " not in word:
+            if len(word) >= 2 and " " not in word and word not in self._jieba.FREQ:
                 self._jieba.add_word(word, freq=2000)
+                added = True
+        if added:
+            self._cached.cache_clear()  # a new word can split a text differently
 
     def words(self, text: str) -> list[str]:
         """jieba words of normalised text, stop words and spaces dropped."""
         return [w for w in self._jieba.lcut(text, HMM=False) if w.strip() and w not in STOPWORDS]
 
+    def _tokens(self, text: str) -> tuple[str, ...]:
+        text = normalise(text)
+        return (*self.words(text), *("#" + g for g in char_ngrams(text)))
+
     def tokens(self, text: str) -> list[str]:
         """What BM25 indexes: words, plus bigrams so that misspelt or unsplit words still meet."""
-        text = normalise(text)
-        return self.words(text) + ["#" + g for g in char_ngrams(text)]
+        return list(self._cached(text))

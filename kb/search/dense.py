@@ -49,7 +49,7 @@ class DenseIndex:
     def _new_index(self, size: int):
         if size >= self.hnsw_min:
             index = faiss.IndexHNSWFlat(self.dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-            index.hnsw.efConstruction = 80
+            index.hnsw.efConstruction = 40  # half the build time of 80; recall checked in tests
             index.hnsw.efSearch = 96
             return index
         return faiss.IndexFlatIP(self.dim)

@@ -160,9 +160,10 @@ class Engine:
     def _document(self, entry: Entry) -> list[str]:
         """BM25 tokens: title twice, phrasings, lexicon words, and the domain concepts they name."""
         words = [w for k, syns in entry.keywords.items() for w in (k, *syns)]
-        text = " ".join([entry.title, entry.title, *entry.questions, *words])
+        texts = [entry.title, entry.title, *entry.questions, " ".join(words)]
+        tokens = [t for text in texts for t in self.tokenizer.tokens(text)]
         concepts = self.concepts.find(normalise(" ".join([entry.title, *entry.questions, *words])))
-        return self.tokenizer.tokens(text) + ["@" + c for c in concepts]
+        return tokens + ["@" + c for c in concepts]
 
     @staticmethod
     def texts(entry: Entry) -> list[str]:
@@ -230,14 +231,16 @@ class Engine:
             if "bm25" in retrievers and tokens:
                 concepts = ["@" + c for c in self.concepts.find(norm)]
                 lists["bm25"] = self.bm25.search([*tokens, *concepts], DEPTH, allowed)
-            if "lexicon" in retrievers:
-                found = self.lexicon.search(norm, allowed)[:DEPTH]
-                lexicon_hits = {h.entry_id: h for h in found}
-                lists["lexicon"] = [(h.entry_id, h.score) for h in found]
             if vector is not None and self.dense is not None:
                 found = self.dense.search(vector, DEPTH, allowed)
                 dense_hits = {h.entry_id: h for h in found}
                 lists["dense"] = [(h.entry_id, h.score) for h in found]
+            if "lexicon" in retrievers:
+                # alone it scans every entry it recognises; beside others it scores their lists
+                pool = {i for ranked in lists.values() for i, _ in ranked} if lists else None
+                found = self.lexicon.search(norm, allowed, pool)[:DEPTH]
+                lexicon_hits = {h.entry_id: h for h in found}
+                lists["lexicon"] = [(h.entry_id, h.score) for h in found]
             if excluded:
                 lists = {n: [(i, v) for i, v in r if i not in excluded] for n, r in lists.items()}
             if self.fusion == "rrf":

@@ -120,23 +120,29 @@ class LexiconIndex:
     def idf(self, term: str) -> float:
         return math.log(1 + len(self.terms) / max(1, len(self.postings.get(term, ()))))
 
-    def search(self, query: str, allowed: set[str] | None = None) -> list[LexiconHit]:
-        """Entries whose recognition words occur in the normalised query, best first."""
-        matched: dict[str, list[tuple[str, int]]] = defaultdict(list)
-        for term, start in substrings(query, self.postings, self.max_len):
-            for entry_id in self.postings[term]:
-                if allowed is None or entry_id in allowed:
-                    matched[entry_id].append((term, start))
+    def search(
+        self, query: str, allowed: set[str] | None = None, candidates: set[str] | None = None
+    ) -> list[LexiconHit]:
+        """Entries whose recognition words occur in the normalised query, best first.
+
+        With `candidates` (the other retrievers' lists) only those are scored: a
+        generic word can be claimed by thousands of entries in a large knowledge
+        base, and scanning them all would cost more than the whole rest of a query.
+        """
+        found = {term for term, _ in substrings(query, self.postings, self.max_len)}
+        if candidates is None:
+            candidates = set().union(*(self.postings[t] for t in found)) if found else set()
+        if allowed is not None:
+            candidates = candidates & allowed
         hits = []
-        for entry_id, terms in matched.items():
+        for entry_id in candidates:
             best: dict[str, tuple[float, str]] = {}
-            for keyword, weights in self.terms[entry_id].items():
-                for term, _ in terms:
-                    if term in weights:
-                        # longer words are more specific: 七天无理由 over 退货
-                        score = weights[term] * self.idf(term) * (0.6 + 0.2 * min(len(term), 5))
-                        if score > best.get(keyword, (0.0, ""))[0]:
-                            best[keyword] = (score, term)
+            for keyword, weights in self.terms.get(entry_id, {}).items():
+                for term in found.intersection(weights):
+                    # longer words are more specific: 七天无理由 over 退货
+                    score = weights[term] * self.idf(term) * (0.6 + 0.2 * min(len(term), 5))
+                    if score > best.get(keyword, (0.0, ""))[0]:
+                        best[keyword] = (score, term)
             if best:
                 hits.append(
                     LexiconHit(
