@@ -518,6 +518,15 @@ class Store:
     def upsert_case(self, case: Case) -> None:
         with self.transaction():
             self._write_case(case)
+            self.db.execute(
+                """INSERT INTO meta (key, value) VALUES ('case_seq', '1') ON CONFLICT(key)
+                   DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)"""
+            )
+
+    def case_seq(self) -> int:
+        """A counter bumped by every case write, so derived case indexes know to reload."""
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'case_seq'").fetchone()
+        return int(row[0]) if row else 0
 
     def _write_case(self, case: Case) -> None:
         self.db.execute(

@@ -19,8 +19,10 @@ from pathlib import Path
 import numpy as np
 
 from kb.errors import ConfigError
-from kb.model import Entry
+from kb.graph.build import KnowledgeGraph, keyword_node
+from kb.model import Case, Entry
 from kb.search.bm25 import BM25Index
+from kb.search.cases import CaseHit, cosine_similarity, rank_cases, token_similarity
 from kb.search.confidence import confidence
 from kb.search.dense import DenseIndex
 from kb.search.embed import Embedder
@@ -54,12 +56,24 @@ class Hit:
 
 
 @dataclass
+class Alternative:
+    """A neighbouring scenario the customer may have meant, and the word that tells them apart."""
+
+    entry_id: str
+    title: str
+    keyword: str  # recognises the alternative but not the top entry
+    top_keyword: str  # recognises the top entry but not the alternative
+
+
+@dataclass
 class SearchResult:
     query: str
     normalised: str
     hits: list[Hit]
     confident: bool  # is the top hit an answer, not a guess?
     ambiguous: list[str]  # entries whose scores are too close to the top one to call
+    alternatives: list[Alternative] = field(default_factory=list)  # "did you mean"
+    cases: list[CaseHit] = field(default_factory=list)  # past cases worth reading
 
     @property
     def top(self) -> Hit | None:
@@ -95,6 +109,11 @@ class Engine:
         self.bm25 = BM25Index()
         self.dense = DenseIndex(embedder.dim) if embedder else None
         self._seq = 0
+        self._case_seq = -1
+        self.graph = KnowledgeGraph()
+        self.cases: dict[str, Case] = {}
+        self._case_vectors: dict[str, np.ndarray] = {}
+        self._case_tokens: dict[str, set[str]] = {}
         self.encoded = 0  # texts sent to the encoder since start (the cache's other side)
         self._embed_query = lru_cache(maxsize=query_cache)(self._encode_query)
         self.rebuild()
@@ -119,16 +138,33 @@ class Engine:
             self.bm25.build({e.id: self._document(e) for e in entries})
             if self.dense is not None:
                 self.dense.build(self._vectors(entries))
+            self.graph = KnowledgeGraph.from_store(self.store)
+            self._load_cases()
+
+    def _load_cases(self) -> None:
+        """Cases and their vectors (what each customer said), for the similar-case ranking."""
+        self._case_seq = self.store.case_seq()
+        self.cases = {c.id: c for c in self.store.cases()}
+        for case in self.cases.values():
+            self.graph.set_case(case)
+        texts = {c.id: normalise(c.customer) for c in self.cases.values()}
+        self._case_tokens = {i: set(self.tokenizer.tokens(t)) for i, t in texts.items()}
+        if self.embedder is not None:
+            vectors = self._encode(list(texts.values()))
+            self._case_vectors = {i: vectors[text_hash(t)] for i, t in texts.items()}
 
     def refresh(self) -> list[str]:
         """Re-index the entries saved since the last look; return their ids."""
         with self._lock:
+            if self.store.case_seq() != self._case_seq:
+                self._load_cases()
             changed, seq = self.store.changed_since(self._seq)
             if not changed:
                 return []
             self._seq = seq
             for entry_id in changed:
                 self._reindex(self.store.live_entry(entry_id), entry_id)
+                self.graph.set_entry(self.store.get_entry(entry_id))
             return changed
 
     def _reindex(self, entry: Entry | None, entry_id: str) -> None:
@@ -171,14 +207,17 @@ class Engine:
         return list(dict.fromkeys(normalise(t) for t in [entry.title, *entry.questions]))
 
     def _vectors(self, entries: Iterable[Entry]) -> dict[str, np.ndarray]:
-        """Each entry's vectors, encoding only texts the store has not cached for this model."""
-        assert self.embedder is not None
+        """Each entry's vectors (title and phrasings), from the cache where it has them."""
         texts = {e.id: self.texts(e) for e in entries}
-        wanted = list(dict.fromkeys(text_hash(t) for ts in texts.values() for t in ts))
-        cached = self.store.embeddings(self.embedder.name, wanted)
-        missing = list(
-            dict.fromkeys(t for ts in texts.values() for t in ts if text_hash(t) not in cached)
-        )
+        vectors = self._encode([t for ts in texts.values() for t in ts])
+        return {i: np.stack([vectors[text_hash(t)] for t in ts]) for i, ts in texts.items()}
+
+    def _encode(self, texts: list[str]) -> dict[str, np.ndarray]:
+        """text hash -> passage vector, encoding only texts the store has not cached."""
+        assert self.embedder is not None
+        wanted = list(dict.fromkeys(texts))
+        cached = self.store.embeddings(self.embedder.name, [text_hash(t) for t in wanted])
+        missing = [t for t in wanted if text_hash(t) not in cached]
         if missing:
             fresh = {}
             for i in range(0, len(missing), 64):
@@ -188,10 +227,7 @@ class Engine:
             self.encoded += len(missing)
             self.store.put_embeddings(self.embedder.name, fresh)
             cached.update(fresh)
-        return {
-            entry_id: np.stack([np.frombuffer(cached[text_hash(t)], dtype=np.float32) for t in ts])
-            for entry_id, ts in texts.items()
-        }
+        return {h: np.frombuffer(v, dtype=np.float32) for h, v in cached.items()}
 
     def _encode_query(self, text: str) -> np.ndarray:
         assert self.embedder is not None
@@ -265,7 +301,7 @@ class Engine:
                     ranks=ranks,
                     scores=scores,
                 ))  # fmt: skip
-        return self._judge(query, norm, hits, lists)
+            return self._judge(query, norm, hits, lists, vector, tokens)
 
     def _phrasing(self, entry: Entry, text_index: int | None, tokens: set[str]) -> str:
         """The dense retriever's closest phrasing, else the one sharing most tokens."""
@@ -275,19 +311,72 @@ class Engine:
             text_index = overlaps.index(max(overlaps))
         return texts[text_index]
 
-    def _judge(self, query, norm, hits: list[Hit], lists) -> SearchResult:
-        """Attach confidences, then call the result confident or not, and name close rivals."""
+    def _judge(self, query, norm, hits: list[Hit], lists, vector, tokens) -> SearchResult:
+        """Attach confidences, call the result confident or not, name rivals and cases."""
         for hit in hits:
             hit.confidence = confidence(hit, "dense" in lists)
         confident = bool(hits) and hits[0].confidence >= CONFIDENT
         ambiguous = []
         if hits:
             ambiguous = [h.entry.id for h in hits[1:] if h.score >= hits[0].score * AMBIGUOUS]
-        return SearchResult(query, norm, hits, confident, ambiguous)
+        result = SearchResult(query, norm, hits, confident, ambiguous)
+        if hits:
+            result.alternatives = self._alternatives(hits[0].entry, ambiguous)
+            weighted = [(h.entry.id, h.score / hits[0].score, h.entry.title) for h in hits[:3]]
+            result.cases = self.similar_cases(weighted, vector, tokens, CASES)
+        return result
+
+    def _alternatives(self, top: Entry, ambiguous: list[str]) -> list[Alternative]:
+        """Close rivals that are graph neighbours of the top entry, with the words between them."""
+        out = []
+        near = self.graph.related(top.id)
+        for entry_id in ambiguous:
+            other = self.entries[entry_id]
+            if entry_id not in near and other.topic != top.topic:
+                continue
+            theirs = _first_own_keyword(other, top)
+            if theirs:
+                out.append(
+                    Alternative(entry_id, other.title, theirs, _first_own_keyword(top, other))
+                )
+        return out
+
+    def similar_cases(
+        self,
+        weighted: list[tuple[str, float, str]],
+        vector: np.ndarray | None,
+        tokens: set[str],
+        k: int,
+    ) -> list[CaseHit]:
+        """Past cases near the weighted entries, most similar to the query first."""
+        if vector is not None and self._case_vectors:
+            similarity = cosine_similarity(vector, self._case_vectors)
+        elif tokens:
+            similarity = token_similarity(tokens, self._case_tokens)
+        else:
+            similarity = {}
+        return rank_cases(self.graph, self.cases, weighted, similarity, k)
+
+    def cases_for_entry(self, entry_id: str, query: str | None = None, k: int = 5) -> list[CaseHit]:
+        """Cases worth reading for one entry, optionally ranked against a customer message."""
+        self.refresh()
+        entry = self.store.get_entry(entry_id)
+        norm = normalise(query) if query else ""
+        vector = self._embed_query(norm) if norm and self.embedder is not None else None
+        tokens = set(self.tokenizer.tokens(norm)) if norm else set()
+        with self._lock:
+            return self.similar_cases([(entry.id, 1.0, entry.title)], vector, tokens, k)
 
 
 CONFIDENT = 0.4  # below this the top hit is a guess: OUT, or a suggestion at most
 AMBIGUOUS = 0.85  # a rival within 15% of the top fused score is a real alternative
+CASES = 3  # similar cases attached to a search result
+
+
+def _first_own_keyword(entry: Entry, other: Entry) -> str:
+    """The entry's first keyword (editors list the defining one first) that `other` lacks."""
+    theirs = {keyword_node(w) for k, syns in other.keywords.items() for w in (k, *syns)}
+    return next((k for k in entry.keywords if keyword_node(k) not in theirs), "")
 
 
 def _rank(ranked: list[tuple[str, float]], entry_id: str) -> int | None:
