@@ -184,6 +184,68 @@ def entry_show(ctx: click.Context, entry_id: str, as_json: bool):
         )
 
 
+@cli.group()
+def graph():
+    """The scenario graph: neighbourhoods and the KB lint.
+
+    \b
+    Example:
+        kb graph check
+    """
+
+
+@graph.command("check")
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+@click.pass_context
+def graph_check(ctx: click.Context, as_json: bool):
+    """Lint the knowledge base; exit 1 if there are errors (warnings alone exit 0).
+
+    Errors: dangling references, cases on retired entries, entries no root topic
+    reaches. Warnings: keywords claimed by several scenarios, entries with no
+    cases, keywords or process, orphan entries, unused processes.
+
+    \b
+    Example:
+        kb graph check --json
+    """
+    from kb.graph.build import KnowledgeGraph
+    from kb.graph.lint import check
+
+    findings = check(KnowledgeGraph.from_store(_store(ctx)))
+    errors = [f for f in findings if f.level == "error"]
+    if as_json:
+        click.echo(json.dumps([vars(f) for f in findings], ensure_ascii=False, indent=2))
+    else:
+        for f in findings:
+            click.echo(f"{f.level:<7} {f.code:<22} {f.message}")
+        click.echo(f"\n{len(errors)} errors, {len(findings) - len(errors)} warnings")
+    sys.exit(1 if errors else 0)
+
+
+@graph.command("show")
+@click.argument("entry_id")
+@click.option("--depth", default=1, show_default=True, type=click.IntRange(1, 2))
+@click.pass_context
+def graph_show(ctx: click.Context, entry_id: str, depth: int):
+    """Print an entry's neighbourhood: topic, keywords, processes, related entries, cases.
+
+    \b
+    Example:
+        kb graph show return-quality-problem --depth 2
+    """
+    from kb.graph.build import KnowledgeGraph
+
+    store = _store(ctx)
+    store.get_entry(entry_id)
+    sub = KnowledgeGraph.from_store(store).neighbourhood(entry_id, depth)
+    me = f"entry:{entry_id}"
+    click.echo(f"{me}  {sub.nodes[me]['label']}")
+    for u, v, d in sorted(sub.edges(data=True), key=lambda e: (e[2]["rel"], e[0], e[1])):
+        mark = "  " if me in (u, v) else "    "
+        label = sub.nodes[v if u == me else u].get("label", "")
+        click.echo(f"{mark}{u} -{d['rel']}-> {v}  {label[:40]}")
+
+
 @cli.command()
 @click.argument("query")
 @click.option("--top", default=5, show_default=True, type=click.IntRange(1, 50))

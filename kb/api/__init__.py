@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from kb import config as settings
-from kb.api import db, entries, errors, health, search
+from kb.api import db, entries, errors, graph, health, search
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -19,4 +19,5 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(entries.bp)
     app.register_blueprint(search.bp)
+    app.register_blueprint(graph.bp)
     return app

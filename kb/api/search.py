@@ -12,6 +12,7 @@ from kb.api.errors import int_arg
 from kb.errors import InvalidParameter
 
 if TYPE_CHECKING:  # the engine pulls in jieba, FAISS and the model: load it on first use
+    from kb.search.cases import CaseHit
     from kb.search.engine import Hit, SearchResult
 
 bp = Blueprint("search", __name__, url_prefix="/api/v1")
@@ -48,13 +49,30 @@ def hit_json(hit: Hit) -> dict:
     }
 
 
+def case_json(hit: CaseHit) -> dict:
+    c = hit.case
+    return {
+        "id": c.id,
+        "customer": c.customer,
+        "action": c.action,
+        "outcome": c.outcome,
+        "date": c.date,
+        "entries": c.entries,
+        "score": round(hit.score, 4),
+        "via": hit.entry_id,
+        "why": hit.why,
+    }
+
+
 def result_json(result: SearchResult) -> dict:
     return {
         "query": result.query,
         "normalised": result.normalised,
         "confident": result.confident,
         "ambiguous": result.ambiguous,
+        "did_you_mean": [vars(a) for a in result.alternatives],
         "results": [hit_json(h) for h in result.hits],
+        "cases": [case_json(h) for h in result.cases],
     }
 
 

@@ -32,6 +32,7 @@ class KnowledgeGraph:
     def __init__(self, graph: nx.DiGraph | None = None):
         self.g = graph if graph is not None else nx.DiGraph()
         self._seq = 0
+        self._synonyms: dict[str, list[tuple[str, str]]] = {}  # entry -> synonym links it made
 
     @classmethod
     def from_store(cls, store: Store) -> KnowledgeGraph:
@@ -71,45 +72,54 @@ class KnowledgeGraph:
     def set_entry(self, entry: Entry) -> None:
         """Add or patch one entry: its topic, keywords, synonyms, processes and relations."""
         me = node("entry", entry.id)
-        old_keywords = (
-            [k for k in self.g.successors(me) if k.startswith("kw:")] if me in self.g else []
-        )
+        touched = self._forget_words(entry.id)
         if me in self.g:
             self.g.remove_edges_from([(u, me) for u in list(self.g.predecessors(me))
                                       if self.g.edges[u, me]["rel"] == "contains"])  # fmt: skip
+            touched |= set(self.g.successors(me))
             self.g.remove_edges_from([(me, v) for v in list(self.g.successors(me))])
         self.g.add_node(me, kind="entry", label=entry.title, status=entry.status,
                         topic=entry.topic, urgency=entry.urgency)  # fmt: skip
         self.g.add_edge(node("topic", entry.topic), me, rel="contains")
+        synonym_edges = []
         for keyword, synonyms in entry.keywords.items():
             head = keyword_node(keyword)
             self.g.add_node(head, kind="keyword", label=keyword)
             self.g.add_edge(me, head, rel="recognised_by")
             for synonym in synonyms:
                 other = keyword_node(synonym)
-                if other != head:
+                if other == head:
+                    continue
+                if not self.g.has_node(other):
                     self.g.add_node(other, kind="keyword", label=synonym)
-                    self.g.add_edge(other, head, rel="synonym_of")
+                if not self.g.has_edge(other, head):
+                    self.g.add_edge(other, head, rel="synonym_of", by=set())
+                self.g.edges[other, head]["by"].add(entry.id)
+                synonym_edges.append((other, head))
+        self._synonyms[entry.id] = synonym_edges
         for process in entry.processes:
             self.g.add_edge(me, node("process", process), rel="follows")
         for related in entry.related:
             self.g.add_edge(me, node("entry", related), rel="related_to")
-        self._drop_unused_keywords(old_keywords)
+        self._drop_unused(touched)
 
-    def _drop_unused_keywords(self, candidates: list[str]) -> None:
-        """Remove keyword nodes no entry recognises any more, with their synonyms."""
-        for kw in candidates:
-            if kw not in self.g:
-                continue
-            if any(self.g.edges[u, kw]["rel"] == "recognised_by" for u in self.g.predecessors(kw)):
-                continue
-            synonyms = [
-                u for u in self.g.predecessors(kw) if self.g.edges[u, kw]["rel"] == "synonym_of"
-            ]
-            self.g.remove_node(kw)
-            for s in synonyms:
-                if self.g.degree(s) == 0:
-                    self.g.remove_node(s)
+    def _forget_words(self, entry_id: str) -> set[str]:
+        """Withdraw the entry's claim on the synonym links it made; return the nodes touched."""
+        touched = set()
+        for u, v in self._synonyms.pop(entry_id, []):
+            if self.g.has_edge(u, v):
+                owners = self.g.edges[u, v]["by"]
+                owners.discard(entry_id)
+                if not owners:
+                    self.g.remove_edge(u, v)
+                touched |= {u, v}
+        return touched
+
+    def _drop_unused(self, candidates: set[str]) -> None:
+        """Remove keyword nodes that nothing links to any more."""
+        for n in candidates:
+            if n in self.g and self.g.nodes[n].get("kind") == "keyword" and self.g.degree(n) == 0:
+                self.g.remove_node(n)
 
     def set_case(self, case: Case) -> None:
         me = node("case", case.id)

@@ -99,7 +99,7 @@ class Engine:
         self.fusion = fusion
         self.store = Store(db, shared=True)
         self.embedder = embedder
-        self._lock = threading.RLock()
+        self.lock = threading.RLock()
         self.concepts = Concepts()
         self.tokenizer = Tokenizer()
         self.entries: dict[str, Entry] = {}
@@ -125,7 +125,7 @@ class Engine:
 
     def rebuild(self) -> None:
         """Index every live entry from scratch (vectors come from the cache where they can)."""
-        with self._lock:
+        with self.lock:
             _, self._seq = self.store.changed_since(0)
             entries = self.store.entries(live_only=True)
             self.entries = {e.id: e for e in entries}
@@ -155,7 +155,7 @@ class Engine:
 
     def refresh(self) -> list[str]:
         """Re-index the entries saved since the last look; return their ids."""
-        with self._lock:
+        with self.lock:
             if self.store.case_seq() != self._case_seq:
                 self._load_cases()
             changed, seq = self.store.changed_since(self._seq)
@@ -247,7 +247,7 @@ class Engine:
         retrievers = [r for r in retrievers if r != "dense" or self.dense is not None]
         norm = normalise(query)
         vector = self._embed_query(norm) if "dense" in retrievers and norm else None
-        with self._lock:
+        with self.lock:
             today = dt.date.today().isoformat()
             # Most entries have no validity window: filter the few that do, not all of them.
             excluded = {
@@ -364,7 +364,7 @@ class Engine:
         norm = normalise(query) if query else ""
         vector = self._embed_query(norm) if norm and self.embedder is not None else None
         tokens = set(self.tokenizer.tokens(norm)) if norm else set()
-        with self._lock:
+        with self.lock:
             return self.similar_cases([(entry.id, 1.0, entry.title)], vector, tokens, k)
 
 

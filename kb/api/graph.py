@@ -1,0 +1,58 @@
+"""The graph surface: an entry's neighbourhood, its similar cases, and the KB lint report."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, request
+
+from kb.api.errors import int_arg
+from kb.api.search import case_json, get_engine
+from kb.errors import InvalidParameter
+
+bp = Blueprint("graph", __name__, url_prefix="/api/v1")
+
+
+@bp.get("/entries/<entry_id>/graph")
+def entry_graph(entry_id: str):
+    """Nodes and links within `depth` (1 or 2) of an entry, ready for a force-directed drawing."""
+    depth = int_arg("depth", 1, 1, 2)
+    engine = get_engine()
+    engine.refresh()
+    engine.store.get_entry(entry_id)  # 404 for an unknown id
+    with engine.lock:
+        sub = engine.graph.neighbourhood(entry_id, depth)
+    return {
+        "entry": entry_id,
+        "depth": depth,
+        "nodes": [{"id": n, "kind": d.get("kind", "missing"), "label": d.get("label", n)}
+                  for n, d in sub.nodes(data=True)],
+        "links": [{"source": u, "target": v, "rel": d["rel"]} for u, v, d in sub.edges(data=True)],
+    }  # fmt: skip
+
+
+@bp.get("/entries/<entry_id>/cases")
+def entry_cases(entry_id: str):
+    """Past cases worth reading for an entry; with `q`, ranked against that customer message."""
+    q = request.args.get("q")
+    limit = current_app.config["KB"]["query_max_chars"]
+    if q is not None and len(q) > limit:
+        raise InvalidParameter(f"q is {len(q)} characters; the limit is {limit}", "q")
+    top = int_arg("top", 5, 1, 50)
+    hits = get_engine().cases_for_entry(entry_id, q, top)
+    return {"entry": entry_id, "query": q, "cases": [case_json(h) for h in hits]}
+
+
+@bp.get("/graph/check")
+def graph_check():
+    """The lint report of `kb graph check`: errors (dangling references) and warnings."""
+    from kb.graph.lint import check
+
+    engine = get_engine()
+    engine.refresh()
+    with engine.lock:
+        findings = check(engine.graph)
+    errors = sum(f.level == "error" for f in findings)
+    return {
+        "errors": errors,
+        "warnings": len(findings) - errors,
+        "findings": [vars(f) for f in findings],
+    }
