@@ -291,8 +291,10 @@ def search(ctx: click.Context, query: str, top: int, topic: str | None, as_json:
 @click.option("--misses", is_flag=True, help="List the queries whose top hit is wrong.")
 @click.option("--fusion", type=click.Choice(["rrf", "weighted"]), default="rrf", show_default=True,
               help="Reciprocal-rank fusion or a weighted sum of max-scaled scores.")  # fmt: skip
+@click.option("--cases", "cases_file", type=click.Path(exists=True, dir_okay=False),
+              help="Also score similar cases: query<TAB>case ids joined by |.")  # fmt: skip
 @click.pass_context
-def eval_(ctx: click.Context, file: str, ablate: bool, as_json: bool, misses: bool, fusion: str):
+def eval_(ctx, file: str, ablate: bool, as_json: bool, misses: bool, fusion: str, cases_file):
     """Measure search quality on a labelled file: query<TAB>ids joined by | (or OUT).
 
     Prints n, hit@1, hit@3 and MRR@10 over in-scope lines, and for OUT lines the
@@ -304,7 +306,7 @@ def eval_(ctx: click.Context, file: str, ablate: bool, as_json: bool, misses: bo
     """
     from kb.search import open_engine
     from kb.search.engine import RETRIEVERS
-    from kb.search.evaluate import evaluate, read_labelled
+    from kb.search.evaluate import evaluate, evaluate_cases, read_labelled
 
     engine = open_engine(ctx.obj, fusion)
     labelled = read_labelled(file, engine.store.ids("entries"))
@@ -315,6 +317,9 @@ def eval_(ctx: click.Context, file: str, ablate: bool, as_json: bool, misses: bo
         runs |= {f"without {r}": [x for x in available if x != r] for r in available}
     reports = {name: evaluate(engine, labelled, rs) for name, rs in runs.items()}
     main_report = next(iter(reports.values()))
+    if cases_file:
+        report = evaluate_cases(engine, read_labelled(cases_file, engine.store.ids("cases")))
+        main_report |= {"cases_n": report.pop("n"), **report}
     wrong = main_report.pop("misses")
     for report in list(reports.values())[1:]:
         report.pop("misses")
@@ -331,6 +336,10 @@ def eval_(ctx: click.Context, file: str, ablate: bool, as_json: bool, misses: bo
         click.echo(f"{name:<24} {r['n']:>5} {r['hit@1']:>6.3f} {r['hit@3']:>6.3f} "
                    f"{r['mrr@10']:>7.3f} {r['out_n']:>6} {r['out_recognised']:>8.3f} "
                    f"{r['confident@1']:>7.3f}")  # fmt: skip
+    if cases_file:
+        click.echo(f"\nsimilar cases on {cases_file}: n {main_report['cases_n']}, "
+                   f"precision@3 {main_report['case_precision@3']:.3f}, "
+                   f"hit@3 {main_report['case_hit@3']:.3f}")  # fmt: skip
     if misses:
         for line, query, expected, got in wrong:
             click.echo(f"line {line}: {query}\n   expected {'|'.join(expected)}, got {got}")

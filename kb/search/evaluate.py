@@ -72,3 +72,22 @@ def evaluate(engine, labelled: Iterable[Labelled], retrievers=None) -> dict:
         "confident@1": round(confident_hits / hit1, 4) if hit1 else 0.0,
         "misses": misses,
     }
+
+
+def evaluate_cases(engine, labelled: Iterable[Labelled]) -> dict:
+    """Similar-case quality: precision@3 and hit@3 of the cases attached to each search result."""
+    n = 0
+    precision = hit = 0.0
+    for item in labelled:
+        if item.expected is None:
+            continue
+        got = [c.case.id for c in engine.search(item.query).cases[:3]]
+        found = len(set(got) & item.expected)
+        n += 1
+        precision += found / 3
+        hit += found > 0
+    return {
+        "n": n,
+        "case_precision@3": round(precision / n, 4) if n else 0.0,
+        "case_hit@3": round(hit / n, 4) if n else 0.0,
+    }
