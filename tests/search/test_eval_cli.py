@@ -23,9 +23,9 @@ def test_search_command_json(runner, seed_db, tmp_path):
 def test_eval_json_on_the_labelled_set(runner, seed_db, tmp_path):
     """A regression floor, not the target: the closing note quotes the real numbers."""
     db = str(copy_db(seed_db, tmp_path))
-    result = runner.invoke(
-        cli, ["--db", db, "eval", str(ROOT / "tests/data/queries.tsv"), "--json"]
-    )
+    queries, cases = ROOT / "tests/data/queries.tsv", ROOT / "tests/data/cases.tsv"
+    args = ["--db", db, "eval", str(queries), "--json", "--cases", str(cases)]
+    result = runner.invoke(cli, args)
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert {"n", "hit@1", "hit@3", "mrr@10", "out_n", "out_recognised"} <= set(report)
