@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, request
 
+from kb.api.db import get_store
 from kb.api.errors import int_arg
 from kb.api.search import case_json, get_engine
 from kb.errors import InvalidParameter
@@ -17,7 +18,7 @@ def entry_graph(entry_id: str):
     depth = int_arg("depth", 1, 1, 2)
     engine = get_engine()
     engine.refresh()
-    engine.store.get_entry(entry_id)  # 404 for an unknown id
+    get_store().get_entry(entry_id)  # 404 for an unknown id
     with engine.lock:
         sub = engine.graph.neighbourhood(entry_id, depth)
     return {

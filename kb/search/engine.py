@@ -360,11 +360,11 @@ class Engine:
     def cases_for_entry(self, entry_id: str, query: str | None = None, k: int = 5) -> list[CaseHit]:
         """Cases worth reading for one entry, optionally ranked against a customer message."""
         self.refresh()
-        entry = self.store.get_entry(entry_id)
         norm = normalise(query) if query else ""
         vector = self._embed_query(norm) if norm and self.embedder is not None else None
-        tokens = set(self.tokenizer.tokens(norm)) if norm else set()
-        with self.lock:
+        with self.lock:  # the engine's connection is shared: one thread at a time
+            entry = self.store.get_entry(entry_id)
+            tokens = set(self.tokenizer.tokens(norm)) if norm else set()
             return self.similar_cases([(entry.id, 1.0, entry.title)], vector, tokens, k)
 
 
