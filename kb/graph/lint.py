@@ -27,7 +27,7 @@ def check(kg: KnowledgeGraph) -> list[Finding]:
     """Every finding, errors first, each naming the nodes involved."""
     g = kg.g
     findings: list[Finding] = []
-    entries = [n for n, d in g.nodes(data=True) if d.get("kind") == "entry"]
+    entries = {n for n, d in g.nodes(data=True) if d.get("kind") == "entry"}
     live = {n for n in entries if g.nodes[n].get("status") == "published"}
 
     for n, d in g.nodes(data=True):
