@@ -142,11 +142,19 @@ def _conflicts(kg: KnowledgeGraph, live: set[str]) -> list[Finding]:
     """Words (keywords or synonyms) that recognise two or more live scenarios."""
     g = kg.g
     claims: dict[str, set[str]] = {}
-    for entry in live:
-        for kw in kg.keywords_of(entry[6:]):
-            words = [kw] + [u for u in g.predecessors(kw) if g.edges[u, kw]["rel"] == "synonym_of"]
-            for word in words:
-                claims.setdefault(word, set()).add(entry)
+    for kw, data in g.nodes(data=True):
+        if data.get("kind") != "keyword":
+            continue
+        owners, synonyms = set(), [kw]
+        for u in g.predecessors(kw):
+            rel = g.edges[u, kw]["rel"]
+            if rel == "recognised_by" and u in live:
+                owners.add(u)
+            elif rel == "synonym_of":
+                synonyms.append(u)
+        if owners:
+            for word in synonyms:
+                claims.setdefault(word, set()).update(owners)
     out = []
     for word, owners in sorted(claims.items()):
         if len(owners) > 1:
