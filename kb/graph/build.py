@@ -150,10 +150,16 @@ class KnowledgeGraph:
         me = node("entry", entry_id)
         return {v for v in self.g.successors(me) if self.g.edges[me, v]["rel"] == "recognised_by"}
 
-    def sharing_keywords(self, entry_id: str) -> dict[str, set[str]]:
-        """Other entries that claim one of this entry's keywords, with the shared keywords."""
+    def sharing_keywords(self, entry_id: str, max_owners: int = 20) -> dict[str, set[str]]:
+        """Other entries that claim one of this entry's keywords, with the shared keywords.
+
+        A keyword claimed by more than `max_owners` entries links nothing in particular
+        (and would make this walk cost more than a search), so it is skipped.
+        """
         out: dict[str, set[str]] = {}
         for kw in self.keywords_of(entry_id):
+            if self.g.in_degree(kw) > max_owners:
+                continue
             for u in self.g.predecessors(kw):
                 if self.g.edges[u, kw]["rel"] == "recognised_by" and u != node("entry", entry_id):
                     out.setdefault(u[6:], set()).add(self.g.nodes[kw]["label"])

@@ -61,14 +61,18 @@ def rank_cases(
     graph: KnowledgeGraph,
     cases: dict[str, Case],
     weighted: list[tuple[str, float, str]],
-    similarity: dict[str, float],
+    similarity,
     k: int,
 ) -> list[CaseHit]:
-    """The k cases with the best blend of proximity and text similarity (both in [0, 1])."""
+    """The k cases with the best blend of proximity and text similarity (both in [0, 1]).
+
+    `similarity` maps a list of case ids to {case id: similarity}; it is asked only
+    about the graph's candidates, never about every case.
+    """
+    near = {c: v for c, v in candidates(graph, weighted).items() if c in cases}
+    similarity = similarity(list(near)) if near else {}
     hits = []
-    for case_id, (proximity, entry_id, why) in candidates(graph, weighted).items():
-        if case_id not in cases:
-            continue
+    for case_id, (proximity, entry_id, why) in near.items():
         sim = similarity.get(case_id)
         score = GRAPH_WEIGHT * proximity + (1 - GRAPH_WEIGHT) * (sim or 0.0)
         reasons = [why] + ([f"与本次问题相似度 {sim:.2f}"] if sim is not None else [])
@@ -84,11 +88,11 @@ def cosine_similarity(query: np.ndarray, vectors: dict[str, np.ndarray]) -> dict
     >>> cosine_similarity(np.array([1.0, 0.0]), v)
     {'a': 1.0, 'b': 0.0}
     """
-    out = {}
-    for case_id, vector in vectors.items():
-        cos = float(vector @ query)
-        out[case_id] = min(1.0, max(0.0, (cos - COSINE_LOW) / (COSINE_HIGH - COSINE_LOW)))
-    return out
+    if not vectors:
+        return {}
+    cos = np.stack(list(vectors.values())) @ query
+    band = np.clip((cos - COSINE_LOW) / (COSINE_HIGH - COSINE_LOW), 0.0, 1.0)
+    return {case_id: float(b) for case_id, b in zip(vectors, band, strict=True)}
 
 
 def token_similarity(query: set[str], tokens: dict[str, set[str]]) -> dict[str, float]:

@@ -349,12 +349,14 @@ class Engine:
         k: int,
     ) -> list[CaseHit]:
         """Past cases near the weighted entries, most similar to the query first."""
-        if vector is not None and self._case_vectors:
-            similarity = cosine_similarity(vector, self._case_vectors)
-        elif tokens:
-            similarity = token_similarity(tokens, self._case_tokens)
-        else:
-            similarity = {}
+
+        def similarity(ids: list[str]) -> dict[str, float]:
+            if vector is not None and self._case_vectors:
+                return cosine_similarity(vector, {i: self._case_vectors[i] for i in ids})
+            if tokens:
+                return token_similarity(tokens, {i: self._case_tokens[i] for i in ids})
+            return {}
+
         return rank_cases(self.graph, self.cases, weighted, similarity, k)
 
     def cases_for_entry(self, entry_id: str, query: str | None = None, k: int = 5) -> list[CaseHit]:
