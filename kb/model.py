@@ -12,6 +12,9 @@ URGENCIES = ("high", "medium", "low")
 HANDOFFS = ("auto", "always", "if_upset")
 STATUSES = ("draft", "published", "retired")
 CASE_OUTCOMES = ("resolved", "unresolved", "escalated")
+DECISIONS = ("answer", "suggest", "handoff")
+OUTCOMES = ("resolved", "takeover", "abandoned")  # what a caller reports after a recommendation
+EMOTIONS = ("calm", "anxious", "angry")
 
 
 @dataclass
@@ -87,6 +90,82 @@ class Case:
     action: str
     outcome: str = "resolved"
     date: str | None = None
+
+
+@dataclass
+class Recommendation:
+    """One recommend call as stored: what was asked, what was decided, for which entry version.
+
+    `entry_id`/`entry_version` name the top entry offered (None on a handoff with no
+    match); the monitor counts the recommendation against that version. `gap` marks a
+    message the knowledge base could not answer confidently: a content gap.
+    """
+
+    id: str
+    created_at: str
+    query: str
+    normalised: str
+    decision: str
+    reason: str
+    emotion: str
+    urgency: str
+    confidence: float
+    entry_id: str | None = None
+    entry_version: int | None = None
+    candidates: list[str] = field(default_factory=list)
+    session_id: str | None = None
+    channel: str | None = None
+    gap: bool = False
+    outcome: str | None = None
+    outcome_at: str | None = None
+    agent_reply: str | None = None
+    used_entry_id: str | None = None
+
+
+@dataclass
+class Outcome:
+    """What happened after a recommendation, as the bot or agent reports it."""
+
+    recommendation_id: str
+    outcome: str
+    agent_reply: str | None = None
+    used_entry_id: str | None = None
+
+
+@dataclass
+class VersionStats:
+    """Recommendations served by one entry version over a window, and how many a human took over."""
+
+    entry_id: str
+    version: int
+    served: int
+    takeovers: int
+    resolved: int = 0
+    abandoned: int = 0
+
+    @property
+    def rate(self) -> float | None:
+        """Takeovers per served recommendation; None before anything was served."""
+        return self.takeovers / self.served if self.served else None
+
+
+@dataclass
+class Flag:
+    """An entry version whose takeover rate crossed the threshold: it needs a rewrite.
+
+    Open until a newer version of the entry is published; then `status` is
+    "rewritten" and `rewrite_version` is the version measured from zero since.
+    """
+
+    id: int
+    entry_id: str
+    version: int
+    status: str  # open | rewritten
+    opened_at: str
+    served: int  # the evidence when the flag opened
+    takeovers: int
+    closed_at: str | None = None
+    rewrite_version: int | None = None
 
 
 def changed_fields(old: dict | None, new: dict) -> list[str]:

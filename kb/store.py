@@ -17,8 +17,26 @@ from pathlib import Path
 
 import sqlite_utils
 
-from kb.errors import EntryNotFound, TopicNotFound, VersionConflict, VersionNotFound
-from kb.model import Case, Entry, EntryVersion, Process, Topic, changed_fields
+from kb.errors import (
+    EntryNotFound,
+    OutcomeConflict,
+    RecommendationNotFound,
+    TopicNotFound,
+    VersionConflict,
+    VersionNotFound,
+)
+from kb.model import (
+    Case,
+    Entry,
+    EntryVersion,
+    Flag,
+    Outcome,
+    Process,
+    Recommendation,
+    Topic,
+    VersionStats,
+    changed_fields,
+)
 
 _V1 = [
     """CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)""",
@@ -137,7 +155,75 @@ _V4 = [
     "CREATE INDEX topics_parent ON topics(parent_id)",
 ]
 
-MIGRATIONS = [_V1, _V2, _V3, _V4]
+# v5: recommendations and their outcomes, and the rollups the monitor reads, kept up to
+# date as events arrive (never GROUP BY the raw event table on a request). `entry_daily`
+# counts what each entry version served per day; `daily_totals` the whole service.
+_V5 = [
+    """CREATE TABLE recommendations (
+        id TEXT PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        day TEXT NOT NULL,
+        query TEXT NOT NULL,
+        normalised TEXT NOT NULL,
+        session_id TEXT,
+        channel TEXT,
+        decision TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        emotion TEXT NOT NULL,
+        urgency TEXT NOT NULL,
+        confidence REAL NOT NULL,
+        entry_id TEXT,
+        entry_version INTEGER,
+        candidates TEXT NOT NULL,
+        gap INTEGER NOT NULL,
+        outcome TEXT,
+        outcome_at TEXT,
+        agent_reply TEXT,
+        used_entry_id TEXT
+    )""",
+    """CREATE INDEX recommendations_session ON recommendations(session_id, created_at)
+       WHERE session_id IS NOT NULL""",
+    """CREATE INDEX recommendations_takeovers ON recommendations(entry_id, entry_version)
+       WHERE outcome = 'takeover'""",
+    "CREATE INDEX recommendations_gaps ON recommendations(day) WHERE gap = 1",
+    """CREATE TABLE entry_daily (
+        entry_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        day TEXT NOT NULL,
+        served INTEGER NOT NULL DEFAULT 0,
+        takeovers INTEGER NOT NULL DEFAULT 0,
+        resolved INTEGER NOT NULL DEFAULT 0,
+        abandoned INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (entry_id, version, day)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX entry_daily_day ON entry_daily(day)",
+    """CREATE TABLE daily_totals (
+        day TEXT PRIMARY KEY,
+        recommendations INTEGER NOT NULL DEFAULT 0,
+        answer INTEGER NOT NULL DEFAULT 0,
+        suggest INTEGER NOT NULL DEFAULT 0,
+        handoff INTEGER NOT NULL DEFAULT 0,
+        gaps INTEGER NOT NULL DEFAULT 0,
+        resolved INTEGER NOT NULL DEFAULT 0,
+        takeover INTEGER NOT NULL DEFAULT 0,
+        abandoned INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID""",
+    """CREATE TABLE flags (
+        id INTEGER PRIMARY KEY,
+        entry_id TEXT NOT NULL REFERENCES entries(id),
+        version INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        opened_at TEXT NOT NULL,
+        served INTEGER NOT NULL,
+        takeovers INTEGER NOT NULL,
+        closed_at TEXT,
+        rewrite_version INTEGER,
+        UNIQUE (entry_id, version)
+    )""",
+    "CREATE INDEX flags_status ON flags(status)",
+]
+
+MIGRATIONS = [_V1, _V2, _V3, _V4, _V5]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -190,10 +276,26 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Store]:
-        """All or nothing; foreign keys are checked at commit so rows may arrive in any order."""
-        with self.db.atomic():
-            self.db.execute("PRAGMA defer_foreign_keys = ON")
+        """All or nothing; foreign keys are checked at commit so rows may arrive in any order.
+
+        BEGIN IMMEDIATE takes the write lock before the first read, so a check-then-write
+        (the base version of an edit, whether an outcome was already reported) cannot
+        interleave with another connection's; the others wait up to busy_timeout.
+        """
+        conn = self.db.conn
+        if conn.in_transaction:
+            with self.db.atomic():  # nested: a savepoint
+                yield self
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("PRAGMA defer_foreign_keys = ON")
             yield self
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.rollback()
+            raise
 
     @property
     def schema_version(self) -> int:
@@ -570,6 +672,269 @@ class Store:
             Case(r["id"], links[r["id"]], r["customer"], r["action"], r["outcome"], r["date"])
             for r in rows
         ]
+
+    # recommendations and outcomes -------------------------------------------
+
+    def add_recommendation(self, rec: Recommendation) -> None:
+        """Store one recommendation and count it in the rollups, in one transaction."""
+        self.add_recommendations([rec])
+
+    def add_recommendations(self, recs: list[Recommendation]) -> None:
+        day_counts: dict[str, list[int]] = {}
+        served: dict[tuple, int] = {}
+        for r in recs:
+            counts = day_counts.setdefault(r.created_at[:10], [0, 0, 0, 0, 0])
+            counts[0] += 1
+            counts[1 + ("answer", "suggest", "handoff").index(r.decision)] += 1
+            counts[4] += r.gap
+            if r.entry_id is not None and r.decision != "handoff":
+                key = (r.entry_id, r.entry_version, r.created_at[:10])
+                served[key] = served.get(key, 0) + 1
+        with self.transaction():
+            self.db.conn.executemany(
+                """INSERT INTO recommendations (id, created_at, day, query, normalised,
+                       session_id, channel, decision, reason, emotion, urgency, confidence,
+                       entry_id, entry_version, candidates, gap)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                [
+                    (r.id, r.created_at, r.created_at[:10], r.query, r.normalised, r.session_id,
+                     r.channel, r.decision, r.reason, r.emotion, r.urgency, r.confidence,
+                     r.entry_id, r.entry_version, _json(r.candidates), int(r.gap))
+                    for r in recs
+                ],
+            )  # fmt: skip
+            self.db.conn.executemany(
+                """INSERT INTO daily_totals (day, recommendations, answer, suggest, handoff, gaps)
+                   VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(day) DO UPDATE SET
+                   recommendations = recommendations + excluded.recommendations,
+                   answer = answer + excluded.answer, suggest = suggest + excluded.suggest,
+                   handoff = handoff + excluded.handoff, gaps = gaps + excluded.gaps""",
+                [(day, *counts) for day, counts in day_counts.items()],
+            )
+            self.db.conn.executemany(
+                """INSERT INTO entry_daily (entry_id, version, day, served) VALUES (?, ?, ?, ?)
+                   ON CONFLICT(entry_id, version, day) DO UPDATE
+                   SET served = served + excluded.served""",
+                [(*key, n) for key, n in served.items()],
+            )
+
+    def record_outcomes(
+        self, outcomes: list[Outcome], at: str | None = None
+    ) -> tuple[list[bool], set[str]]:
+        """Record each outcome once; return which were new, and the entries given takeovers.
+
+        A repeated report of the same outcome changes nothing (so callers may retry);
+        a different outcome for the same recommendation is an OutcomeConflict, and an
+        unknown id a RecommendationNotFound: either way nothing of the batch is written.
+        """
+        at = at or now()
+        with self.transaction():
+            stored = {}
+            ids = list(dict.fromkeys(o.recommendation_id for o in outcomes))
+            for i in range(0, len(ids), 500):
+                chunk = ids[i : i + 500]
+                stored.update(
+                    (row[0], row[1:])
+                    for row in self.db.execute(
+                        "SELECT id, outcome, entry_id, entry_version, day, decision, gap "
+                        f"FROM recommendations WHERE id IN ({', '.join('?' * len(chunk))})",
+                        chunk,
+                    )
+                )
+            used = {o.used_entry_id for o in outcomes if o.used_entry_id}
+            missing = used - self._existing_entries(used)
+            fresh, updates, rollup, totals, gaps = [], [], {}, {}, []
+            pending: dict[str, str] = {}  # outcomes earlier in this batch
+            touched: set[str] = set()
+            for index, o in enumerate(outcomes):
+                if o.recommendation_id not in stored:
+                    raise RecommendationNotFound(o.recommendation_id, index)
+                if o.used_entry_id in missing:
+                    raise EntryNotFound(o.used_entry_id, "used_entry_id", index)
+                old, entry_id, version, day, decision, gap = stored[o.recommendation_id]
+                old = old or pending.get(o.recommendation_id)
+                if old is not None:
+                    if old != o.outcome:
+                        raise OutcomeConflict(o.recommendation_id, old, index)
+                    fresh.append(False)
+                    continue
+                fresh.append(True)
+                pending[o.recommendation_id] = o.outcome
+                updates.append((o.outcome, at, o.agent_reply, o.used_entry_id,
+                                o.recommendation_id))  # fmt: skip
+                counts = totals.setdefault(day, {"resolved": 0, "takeover": 0, "abandoned": 0})
+                counts[o.outcome] += 1
+                if o.outcome == "takeover" and not o.used_entry_id and not gap:
+                    gaps.append(o.recommendation_id)  # a human answered from outside the KB
+                if entry_id is not None and decision != "handoff":
+                    if o.outcome == "takeover":
+                        touched.add(entry_id)
+                    key = (entry_id, version, day)
+                    counts = rollup.setdefault(key, {"resolved": 0, "takeover": 0, "abandoned": 0})
+                    counts[o.outcome] += 1
+            self.db.conn.executemany(
+                """UPDATE recommendations SET outcome = ?, outcome_at = ?, agent_reply = ?,
+                   used_entry_id = ? WHERE id = ?""",
+                updates,
+            )
+            self.db.conn.executemany(
+                "UPDATE recommendations SET gap = 1 WHERE id = ?", [(i,) for i in gaps]
+            )
+            self.db.conn.executemany(
+                """UPDATE entry_daily SET resolved = resolved + ?, takeovers = takeovers + ?,
+                   abandoned = abandoned + ? WHERE entry_id = ? AND version = ? AND day = ?""",
+                [(c["resolved"], c["takeover"], c["abandoned"], *key) for key, c in rollup.items()],
+            )
+            self.db.conn.executemany(
+                """UPDATE daily_totals SET resolved = resolved + ?, takeover = takeover + ?,
+                   abandoned = abandoned + ? WHERE day = ?""",
+                [(c["resolved"], c["takeover"], c["abandoned"], d) for d, c in totals.items()],
+            )
+            gap_days: dict[str, int] = {}
+            for rec_id in gaps:
+                day = stored[rec_id][3]
+                gap_days[day] = gap_days.get(day, 0) + 1
+            self.db.conn.executemany(
+                "UPDATE daily_totals SET gaps = gaps + ? WHERE day = ?",
+                [(n, d) for d, n in gap_days.items()],
+            )
+        return fresh, touched
+
+    def _existing_entries(self, ids: set[str]) -> set[str]:
+        if not ids:
+            return set()
+        marks = ", ".join("?" * len(ids))
+        return {r[0] for r in self.db.execute(f"SELECT id FROM entries WHERE id IN ({marks})",
+                                              list(ids))}  # fmt: skip
+
+    def recommendation(self, rec_id: str) -> Recommendation:
+        rows = self._recommendations("WHERE id = ?", [rec_id])
+        if not rows:
+            raise RecommendationNotFound(rec_id)
+        return rows[0]
+
+    def session_recommendations(self, session_id: str, limit: int = 20) -> list[Recommendation]:
+        """The session's latest recommendations, oldest first (what the policy looks back at)."""
+        rows = self._recommendations(
+            "WHERE session_id = ? ORDER BY created_at DESC, id DESC LIMIT ?", [session_id, limit]
+        )
+        return rows[::-1]
+
+    def takeovers(self, entry_id: str, version: int, limit: int = 20) -> list[Recommendation]:
+        """The newest recommendations of one entry version that a human had to take over."""
+        return self._recommendations(
+            """WHERE entry_id = ? AND entry_version = ? AND outcome = 'takeover'
+               AND decision != 'handoff' ORDER BY created_at DESC LIMIT ?""",
+            [entry_id, version, limit],
+        )
+
+    def gap_messages(self, since_day: str, limit: int = 5000) -> list[Recommendation]:
+        """Messages the knowledge base could not answer, newest first, from `since_day` on."""
+        return self._recommendations(
+            "WHERE gap = 1 AND day >= ? ORDER BY day DESC, created_at DESC LIMIT ?",
+            [since_day, limit],
+        )
+
+    def _recommendations(self, tail: str, params: list) -> list[Recommendation]:
+        return [
+            Recommendation(
+                id=r["id"], created_at=r["created_at"], query=r["query"],
+                normalised=r["normalised"], decision=r["decision"], reason=r["reason"],
+                emotion=r["emotion"], urgency=r["urgency"], confidence=r["confidence"],
+                entry_id=r["entry_id"], entry_version=r["entry_version"],
+                candidates=json.loads(r["candidates"]), session_id=r["session_id"],
+                channel=r["channel"], gap=bool(r["gap"]), outcome=r["outcome"],
+                outcome_at=r["outcome_at"], agent_reply=r["agent_reply"],
+                used_entry_id=r["used_entry_id"],
+            )
+            for r in self._rows(f"SELECT * FROM recommendations {tail}", params)
+        ]  # fmt: skip
+
+    def count_recommendations(self) -> int:
+        return self.db.execute("SELECT coalesce(sum(recommendations), 0) FROM daily_totals"
+                               ).fetchone()[0]  # fmt: skip
+
+    # monitor rollups --------------------------------------------------------
+
+    def version_stats(
+        self, since_day: str, entry_ids: list[str] | None = None
+    ) -> list[VersionStats]:
+        """Per entry version, what it served from `since_day` on (from the rollups)."""
+        where, params = "WHERE day >= ?", [since_day]
+        if entry_ids is not None:
+            where += f" AND entry_id IN ({', '.join('?' * len(entry_ids))})"
+            params += entry_ids
+        return [
+            VersionStats(*row)
+            for row in self.db.execute(
+                f"""SELECT entry_id, version, sum(served), sum(takeovers), sum(resolved),
+                       sum(abandoned) FROM entry_daily {where}
+                    GROUP BY entry_id, version ORDER BY entry_id, version""",
+                params,
+            )
+        ]
+
+    def daily_stats(self, entry_id: str, since_day: str) -> list[dict]:
+        """One entry's rollup rows from `since_day` on: version, day, served, takeovers, ..."""
+        return self._rows(
+            """SELECT version, day, served, takeovers, resolved, abandoned FROM entry_daily
+               WHERE entry_id = ? AND day >= ? ORDER BY day, version""",
+            [entry_id, since_day],
+        )
+
+    def daily_totals(self, since_day: str) -> list[dict]:
+        return self._rows("SELECT * FROM daily_totals WHERE day >= ? ORDER BY day", [since_day])
+
+    def live_versions(self) -> dict[str, int | None]:
+        return dict(self.db.execute("SELECT id, live_version FROM entries").fetchall())
+
+    def version_times(self, entry_id: str) -> dict[int, str]:
+        """When each version of an entry was saved (the version marks on a rate chart)."""
+        return dict(
+            self.db.execute(
+                "SELECT version, created_at FROM entry_versions WHERE entry_id = ?", [entry_id]
+            ).fetchall()
+        )
+
+    # flags ------------------------------------------------------------------
+
+    def open_flags(self, stats: list[VersionStats], at: str | None = None) -> list[int]:
+        """Open a flag for each entry version given, unless it has one; return the new ids."""
+        at = at or now()
+        with self.transaction():
+            new = []
+            for s in stats:
+                cursor = self.db.execute(
+                    """INSERT INTO flags (entry_id, version, status, opened_at, served, takeovers)
+                       VALUES (?, ?, 'open', ?, ?, ?) ON CONFLICT(entry_id, version) DO NOTHING""",
+                    [s.entry_id, s.version, at, s.served, s.takeovers],
+                )
+                if cursor.rowcount:
+                    new.append(cursor.lastrowid)
+            return new
+
+    def close_rewritten_flags(self, at: str | None = None) -> int:
+        """Close the open flags whose entry has since published a newer version."""
+        with self.transaction():
+            cursor = self.db.execute(
+                """UPDATE flags SET status = 'rewritten', closed_at = ?, rewrite_version =
+                       (SELECT live_version FROM entries WHERE id = flags.entry_id)
+                   WHERE status = 'open' AND version < (SELECT coalesce(live_version, 0)
+                       FROM entries WHERE id = flags.entry_id)""",
+                [at or now()],
+            )
+            return cursor.rowcount
+
+    def flags(self, status: str | None = None, entry_id: str | None = None) -> list[Flag]:
+        clauses, params = [], []
+        if status is not None:
+            clauses.append("status = ?")
+            params.append(status)
+        if entry_id is not None:
+            clauses.append("entry_id = ?")
+            params.append(entry_id)
+        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+        return [Flag(**r) for r in self._rows(f"SELECT * FROM flags {where} ORDER BY id", params)]
 
     # imports and stats ------------------------------------------------------
 

@@ -39,6 +39,15 @@ TYPOS = {
 _TYPO = re.compile("|".join(map(re.escape, TYPOS)))
 
 
+def fold(text: str) -> str:
+    """NFKC (full-width to half-width), traditional to simplified, lower case; nothing removed.
+
+    >>> fold("為什麼還沒發貨？？？ＯＫ")
+    '为什么还没发货???ok'
+    """
+    return _T2S.convert(unicodedata.normalize("NFKC", text)).lower()
+
+
 @lru_cache(maxsize=65536)
 def normalise(text: str) -> str:
     """NFKC, traditional to simplified, lower case, chat noise removed, spaces collapsed.
@@ -50,8 +59,7 @@ def normalise(text: str) -> str:
     >>> normalise("推货的快第单号")
     '退货的快递单号'
     """
-    text = _T2S.convert(unicodedata.normalize("NFKC", text)).lower()
-    text = _URL.sub(" ", text)
+    text = _URL.sub(" ", fold(text))
     text = _PLACEHOLDER.sub(" ", text)
     text = _NUMBER.sub(" ", text)
     text = "".join(" " if _is_noise(c) else c for c in text)

@@ -1,0 +1,108 @@
+"""The takeover-rate monitor: which entry versions fail customers, and the flags for rewrite.
+
+Rates come from the rollups the store keeps as events arrive (`entry_daily`), so
+the monitor never scans raw recommendations. Only the live version of an entry is
+flagged; a flag closes when a newer version is published, and that version is
+measured from zero, which is how an editor sees whether the rewrite helped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+from kb.model import Flag, Outcome, VersionStats
+from kb.store import Store
+
+ALL_TIME = "0000-00-00"
+
+
+@dataclass
+class Rules:
+    threshold: float = 0.3
+    min_sample: int = 20
+    days: int = 14
+
+    @classmethod
+    def from_settings(cls, settings: dict) -> Rules:
+        return cls(settings["takeover_threshold"], settings["min_sample"], settings["monitor_days"])
+
+    def since(self, today: dt.date | None = None) -> str:
+        """First day of the window, as the rollups spell days (UTC, ISO)."""
+        today = today or dt.datetime.now(dt.UTC).date()
+        return (today - dt.timedelta(days=self.days - 1)).isoformat()
+
+    def over(self, stats: VersionStats) -> bool:
+        return stats.served >= self.min_sample and stats.takeovers / stats.served > self.threshold
+
+
+def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95% Wilson score interval of a rate: honest at small samples, unlike p ± z·se.
+
+    >>> wilson(0, 0)
+    (0.0, 1.0)
+    >>> [round(x, 3) for x in wilson(6, 20)]
+    [0.145, 0.519]
+    """
+    if n == 0:
+        return 0.0, 1.0
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+@dataclass
+class Row:
+    """One entry version in the monitor: its numbers over the window and its flag, if any."""
+
+    stats: VersionStats
+    live: bool
+    judged: bool  # served at least the minimum sample
+    flag: Flag | None
+
+    @property
+    def flagged(self) -> bool:
+        return self.flag is not None and self.flag.status == "open"
+
+
+def report(store: Store, outcomes: list[Outcome], rules: Rules) -> list[bool]:
+    """Record outcomes (each once), then flag the live versions they pushed over the threshold."""
+    fresh, touched = store.record_outcomes(outcomes)
+    if touched:
+        sync_flags(store, rules, entry_ids=sorted(touched))
+    return fresh
+
+
+def sync_flags(
+    store: Store, rules: Rules, today: dt.date | None = None, entry_ids: list[str] | None = None
+) -> list[VersionStats]:
+    """Open flags for live versions over the threshold; close those a newer version replaced."""
+    stats = store.version_stats(rules.since(today), entry_ids)
+    live = store.live_versions()
+    over = [s for s in stats if live.get(s.entry_id) == s.version and rules.over(s)]
+    store.open_flags(over)
+    store.close_rewritten_flags()
+    return stats
+
+
+def monitor(store: Store, rules: Rules, today: dt.date | None = None) -> list[Row]:
+    """Every entry version that served something in the window: flagged first, worst first."""
+    stats = sync_flags(store, rules, today)
+    live = store.live_versions()
+    flags = {(f.entry_id, f.version): f for f in store.flags()}
+    rows = [
+        Row(s, live.get(s.entry_id) == s.version, s.served >= rules.min_sample,
+            flags.get((s.entry_id, s.version)))
+        for s in stats
+    ]  # fmt: skip
+    return sorted(rows, key=lambda r: (not r.flagged, -(r.stats.rate or 0), r.stats.entry_id))
+
+
+def all_time(store: Store, entry_id: str, version: int | None) -> VersionStats | None:
+    """Everything one version ever served: the before and after of a rewrite."""
+    if version is None:
+        return None
+    found = [s for s in store.version_stats(ALL_TIME, [entry_id]) if s.version == version]
+    return found[0] if found else VersionStats(entry_id, version, 0, 0)
