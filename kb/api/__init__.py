@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from kb import config as settings
-from kb.api import db, entries, errors, graph, health, search
+from kb.api import db, entries, errors, feedback, flags, graph, health, recommend, search
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -20,4 +20,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(entries.bp)
     app.register_blueprint(search.bp)
     app.register_blueprint(graph.bp)
+    app.register_blueprint(recommend.bp)
+    app.register_blueprint(feedback.bp)
+    app.register_blueprint(flags.bp)
     return app

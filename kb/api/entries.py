@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, request
 
 from kb.api.db import get_store
-from kb.api.errors import int_arg
+from kb.api.params import int_arg
 from kb.model import Entry
 
 bp = Blueprint("entries", __name__, url_prefix="/api/v1")

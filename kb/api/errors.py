@@ -5,25 +5,11 @@ from __future__ import annotations
 from flask import Flask, request
 from werkzeug.exceptions import HTTPException
 
-from kb.errors import InvalidParameter, KbError
+from kb.errors import KbError
 
 
 def error_body(code: str, message: str, field: str | None = None) -> dict:
     return {"error": {"code": code, "message": message, "field": field}}
-
-
-def int_arg(name: str, default: int, low: int, high: int) -> int:
-    """A query-string integer within [low, high], or a 400 that names the parameter."""
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = None
-    if value is None or not low <= value <= high:
-        raise InvalidParameter(f"{name} must be an integer from {low} to {high}, got {raw!r}", name)
-    return value
 
 
 def init_app(app: Flask) -> None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from flask import Blueprint, Flask, current_app, request
 
 from kb.api.db import get_store
-from kb.api.errors import int_arg
+from kb.api.params import int_arg, json_body, text
 from kb.errors import InvalidParameter
 
 if TYPE_CHECKING:  # the engine pulls in jieba, FAISS and the model: load it on first use
@@ -78,28 +78,21 @@ def result_json(result: SearchResult) -> dict:
 
 def _params() -> tuple[str, int, str | None]:
     """q, top and topic from the query string (GET) or a JSON object (POST)."""
+    limit = current_app.config["KB"]["query_max_chars"]
     if request.method == "POST":
-        body = request.get_json(silent=True)
-        if not isinstance(body, dict):
-            raise InvalidParameter('the body must be a JSON object such as {"q": "..."}', "body")
-        q, top, topic = body.get("q", body.get("query")), body.get("top", 5), body.get("topic")
+        body = json_body('{"q": "..."}')
+        if "q" not in body and "query" in body:
+            body["q"] = body["query"]
+        top = body.get("top", 5)
         if isinstance(top, bool) or not isinstance(top, int) or not 1 <= top <= TOP_MAX:
             raise InvalidParameter(
                 f"top must be an integer from 1 to {TOP_MAX}, got {top!r}", "top"
             )
+        topic = text(body, "topic", 200)
     else:
-        q, top, topic = (
-            request.args.get("q"),
-            int_arg("top", 5, 1, TOP_MAX),
-            request.args.get("topic"),
-        )
-    limit = current_app.config["KB"]["query_max_chars"]
-    if not isinstance(q, str) or not q.strip():
-        raise InvalidParameter("q is required: the customer's message", "q")
-    if len(q) > limit:
-        raise InvalidParameter(f"q is {len(q)} characters; the limit is {limit}", "q")
-    if topic is not None and not isinstance(topic, str):
-        raise InvalidParameter("topic must be a topic id", "topic")
+        body = {"q": request.args.get("q")}
+        top, topic = int_arg("top", 5, 1, TOP_MAX), request.args.get("topic")
+    q = text(body, "q", limit, required=True)
     return q, top, topic
 
 

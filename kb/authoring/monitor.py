@@ -106,3 +106,39 @@ def all_time(store: Store, entry_id: str, version: int | None) -> VersionStats |
         return None
     found = [s for s in store.version_stats(ALL_TIME, [entry_id]) if s.version == version]
     return found[0] if found else VersionStats(entry_id, version, 0, 0)
+
+
+@dataclass
+class FlagReport:
+    """A flag with what an editor needs to act on it: the numbers, before and after, and why."""
+
+    flag: Flag
+    title: str
+    topic: str
+    window: VersionStats  # the flagged version over the monitor's window
+    before: VersionStats  # the flagged version, all time
+    after: VersionStats | None  # the version that replaced it, measured from zero
+    evidence: list  # Recommendations that ended in a takeover, newest first
+
+
+def flag_reports(
+    store: Store, rules: Rules, status: str | None = "open", evidence: int = 10
+) -> list[FlagReport]:
+    """Flags (open ones by default) with their evidence, the most failed customers first."""
+    stats = {(s.entry_id, s.version): s for s in sync_flags(store, rules)}
+    out = []
+    for flag in store.flags(status=status):
+        entry = store.get_entry(flag.entry_id)
+        key = (flag.entry_id, flag.version)
+        out.append(
+            FlagReport(
+                flag=flag,
+                title=entry.title,
+                topic=entry.topic,
+                window=stats.get(key, VersionStats(*key, 0, 0)),
+                before=all_time(store, flag.entry_id, flag.version),
+                after=all_time(store, flag.entry_id, flag.rewrite_version),
+                evidence=store.takeovers(flag.entry_id, flag.version, evidence),
+            )
+        )
+    return sorted(out, key=lambda r: (-r.window.takeovers, -r.before.takeovers, r.flag.id))

@@ -229,6 +229,16 @@ class Engine:
             cached.update(fresh)
         return {h: np.frombuffer(v, dtype=np.float32) for h, v in cached.items()}
 
+    def vectors(self, texts: list[str]) -> dict[str, np.ndarray]:
+        """Unit passage vectors of normalised texts, through the store's cache (gap clustering)."""
+        with self.lock:
+            by_hash = self._encode(texts)
+        out = {}
+        for t in texts:
+            v = by_hash[text_hash(t)]
+            out[t] = v / (np.linalg.norm(v) or 1.0)
+        return out
+
     def _encode_query(self, text: str) -> np.ndarray:
         assert self.embedder is not None
         return self.embedder.encode_queries([text])[0]
