@@ -345,6 +345,172 @@ def eval_(ctx, file: str, ablate: bool, as_json: bool, misses: bool, fusion: str
             click.echo(f"line {line}: {query}\n   expected {'|'.join(expected)}, got {got}")
 
 
+@cli.command("eval-emotion")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--misses", is_flag=True, help="List the messages labelled wrong.")
+@click.pass_context
+def eval_emotion(ctx, file: str, misses: bool):
+    """Measure emotion detection on a labelled file: label<TAB>message (calm, anxious, angry).
+
+    Prints accuracy, per-label precision and recall, and the confusion table; also
+    accuracy on odd and even lines separately (tune on one half, read the other).
+
+    \b
+    Example:
+        kb eval-emotion tests/data/emotion.tsv
+    """
+    from kb.search.emotion import LABELS
+    from kb.search.evaluate import evaluate_emotion, read_emotions
+
+    r = evaluate_emotion(read_emotions(file))
+    click.echo(f"{file}: n {r['n']}, accuracy {r['accuracy']:.3f} (odd lines "
+               f"{r['accuracy_odd']:.3f}, even lines {r['accuracy_even']:.3f})")  # fmt: skip
+    click.echo(f"{'label':<8} {'n':>4} {'precision':>9} {'recall':>7}   predicted: "
+               + " ".join(f"{x:>7}" for x in LABELS))  # fmt: skip
+    for label in LABELS:
+        row = r["labels"][label]
+        counts = " ".join(f"{r['confusion'][label][x]:>7}" for x in LABELS)
+        click.echo(f"{label:<8} {row['n']:>4} {row['precision']:>9.3f} {row['recall']:>7.3f}"
+                   f"              {counts}")  # fmt: skip
+    if misses:
+        for line, gold, got, message in r["misses"]:
+            click.echo(f"line {line}: {gold} -> {got}: {message}")
+
+
+def _rules(ctx, days, threshold, min_sample):
+    from kb.authoring.monitor import Rules
+
+    rules = Rules.from_settings(ctx.obj)
+    rules.days = days or rules.days
+    rules.threshold = rules.threshold if threshold is None else threshold
+    rules.min_sample = rules.min_sample if min_sample is None else min_sample
+    return rules
+
+
+_window = [
+    click.option("--days", type=click.IntRange(1, 366), help="Window in days [default: 14]."),
+    click.option("--threshold", type=click.FloatRange(0, 1), help="Flag above this takeover rate "
+                 "[default: 0.3]."),
+    click.option("--min-sample", type=click.IntRange(1), help="Served recommendations a version "
+                 "needs before it is judged [default: 20]."),
+]  # fmt: skip
+
+
+def _with_window(fn):
+    for option in reversed(_window):
+        fn = option(fn)
+    return fn
+
+
+@cli.command()
+@_with_window
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list of entry versions.")
+@click.option("--all", "show_all", is_flag=True, help="Also versions under the minimum sample.")
+@click.pass_context
+def monitor(ctx, days, threshold, min_sample, as_json: bool, show_all: bool):
+    """Takeover rate per entry version over the window; flag the ones over the threshold.
+
+    Flagged versions first, then the worst rates. A flag stays open until a newer
+    version of the entry is published; that version is then measured from zero.
+
+    \b
+    Example:
+        kb simulate --days 14 --conversations 5000 && kb monitor
+    """
+    from kb.authoring import monitor as m
+
+    rules = _rules(ctx, days, threshold, min_sample)
+    rows = [r for r in m.monitor(_store(ctx), rules) if show_all or r.judged or r.flag]
+    if as_json:
+        out = [
+            {"entry_id": r.stats.entry_id, "version": r.stats.version, "live": r.live,
+             "served": r.stats.served, "takeovers": r.stats.takeovers,
+             "rate": round(r.stats.rate, 4) if r.stats.rate is not None else None,
+             "ci95": [round(x, 4) for x in m.wilson(r.stats.takeovers, r.stats.served)],
+             "flagged": r.flagged, "flag_status": r.flag.status if r.flag else None}
+            for r in rows
+        ]  # fmt: skip
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"takeover rate over {rules.days} days since {rules.since()}: flag above "
+               f"{rules.threshold:.0%} once a version served {rules.min_sample}")  # fmt: skip
+    click.echo(f"{'entry':<34} {'ver':>3} {'served':>6} {'takeover':>8} {'rate':>6} "
+               f"{'95% CI':>13}  flag")  # fmt: skip
+    for r in rows:
+        low, high = m.wilson(r.stats.takeovers, r.stats.served)
+        mark = {"open": "FLAGGED", "rewritten": "rewritten"}.get(r.flag and r.flag.status, "")
+        mark += "" if r.live else " (old version)"
+        click.echo(f"{r.stats.entry_id:<34} {r.stats.version:>3} {r.stats.served:>6} "
+                   f"{r.stats.takeovers:>8} {r.stats.rate or 0:>6.1%} "
+                   f"{low:>6.1%}-{high:<6.1%}  {mark}")  # fmt: skip
+    flagged = [r.stats.entry_id for r in rows if r.flagged]
+    click.echo(f"\n{len(flagged)} flagged for rewrite" + (f": {', '.join(flagged)}" if flagged
+                                                           else ""))  # fmt: skip
+
+
+@cli.command()
+@_with_window
+@click.option("--min-count", default=2, show_default=True, type=click.IntRange(1),
+              help="Smallest group shown.")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Print the API's JSON answer.")
+@click.pass_context
+def gaps(ctx, days, threshold, min_sample, min_count: int, as_json: bool):
+    """Content gaps: messages with no confident answer (or taken over with no entry), by need.
+
+    \b
+    Example:
+        kb gaps --days 7
+    """
+    from kb.authoring.gaps import find_gaps
+    from kb.search import open_engine
+
+    rules = _rules(ctx, days, threshold, min_sample)
+    found = find_gaps(_store(ctx), open_engine(ctx.obj), rules.since(), min_count)
+    if as_json:
+        click.echo(json.dumps([vars(g) for g in found], ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{len(found)} groups of unanswered messages since {rules.since()}")
+    for g in found:
+        near = f"nearest entry {g.nearest[0]} ({g.nearest[1]:.2f})" if g.nearest else ""
+        click.echo(f"\n{g.count:>5}  {g.label}   {near}")
+        for example in g.examples:
+            click.echo(f"       - {example}")
+
+
+@cli.command()
+@click.option("--days", default=14, show_default=True, type=click.IntRange(1, 366))
+@click.option("--conversations", default=5000, show_default=True, type=click.IntRange(1))
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--bad", default=3, show_default=True, type=click.IntRange(0),
+              help="Entries made deliberately bad.")  # fmt: skip
+@click.pass_context
+def simulate(ctx, days: int, conversations: int, seed: int, bad: int):
+    """Replay realistic chatbot traffic through recommend and feedback, for a demo or a test.
+
+    Queries are the corpus phrasings perturbed as customers type them; a few needs
+    are missing from the corpus (gaps); a few entries are made bad until an editor
+    publishes a new version of them.
+
+    \b
+    Example:
+        kb simulate --days 14 --conversations 5000 --seed 7
+    """
+    from kb.authoring.simulate import simulate as run
+    from kb.search import open_engine
+
+    store = _store(ctx)
+    engine = open_engine(ctx.obj)
+    with click.progressbar(length=conversations, label="conversations", file=sys.stderr) as bar:
+        summary = run(engine, store, _rules(ctx, None, None, None), days, conversations, seed,
+                      bad, progress=bar.update)  # fmt: skip
+    click.echo(f"{summary.recommendations} recommendations in {summary.conversations} "
+               f"conversations over {days} days")  # fmt: skip
+    click.echo("decisions: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.decisions.items())))
+    click.echo("outcomes: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.outcomes.items())))
+    bad_list = ", ".join(f"{k} v{v}" for k, v in sorted(summary.bad.items())) or "none"
+    click.echo(f"made bad: {bad_list}")
+
+
 @cli.command()
 @click.option("--host", help="Address to listen on [default: 127.0.0.1].")
 @click.option("--port", type=int, help="Port [default: 8080].")

@@ -936,6 +936,16 @@ class Store:
         where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
         return [Flag(**r) for r in self._rows(f"SELECT * FROM flags {where} ORDER BY id", params)]
 
+    # settings kept with the data ----------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction():
+            self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", [key, value])
+
     # imports and stats ------------------------------------------------------
 
     def record_import(self, source: str, author: str, counts: dict[str, int]) -> None:
