@@ -824,14 +824,14 @@ class Store:
         """The newest recommendations of one entry version that a human had to take over."""
         return self._recommendations(
             """WHERE entry_id = ? AND entry_version = ? AND outcome = 'takeover'
-               AND decision != 'handoff' ORDER BY created_at DESC LIMIT ?""",
+               AND decision != 'handoff' ORDER BY created_at DESC, id DESC LIMIT ?""",
             [entry_id, version, limit],
         )
 
     def gap_messages(self, since_day: str, limit: int = 5000) -> list[Recommendation]:
         """Messages the knowledge base could not answer, newest first, from `since_day` on."""
         return self._recommendations(
-            "WHERE gap = 1 AND day >= ? ORDER BY day DESC, created_at DESC LIMIT ?",
+            "WHERE gap = 1 AND day >= ? ORDER BY created_at DESC, id DESC LIMIT ?",
             [since_day, limit],
         )
 

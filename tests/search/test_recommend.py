@@ -1,0 +1,107 @@
+"""The recommend policy on the seed corpus: answer, suggest or hand off, and the stored record."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pytest
+
+from kb.search.emotion import Emotion
+from kb.search.recommend import Request, decide, recommend
+from kb.store import Store
+
+
+@pytest.fixture
+def store(engine):
+    """A connection of its own to the shared engine's database (recommendations go there)."""
+    s = Store(engine.store.path)
+    yield s
+    s.close()
+
+
+def ask(engine, store, query: str, session: str | None = None, **kwargs):
+    return recommend(engine, store, Request(query, session_id=session, **kwargs))
+
+
+@pytest.mark.parametrize(
+    ("query", "decision", "reason", "first"),
+    [
+        ("买的鞋子不合适可以退货吗", "answer", "confident_match", "return-7day-no-reason"),
+        ("我要退货 衣服有点问题", "suggest", "close_candidates", "return-quality-problem"),
+        ("用了你们的面霜脸上起红疹", "handoff", "entry_policy", "allergy-cosmetics"),
+        ("你们招聘客服吗", "handoff", "no_confident_match", None),
+        ("衣服开线了 再不给退我就打12315", "handoff", "complaint_threat", None),
+        ("转人工", "handoff", "asked_for_human", None),
+    ],
+)
+def test_policy_on_the_seed_corpus(engine, store, query, decision, reason, first):
+    made = ask(engine, store, query)
+    assert (made.decision.decision, made.decision.reason) == (decision, reason)
+    if first:
+        assert made.decision.offered[0].entry.id == first
+
+
+def test_suggestions_hold_the_close_scenarios(engine, store):
+    made = ask(engine, store, "我要退货 衣服有点问题")
+    offered = [h.entry.id for h in made.decision.offered]
+    assert {"return-quality-problem", "return-7day-no-reason"} <= set(offered)
+    assert made.record.candidates == offered
+
+
+def test_threats_are_urgent_and_soothed(engine, store):
+    made = ask(engine, store, "骗子！！！不退钱我就去消协投诉你们")
+    assert made.decision.urgency == "high"
+    assert made.emotion.threat and made.soothing
+
+
+def test_an_upset_customer_on_an_if_upset_entry_goes_to_a_human(engine, store):
+    calm = ask(engine, store, "快递员说我的件找不到了")
+    upset = ask(engine, store, "快递员说我的件找不到了 怎么办啊 急死了")
+    assert calm.decision.decision == "answer"
+    assert calm.decision.offered[0].entry.handoff == "if_upset"
+    assert (upset.decision.decision, upset.decision.reason) == ("handoff", "upset_customer")
+
+
+def test_a_session_that_failed_twice_goes_to_a_human(engine, store):
+    session = uuid.uuid4().hex
+    for query in ("你们招聘客服吗", "门店几点关门"):
+        assert ask(engine, store, query, session).decision.reason == "no_confident_match"
+    made = ask(engine, store, "优惠券用不了", session)
+    assert (made.decision.decision, made.decision.reason) == ("handoff", "session_failed")
+    assert ask(engine, store, "优惠券用不了").decision.decision == "answer"  # a new session
+
+
+def test_asking_the_same_thing_again_and_again_is_anger(engine, store):
+    session = uuid.uuid4().hex
+    first = ask(engine, store, "退货运费谁出", session)
+    second = ask(engine, store, "退货的运费到底谁出", session)
+    third = ask(engine, store, "我问你退货运费谁出", session)
+    assert first.emotion.label == "calm" and second.emotion.label == "anxious"
+    assert third.emotion.label == "angry" and third.decision.reason == "angry_customer"
+
+
+def test_an_order_not_shipped_past_its_promise_is_urgent(engine, store):
+    late = {"status": "paid", "ship_by": (dt.date.today() - dt.timedelta(days=2)).isoformat()}
+    on_time = {"status": "paid", "ship_by": (dt.date.today() + dt.timedelta(days=2)).isoformat()}
+    query = "优惠券用不了"
+    assert ask(engine, store, query, order=late).decision.urgency == "high"
+    assert ask(engine, store, query, order=on_time).decision.urgency != "high"
+
+
+def test_every_recommendation_is_stored_with_its_entry_version(engine, store):
+    made = ask(engine, store, "买的鞋子不合适可以退货吗", "s-store", channel="app")
+    stored = store.recommendation(made.record.id)
+    assert stored.query == "买的鞋子不合适可以退货吗"
+    assert (stored.session_id, stored.channel, stored.decision) == ("s-store", "app", "answer")
+    assert stored.entry_id == "return-7day-no-reason"
+    assert stored.entry_version == engine.entries["return-7day-no-reason"].version
+    assert stored.confidence == pytest.approx(made.result.top.confidence, abs=1e-4)
+    assert not stored.gap and ask(engine, store, "讲个笑话").record.gap
+
+
+def test_decide_without_any_hit_hands_off():
+    from kb.search.engine import SearchResult
+
+    decision = decide(SearchResult("?", "", [], False, []), Emotion("calm"))
+    assert (decision.decision, decision.offered) == ("handoff", [])
