@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -116,6 +117,10 @@ class Engine:
         self._case_tokens: dict[str, set[str]] = {}
         self.encoded = 0  # texts sent to the encoder since start (the cache's other side)
         self._embed_query = lru_cache(maxsize=query_cache)(self._encode_query)
+        # whole results of repeated messages, dropped whenever anything is re-indexed
+        self._results: OrderedDict[tuple, SearchResult] = OrderedDict()
+        self._results_max = query_cache
+        self._generation = 0  # bumped by every re-index: a result computed across one is stale
         self.rebuild()
 
     def close(self) -> None:
@@ -158,9 +163,11 @@ class Engine:
         with self.lock:
             if self.store.case_seq() != self._case_seq:
                 self._load_cases()
+                self._forget_results()
             changed, seq = self.store.changed_since(self._seq)
             if not changed:
                 return []
+            self._forget_results()
             self._seq = seq
             for entry_id in changed:
                 self._reindex(self.store.live_entry(entry_id), entry_id)
@@ -256,6 +263,26 @@ class Engine:
         self.refresh()
         retrievers = [r for r in retrievers if r != "dense" or self.dense is not None]
         norm = normalise(query)
+        key = (norm, top, tuple(topic or ()), topic is None, tuple(retrievers),
+               dt.date.today())  # fmt: skip
+        with self.lock:
+            if key in self._results:
+                self._results.move_to_end(key)
+                return replace(self._results[key], query=query)
+            generation = self._generation
+        result = self._search(query, norm, top, topic, retrievers)
+        with self.lock:
+            if generation == self._generation:
+                self._results[key] = result
+                if len(self._results) > self._results_max:
+                    self._results.popitem(last=False)
+        return result
+
+    def _forget_results(self) -> None:
+        self._results.clear()
+        self._generation += 1
+
+    def _search(self, query, norm, top, topic, retrievers) -> SearchResult:
         vector = self._embed_query(norm) if "dense" in retrievers and norm else None
         with self.lock:
             today = dt.date.today().isoformat()
