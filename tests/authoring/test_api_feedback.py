@@ -75,8 +75,10 @@ def test_bad_requests_get_the_json_error(api, path, body, status, code, field):
 def test_a_batch_with_one_unknown_id_records_nothing(api):
     ids = [recommend(api, q)["recommendation_id"] for q in ("优惠券用不了", "发票怎么开")]
     items = [{"recommendation_id": i, "outcome": "resolved"} for i in ids]
-    bad = api.post("/api/v1/feedback/batch",
-                   json={"items": [*items, {"recommendation_id": "gone", "outcome": "resolved"}]})
+    bad = api.post(
+        "/api/v1/feedback/batch",
+        json={"items": [*items, {"recommendation_id": "gone", "outcome": "resolved"}]},
+    )
     assert bad.status_code == 404 and bad.json["error"]["field"] == "items[2].recommendation_id"
     good = api.post("/api/v1/feedback/batch", json={"items": items + items[:1]})
     assert good.json == {"received": 3, "recorded": 2, "duplicates": 1}
@@ -87,8 +89,14 @@ def test_takeovers_flag_the_entry_with_evidence_and_stats_per_version(api):
     for i in range(20):
         rec_id = recommend(api, f"优惠券用不了 {i}")["recommendation_id"]
         outcome = "takeover" if i < 8 else "resolved"
-        items.append({"recommendation_id": rec_id, "outcome": outcome,
-                      "agent_reply": f"人工处理{i}", "used_entry_id": "promo-full-reduction"})
+        items.append(
+            {
+                "recommendation_id": rec_id,
+                "outcome": outcome,
+                "agent_reply": f"人工处理{i}",
+                "used_entry_id": "promo-full-reduction",
+            }
+        )
     assert api.post("/api/v1/feedback/batch", json={"items": items}).status_code == 200
     flags = api.get("/api/v1/flags").json
     (flag,) = flags["flags"]

@@ -24,9 +24,7 @@ def monitor_rows(runner, db) -> list[dict]:
 
 
 @pytest.mark.slow
-def test_monitor_flags_exactly_the_bad_entries_and_measures_a_rewrite_apart(
-    runner, seed_store
-):
+def test_monitor_flags_exactly_the_bad_entries_and_measures_a_rewrite_apart(runner, seed_store):
     db = seed_store.path
     out = run(runner, db, "simulate", "--days", "14", "--conversations", "5000", "--seed", "1")
     bad = set(re.findall(r"([\w-]+) v1", out.split("made bad:")[1]))

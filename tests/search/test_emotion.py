@@ -1,4 +1,4 @@
-"""Emotion detection: the signals the recommend policy acts on, and accuracy on labelled messages."""
+"""Emotion detection: the signals the recommend policy acts on, and its accuracy on labels."""
 
 from __future__ import annotations
 

@@ -1,0 +1,139 @@
+"""No acknowledged event is lost: concurrent feedback through a live server, and a SIGKILL."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from kb.store import Store
+
+QUERIES = ["优惠券用不了", "发票怎么开", "退货运费谁出", "快递员说我的件找不到了", "讲个笑话"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def post(conn: http.client.HTTPConnection, path: str, body: dict) -> tuple[int, dict]:
+    conn.request("POST", path, json.dumps(body).encode(), {"Content-Type": "application/json"})
+    response = conn.getresponse()
+    return response.status, json.loads(response.read())
+
+
+@pytest.fixture
+def server(seed_store, tmp_path: Path):
+    """`kb serve` on a copy of the seed database (lexical search: no model to load)."""
+    port = free_port()
+    env = {**os.environ, "KB_DB": str(seed_store.path), "KB_EMBEDDER": "none",
+           "KB_PORT": str(port), "KB_THREADS": "4"}  # fmt: skip
+    log = (tmp_path / "server.log").open("w")
+    process = subprocess.Popen([sys.executable, "-m", "kb.cli", "serve"], env=env, stdout=log,
+                               stderr=subprocess.STDOUT)  # fmt: skip
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", "/api/v1/health")
+            assert conn.getresponse().status == 200
+            break
+        except OSError:
+            assert process.poll() is None, (tmp_path / "server.log").read_text()
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.3)
+    yield process, port
+    if process.poll() is None:
+        process.terminate()
+        process.wait(10)
+
+
+def test_feedback_from_many_threads_is_all_counted(server, seed_store):
+    _, port = server
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    made = [post(conn, "/api/v1/recommend", {"query": QUERIES[i % 4]})[1] for i in range(160)]
+    ids = [m["recommendation_id"] for m in made if m["decision"] != "handoff"]
+    errors = []
+
+    def report(share: list[str], batch: bool):
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        if batch:
+            items = [{"recommendation_id": i, "outcome": "takeover"} for i in share]
+            for k in range(0, len(items), 5):
+                status, body = post(c, "/api/v1/feedback/batch", {"items": items[k : k + 5]})
+                errors.extend([body] if status != 200 else [])
+        else:
+            for i in share:
+                status, body = post(c, "/api/v1/feedback", {"recommendation_id": i,
+                                                             "outcome": "takeover"})  # fmt: skip
+                errors.extend([body] if status != 200 else [])
+
+    threads = [threading.Thread(target=report, args=(ids[k::8], k % 2 == 0)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    stats = seed_store.version_stats("0000")
+    assert sum(s.takeovers for s in stats) == len(ids)
+    assert sum(s.served for s in stats) == len(ids)
+    rows = seed_store.db.execute(
+        "SELECT count(*) FROM recommendations WHERE outcome = 'takeover'"
+    ).fetchone()
+    assert rows[0] == len(ids)
+
+
+def test_every_acknowledged_event_survives_a_sigkill(server, seed_store):
+    process, port = server
+    acknowledged_recs: list[str] = []
+    acknowledged_outcomes: list[str] = []
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def traffic(k: int):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        n = 0
+        while not stop.is_set():
+            try:
+                status, body = post(conn, "/api/v1/recommend", {"query": QUERIES[(k + n) % 5]})
+                if status != 200:
+                    continue
+                with lock:
+                    acknowledged_recs.append(body["recommendation_id"])
+                outcome = {"recommendation_id": body["recommendation_id"], "outcome": "resolved"}
+                status, _ = post(conn, "/api/v1/feedback", outcome)
+                if status == 200:
+                    with lock:
+                        acknowledged_outcomes.append(body["recommendation_id"])
+            except (OSError, http.client.HTTPException):
+                return  # the server is gone
+            n += 1
+
+    threads = [threading.Thread(target=traffic, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    time.sleep(3)
+    process.send_signal(signal.SIGKILL)
+    process.wait(10)
+    stop.set()
+    for t in threads:
+        t.join()
+    assert len(acknowledged_outcomes) > 20  # the kill really came mid-stream
+
+    store = Store(seed_store.path)  # opening recovers the WAL
+    assert store.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    for rec_id in acknowledged_recs:
+        store.recommendation(rec_id)  # raises if lost
+    outcomes = dict(store.db.execute("SELECT id, outcome FROM recommendations").fetchall())
+    assert all(outcomes[i] == "resolved" for i in acknowledged_outcomes)
+    store.close()
