@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -44,9 +45,9 @@ def server(seed_store, tmp_path: Path):
     deadline = time.monotonic() + 90
     while True:
         try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request("GET", "/api/v1/health")
-            assert conn.getresponse().status == 200
+            with closing(http.client.HTTPConnection("127.0.0.1", port, timeout=5)) as conn:
+                conn.request("GET", "/api/v1/health")
+                assert conn.getresponse().status == 200
             break
         except OSError:
             assert process.poll() is None, (tmp_path / "server.log").read_text()
@@ -56,17 +57,21 @@ def server(seed_store, tmp_path: Path):
     if process.poll() is None:
         process.terminate()
         process.wait(10)
+    log.close()
 
 
 def test_feedback_from_many_threads_is_all_counted(server, seed_store):
     _, port = server
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    made = [post(conn, "/api/v1/recommend", {"query": QUERIES[i % 4]})[1] for i in range(160)]
+    with closing(http.client.HTTPConnection("127.0.0.1", port, timeout=30)) as conn:
+        made = [post(conn, "/api/v1/recommend", {"query": QUERIES[i % 4]})[1] for i in range(160)]
     ids = [m["recommendation_id"] for m in made if m["decision"] != "handoff"]
     errors = []
 
     def report(share: list[str], batch: bool):
-        c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        with closing(http.client.HTTPConnection("127.0.0.1", port, timeout=30)) as c:
+            send(c, share, batch)
+
+    def send(c, share: list[str], batch: bool):
         if batch:
             items = [{"recommendation_id": i, "outcome": "takeover"} for i in share]
             for k in range(0, len(items), 5):
@@ -101,7 +106,10 @@ def test_every_acknowledged_event_survives_a_sigkill(server, seed_store):
     stop = threading.Event()
 
     def traffic(k: int):
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        with closing(http.client.HTTPConnection("127.0.0.1", port, timeout=10)) as conn:
+            send(conn, k)
+
+    def send(conn, k: int):
         n = 0
         while not stop.is_set():
             try:
