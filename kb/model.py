@@ -113,6 +113,7 @@ class Recommendation:
     entry_id: str | None = None
     entry_version: int | None = None
     candidates: list[str] = field(default_factory=list)
+    scores: dict[str, float] = field(default_factory=dict)  # the top hit's: fused, per retriever
     session_id: str | None = None
     channel: str | None = None
     gap: bool = False

@@ -175,6 +175,7 @@ _V5 = [
         entry_id TEXT,
         entry_version INTEGER,
         candidates TEXT NOT NULL,
+        scores TEXT NOT NULL,
         gap INTEGER NOT NULL,
         outcome TEXT,
         outcome_at TEXT,
@@ -698,12 +699,13 @@ class Store:
             self.db.conn.executemany(
                 """INSERT INTO recommendations (id, created_at, day, query, normalised,
                        session_id, channel, decision, reason, emotion, urgency, confidence,
-                       entry_id, entry_version, candidates, gap)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                       entry_id, entry_version, candidates, scores, gap)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 [
                     (r.id, r.created_at, r.created_at[:10], r.query, r.normalised, r.session_id,
                      r.channel, r.decision, r.reason, r.emotion, r.urgency, r.confidence,
-                     r.entry_id, r.entry_version, _json(r.candidates), int(r.gap))
+                     r.entry_id, r.entry_version, _json(r.candidates), _json(r.scores),
+                     int(r.gap))
                     for r in recs
                 ],
             )  # fmt: skip
@@ -846,7 +848,8 @@ class Store:
                 normalised=r["normalised"], decision=r["decision"], reason=r["reason"],
                 emotion=r["emotion"], urgency=r["urgency"], confidence=r["confidence"],
                 entry_id=r["entry_id"], entry_version=r["entry_version"],
-                candidates=json.loads(r["candidates"]), session_id=r["session_id"],
+                candidates=json.loads(r["candidates"]), scores=json.loads(r["scores"]),
+                session_id=r["session_id"],
                 channel=r["channel"], gap=bool(r["gap"]), outcome=r["outcome"],
                 outcome_at=r["outcome_at"], agent_reply=r["agent_reply"],
                 used_entry_id=r["used_entry_id"],

@@ -170,6 +170,7 @@ def recommend(
         entry_id=top.id if top else None,
         entry_version=top.version if top else None,
         candidates=[h.entry.id for h in decision.offered],
+        scores=_scores(result.top),
         session_id=request.session_id,
         channel=request.channel,
         gap=decision.reason == "no_confident_match",
@@ -179,6 +180,12 @@ def recommend(
     if emotion.label != "calm":
         soothing = (top.soothing if top else "") or SOOTHING[emotion.label]
     return Recommended(record, decision, result, emotion, soothing)
+
+
+def _scores(hit: Hit | None) -> dict[str, float]:
+    if hit is None:
+        return {}
+    return {"fused": round(hit.score, 6), **{k: round(v, 4) for k, v in hit.scores.items()}}
 
 
 def new_id(at: dt.datetime) -> str:

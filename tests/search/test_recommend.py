@@ -97,6 +97,8 @@ def test_every_recommendation_is_stored_with_its_entry_version(engine, store):
     assert stored.entry_id == "return-7day-no-reason"
     assert stored.entry_version == engine.entries["return-7day-no-reason"].version
     assert stored.confidence == pytest.approx(made.result.top.confidence, abs=1e-4)
+    assert stored.scores["fused"] == pytest.approx(made.result.top.score, abs=1e-6)
+    assert {"bm25", "dense"} <= set(stored.scores)
     assert not stored.gap and ask(engine, store, "讲个笑话").record.gap
 
 
