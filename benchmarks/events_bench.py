@@ -184,7 +184,7 @@ def http_rows(folder: Path, seconds: float) -> list[tuple]:
     return rows
 
 
-def seed_recommendations(db: Path, n: int, entries: list[str] | None = None,
+def seed_recommendations(db: Path, n: int, entries: list[str] | None = None, first: int = 0,
                          days: int = 30, chunk: int = 50_000) -> list[str]:  # fmt: skip
     """`n` answered recommendations over `days` days, through Store.add_recommendations."""
     store = Store(db)
@@ -192,9 +192,9 @@ def seed_recommendations(db: Path, n: int, entries: list[str] | None = None,
     rng = random.Random(n)
     now = dt.datetime.now(dt.UTC)
     ids = []
-    for start in range(0, n, chunk):
+    for start in range(first, first + n, chunk):
         recs = []
-        for k in range(start, min(n, start + chunk)):
+        for k in range(start, min(first + n, start + chunk)):
             at = now - dt.timedelta(seconds=rng.uniform(0, days * 86400))
             entry = rng.choice(entries)
             recs.append(Recommendation(
@@ -218,7 +218,7 @@ def monitor_rows(folder: Path, sizes: list[int]) -> list[tuple]:
     rows, stored = [], 0
     for size in sizes:
         t = time.perf_counter()
-        seed_recommendations(db, size - stored, entries)
+        seed_recommendations(db, size - stored, entries, first=stored)
         write_s = time.perf_counter() - t
         stored = size
         store = Store(db)
