@@ -511,6 +511,61 @@ def simulate(ctx, days: int, conversations: int, seed: int, bad: int):
     click.echo(f"made bad: {bad_list}")
 
 
+@cli.group()
+def keys():
+    """API keys: each has a name and a role (bot, agent, editor, admin); stored hashed.
+
+    \b
+    Example:
+        kb keys create --role editor --name editor-1
+    """
+
+
+@keys.command("create")
+@click.option("--role", required=True, type=click.Choice(["bot", "agent", "editor", "admin"]))
+@click.option("--name", required=True, help="Who or what uses the key (unique).")
+@click.pass_context
+def keys_create(ctx, role: str, name: str):
+    """Create a key and print it: it is shown this once, only its hash is kept.
+
+    \b
+    Example:
+        kb keys create --role bot --name shop-bot
+    """
+    from kb.keys import create
+
+    click.echo(create(_store(ctx), name, role))
+
+
+@keys.command("list")
+@click.pass_context
+def keys_list(ctx):
+    """Every key: name, role, the first characters that identify it, created, revoked.
+
+    \b
+    Example:
+        kb keys list
+    """
+    click.echo(f"{'name':<24} {'role':<7} {'key starts':<14} {'created':<26} revoked")
+    for k in _store(ctx).api_keys():
+        click.echo(f"{k['name']:<24} {k['role']:<7} kb_{k['prefix']:<11} {k['created_at']:<26} "
+                   f"{k['revoked_at'] or ''}")  # fmt: skip
+
+
+@keys.command("revoke")
+@click.argument("name")
+@click.pass_context
+def keys_revoke(ctx, name: str):
+    """Revoke a key by name: every request with it is refused from now on.
+
+    \b
+    Example:
+        kb keys revoke editor-1
+    """
+    _store(ctx).revoke_key(name)
+    click.echo(f"revoked {name}")
+
+
 @cli.command()
 @click.option("--host", help="Address to listen on [default: 127.0.0.1].")
 @click.option("--port", type=int, help="Port [default: 8080].")
@@ -533,6 +588,14 @@ def serve(ctx: click.Context, host: str | None, port: int | None):
         click.echo(f"no database at {settings['db']}: importing {settings['corpus']}")
         counts = import_corpus(Store(settings["db"]), settings["corpus"], "kb serve")
         click.echo(f"imported {counts['entries_new']} entries, {counts['cases']} cases")
+    store = Store(settings["db"])
+    if not store.api_keys():
+        from kb.keys import create
+
+        key = create(store, "admin", "admin")
+        click.echo(f"created an admin API key (shown once; `kb keys create` makes more):\n"
+                   f"    {key}")  # fmt: skip
+    store.close()
     app = create_app(settings)
     from kb.api.search import get_engine
 

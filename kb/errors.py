@@ -6,10 +6,14 @@
     │   ├── EntryNotFound
     │   ├── VersionNotFound
     │   ├── TopicNotFound
-    │   └── RecommendationNotFound
+    │   ├── RecommendationNotFound
+    │   └── KeyNotFound
+    ├── Unauthorized       no API key, or one that is unknown or revoked (401)
+    ├── Forbidden          the key's role may not do this (403)
     ├── InvalidParameter   a request or command argument is wrong (carries field)
     ├── VersionConflict    someone saved the entry in between (optimistic lock)
     ├── OutcomeConflict    a different outcome was already reported for a recommendation
+    ├── KeyExists          an API key of that name exists
     └── ConfigError        a setting has a bad value
 
 The API turns each into `{"error": {"code", "message", "field"}}` with `status`;
@@ -69,6 +73,32 @@ class RecommendationNotFound(NotFound):
     def __init__(self, recommendation_id: str, index: int | None = None):
         self.index = index  # position in a batch, so the API can name the item
         super().__init__(f"no recommendation with id {recommendation_id!r}", "recommendation_id")
+
+
+class KeyNotFound(NotFound):
+    code = "key_not_found"
+
+    def __init__(self, name: str):
+        super().__init__(f"no active API key named {name!r}", "name")
+
+
+class Unauthorized(KbError):
+    code = "unauthorized"
+    status = 401
+
+
+class Forbidden(KbError):
+    code = "forbidden"
+    status = 403
+
+
+class KeyExists(KbError):
+    code = "key_exists"
+    status = 409
+
+    def __init__(self, name: str):
+        super().__init__(f"an API key named {name!r} exists; revoke it or pick another name",
+                         "name")  # fmt: skip
 
 
 class InvalidParameter(KbError):

@@ -19,6 +19,8 @@ import sqlite_utils
 
 from kb.errors import (
     EntryNotFound,
+    KeyExists,
+    KeyNotFound,
     OutcomeConflict,
     RecommendationNotFound,
     TopicNotFound,
@@ -224,7 +226,21 @@ _V5 = [
     "CREATE INDEX flags_status ON flags(status)",
 ]
 
-MIGRATIONS = [_V1, _V2, _V3, _V4, _V5]
+# v6: API keys. Only a hash of each key is kept; `prefix` (the first characters after
+# "kb_") finds the row, and the hash is then compared in constant time.
+_V6 = [
+    """CREATE TABLE api_keys (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        role TEXT NOT NULL,
+        prefix TEXT NOT NULL UNIQUE,
+        hash TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT
+    )""",
+]
+
+MIGRATIONS = [_V1, _V2, _V3, _V4, _V5, _V6]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -942,6 +958,38 @@ class Store:
             params.append(entry_id)
         where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
         return [Flag(**r) for r in self._rows(f"SELECT * FROM flags {where} ORDER BY id", params)]
+
+    # API keys -----------------------------------------------------------------
+
+    def add_key(self, name: str, role: str, prefix: str, digest: str) -> None:
+        with self.transaction():
+            if self.db.execute("SELECT 1 FROM api_keys WHERE name = ?", [name]).fetchone():
+                raise KeyExists(name)
+            self.db.execute(
+                """INSERT INTO api_keys (name, role, prefix, hash, created_at)
+                   VALUES (?, ?, ?, ?, ?)""",
+                [name, role, prefix, digest, now()],
+            )
+
+    def key_by_prefix(self, prefix: str) -> dict | None:
+        rows = self._rows(
+            "SELECT * FROM api_keys WHERE prefix = ? AND revoked_at IS NULL", [prefix]
+        )
+        return rows[0] if rows else None
+
+    def api_keys(self) -> list[dict]:
+        return self._rows(
+            "SELECT id, name, role, prefix, created_at, revoked_at FROM api_keys ORDER BY id"
+        )
+
+    def revoke_key(self, name: str) -> None:
+        with self.transaction():
+            cursor = self.db.execute(
+                "UPDATE api_keys SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL",
+                [now(), name],
+            )
+            if not cursor.rowcount:
+                raise KeyNotFound(name)
 
     # settings kept with the data ----------------------------------------------
 

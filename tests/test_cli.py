@@ -11,7 +11,7 @@ from kb.store import Store
 def test_init_import_stats_show_export(runner, mini_corpus, tmp_path):
     db = str(tmp_path / "cli.db")
     result = runner.invoke(cli, ["--db", db, "init"])
-    assert result.exit_code == 0 and "schema version 5" in result.output
+    assert result.exit_code == 0 and "schema version 6" in result.output
 
     result = runner.invoke(cli, ["--db", db, "import", str(mini_corpus)])
     assert result.exit_code == 0, result.output

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -20,23 +22,25 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _get(url: str) -> dict:
-    with urllib.request.urlopen(url, timeout=5) as response:
-        return json.loads(response.read())
+def _get(url: str, key: str | None = None) -> dict:
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=5) as r:
+        return json.loads(r.read())
 
 
 @pytest.mark.slow
-def test_first_start_imports_the_corpus_and_serves_entries(tmp_path: Path):
+def test_first_start_imports_the_corpus_prints_a_key_and_serves_entries(tmp_path: Path):
     port = _free_port()
     db = tmp_path / "fresh" / "kb.db"
     env = {**os.environ, "KB_DB": str(db)}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "kb.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    log_path = tmp_path / "serve.log"
+    with log_path.open("w") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "kb.cli", "serve", "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     try:
         base = f"http://127.0.0.1:{port}/api/v1"
         deadline = time.monotonic() + 60
@@ -45,15 +49,21 @@ def test_first_start_imports_the_corpus_and_serves_entries(tmp_path: Path):
                 health = _get(f"{base}/health")
                 break
             except OSError:
-                assert server.poll() is None, server.stdout.read()
+                assert server.poll() is None, log_path.read_text()
                 assert time.monotonic() < deadline, "server did not start"
                 time.sleep(0.2)
+        output = log_path.read_text()
+        key = re.search(r"\b(kb_[\w-]{40})\b", output).group(1)
         assert health["entries"] >= 80
-        listing = _get(f"{base}/entries?limit=200")
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            _get(f"{base}/entries")
+        assert refused.value.code == 401
+        refused.value.close()
+        listing = _get(f"{base}/entries?limit=200", key)
         assert listing["total"] == health["entries"]
         assert any(e["id"] == "return-7day-no-reason" for e in listing["entries"])
         assert db.exists()
     finally:
         server.terminate()
-        output = server.communicate(timeout=10)[0]
+        server.wait(10)
     assert "importing" in output and f"127.0.0.1:{port}" in output

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from kb import config as settings
-from kb.api import db, entries, errors, feedback, flags, graph, health, recommend, search
+from kb.api import auth, db, entries, errors, feedback, flags, graph, health, recommend, search
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -16,6 +16,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.json.sort_keys = False
     db.init_app(app)
     errors.init_app(app)
+    auth.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(entries.bp)
     app.register_blueprint(search.bp)

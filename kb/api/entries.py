@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, request
 
+from kb.api.auth import requires
 from kb.api.db import get_store
 from kb.api.params import int_arg
 from kb.model import Entry
@@ -16,6 +17,7 @@ def entry_json(entry: Entry) -> dict:
 
 
 @bp.get("/entries")
+@requires("read")
 def list_entries():
     """Live entries in id order; `topic` includes its sub-topics; `limit`/`offset` paginate."""
     store = get_store()
@@ -32,6 +34,7 @@ def list_entries():
 
 
 @bp.get("/entries/<entry_id>")
+@requires("read")
 def get_entry(entry_id: str):
     """The head version (or `?version=N`), the live version number and the version history."""
     store = get_store()

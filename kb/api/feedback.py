@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app
 
+from kb.api.auth import requires
 from kb.api.db import get_store
 from kb.api.params import choice, json_body, text
 from kb.authoring.monitor import Rules, report
@@ -28,6 +29,7 @@ def _rules() -> Rules:
 
 
 @bp.post("/feedback")
+@requires("feedback")
 def feedback():
     """Report what happened after one recommendation; repeating the same report is harmless."""
     outcome = _outcome(json_body('{"recommendation_id": "...", "outcome": "resolved"}'))
@@ -40,6 +42,7 @@ def feedback():
 
 
 @bp.post("/feedback/batch")
+@requires("feedback")
 def feedback_batch():
     """Many outcomes in one transaction: all are recorded, or none (the error names the item)."""
     body = json_body('{"items": [{"recommendation_id": "...", "outcome": "takeover"}]}')

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, request
 
+from kb.api.auth import requires
 from kb.api.db import get_store
 from kb.api.params import int_arg
 from kb.api.search import get_engine
@@ -38,6 +39,7 @@ def stats_json(s: VersionStats | None) -> dict | None:
 
 
 @bp.get("/flags")
+@requires("flags")
 def flags():
     """Entries flagged for rewrite (`status=open|rewritten|all`), most failed customers first."""
     status = request.args.get("status", "open")
@@ -82,6 +84,7 @@ def flags():
 
 
 @bp.get("/entries/<entry_id>/stats")
+@requires("flags")
 def entry_stats(entry_id: str):
     """Per version and per day over the window: served, takeovers, rate; when each was saved."""
     store = get_store()
@@ -110,6 +113,7 @@ def entry_stats(entry_id: str):
 
 
 @bp.get("/gaps")
+@requires("flags")
 def gaps():
     """Messages the knowledge base could not answer, grouped by need, biggest group first."""
     rules = _rules()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, request
 
+from kb.api.auth import requires
 from kb.api.db import get_store
 from kb.api.params import int_arg
 from kb.api.search import case_json, get_engine
@@ -13,6 +14,7 @@ bp = Blueprint("graph", __name__, url_prefix="/api/v1")
 
 
 @bp.get("/entries/<entry_id>/graph")
+@requires("read")
 def entry_graph(entry_id: str):
     """Nodes and links within `depth` (1 or 2) of an entry, ready for a force-directed drawing."""
     depth = int_arg("depth", 1, 1, 2)
@@ -31,6 +33,7 @@ def entry_graph(entry_id: str):
 
 
 @bp.get("/entries/<entry_id>/cases")
+@requires("read")
 def entry_cases(entry_id: str):
     """Past cases worth reading for an entry; with `q`, ranked against that customer message."""
     q = request.args.get("q")
@@ -43,6 +46,7 @@ def entry_cases(entry_id: str):
 
 
 @bp.get("/graph/check")
+@requires("flags")
 def graph_check():
     """The lint report of `kb graph check`: errors (dangling references) and warnings."""
     from kb.graph.lint import check

@@ -3,12 +3,14 @@
 from flask import Blueprint
 
 from kb import __version__
+from kb.api.auth import PUBLIC, requires
 from kb.api.db import get_store
 
 bp = Blueprint("health", __name__, url_prefix="/api/v1")
 
 
 @bp.get("/health")
+@requires(PUBLIC)
 def health():
     """Is the service up, and can it read its database?"""
     store = get_store()

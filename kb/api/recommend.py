@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app
 
+from kb.api.auth import requires
 from kb.api.db import get_store
 from kb.api.params import json_body, obj, text
 from kb.api.search import case_json, get_engine, hit_json
@@ -13,6 +14,7 @@ ID_MAX = 128  # session ids and channel names are the caller's; keep them bounde
 
 
 @bp.post("/recommend")
+@requires("recommend")
 def recommend():
     """Decide for one customer message; the answer carries the id to report the outcome with."""
     from kb.search.recommend import Request, recommend

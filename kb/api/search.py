@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from flask import Blueprint, Flask, current_app, request
 
+from kb.api.auth import requires
 from kb.api.db import get_store
 from kb.api.params import int_arg, json_body, text
 from kb.errors import InvalidParameter
@@ -97,6 +98,7 @@ def _params() -> tuple[str, int, str | None]:
 
 
 @bp.route("/search", methods=["GET", "POST"])
+@requires("search")
 def search():
     """Rank entries for a customer message, each with why it matched and how sure the engine is."""
     q, top, topic = _params()

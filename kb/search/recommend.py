@@ -173,7 +173,7 @@ def recommend(
         scores=_scores(result.top),
         session_id=request.session_id,
         channel=request.channel,
-        gap=decision.reason == "no_confident_match",
+        gap=not result.confident,  # whatever was decided, the knowledge base had no answer
     )
     store.add_recommendation(record)
     soothing = ""

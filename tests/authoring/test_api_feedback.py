@@ -8,9 +8,10 @@ from kb.api import create_app
 
 
 @pytest.fixture
-def api(seed_store):
+def api(seed_store, with_key):
     """BM25 and lexicon only (no model to load): these tests are about the event flow."""
-    return create_app({"db": str(seed_store.path), "embedder": "none"}).test_client()
+    client = create_app({"db": str(seed_store.path), "embedder": "none"}).test_client()
+    return with_key(client, seed_store.path)
 
 
 def recommend(api, query: str, **body) -> dict:

@@ -16,8 +16,10 @@ from pathlib import Path
 
 import pytest
 
+from kb.keys import create as create_key
 from kb.store import Store
 
+KEY = [""]  # the admin key of the running server
 QUERIES = ["优惠券用不了", "发票怎么开", "退货运费谁出", "快递员说我的件找不到了", "讲个笑话"]
 
 
@@ -28,7 +30,8 @@ def free_port() -> int:
 
 
 def post(conn: http.client.HTTPConnection, path: str, body: dict) -> tuple[int, dict]:
-    conn.request("POST", path, json.dumps(body).encode(), {"Content-Type": "application/json"})
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {KEY[0]}"}
+    conn.request("POST", path, json.dumps(body).encode(), headers)
     response = conn.getresponse()
     return response.status, json.loads(response.read())
 
@@ -37,6 +40,7 @@ def post(conn: http.client.HTTPConnection, path: str, body: dict) -> tuple[int, 
 def server(seed_store, tmp_path: Path):
     """`kb serve` on a copy of the seed database (lexical search: no model to load)."""
     port = free_port()
+    KEY[0] = create_key(seed_store, "durable", "admin")
     env = {**os.environ, "KB_DB": str(seed_store.path), "KB_EMBEDDER": "none",
            "KB_PORT": str(port), "KB_THREADS": "4"}  # fmt: skip
     log = (tmp_path / "server.log").open("w")
