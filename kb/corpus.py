@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -421,6 +422,46 @@ def _case(f: _File, data: _Map, where: str, refs: list, topic: Topic | None) -> 
     elif "entries" not in data:
         r.fail("entries", "missing")
     return case if r.ok else None
+
+
+def entry_from_data(data: dict, known: dict[str, set[str]]) -> Entry:
+    """Validate one entry given as plain data (an editor's JSON) by the corpus rules.
+
+    `known` holds the ids that may be referred to (topics, processes, entries). Raises
+    the first CorpusError, with `.errors` listing all of them; fields are named as
+    `entry.<field>`, with no line (there is no file).
+    """
+    errors: list[CorpusError] = []
+    f = _File("entry", errors)
+    fields = {k: v for k, v in data.items() if k not in ("topic", "version")}
+    topic_id = data.get("topic")
+    topic = None
+    if isinstance(topic_id, str) and topic_id in known.get("topics", set()):
+        topic = Topic(topic_id, topic_id)
+    else:
+        f.error(None, "entry.topic", f"unknown topic {topic_id!r}")
+    refs: list = []
+    entry = _entry(f, _lineless(fields), "entry", refs, topic)
+    for _, _, field_name, kind, ref in refs:
+        if ref not in known.get(kind, set()):
+            f.error(None, field_name, f"points to {_SINGULAR[kind]} {ref!r}, which does not exist")
+    if errors or entry is None:
+        errors[0].errors = errors
+        raise errors[0]
+    return entry
+
+
+def _lineless(value):
+    """Plain JSON data dressed as parsed YAML, with no line numbers."""
+    if isinstance(value, dict):
+        out = _Map({str(k): _lineless(v) for k, v in value.items()})
+        out.line, out.lines = None, defaultdict(lambda: None)
+        return out
+    if isinstance(value, list):
+        out = _Seq(_lineless(v) for v in value)
+        out.line, out.lines = None, [None] * len(out)
+        return out
+    return value
 
 
 # --- import and export --------------------------------------------------------

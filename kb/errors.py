@@ -14,6 +14,7 @@
     ├── VersionConflict    someone saved the entry in between (optimistic lock)
     ├── OutcomeConflict    a different outcome was already reported for a recommendation
     ├── KeyExists          an API key of that name exists
+    ├── EntryExists        a new entry's id is taken
     └── ConfigError        a setting has a bad value
 
 The API turns each into `{"error": {"code", "message", "field"}}` with `status`;
@@ -90,6 +91,14 @@ class Unauthorized(KbError):
 class Forbidden(KbError):
     code = "forbidden"
     status = 403
+
+
+class EntryExists(KbError):
+    code = "entry_exists"
+    status = 409
+
+    def __init__(self, entry_id: str):
+        super().__init__(f"an entry with id {entry_id!r} exists; edit it or pick another id", "id")
 
 
 class KeyExists(KbError):

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, request
 
-from kb.api.auth import requires
+from kb.api.auth import caller, requires
 from kb.api.db import get_store
-from kb.api.params import int_arg
+from kb.api.errors import error_body
+from kb.api.params import int_arg, json_body, text
+from kb.authoring.editing import diff, known_ids, rollback, save, set_status
+from kb.corpus import entry_from_data
+from kb.errors import InvalidParameter, VersionConflict
 from kb.model import Entry
 
 bp = Blueprint("entries", __name__, url_prefix="/api/v1")
@@ -59,3 +63,146 @@ def get_entry(entry_id: str):
             for v in store.versions(entry_id)
         ],
     }
+
+
+def _base_version(body: dict) -> int:
+    value = body.get("base_version")
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidParameter("base_version is required: the version you started from",
+                               "base_version")  # fmt: skip
+    return value
+
+
+def _conflict(exc: VersionConflict, store) -> tuple[dict, int]:
+    """409 with what the other editor changed since the base version, to merge by hand."""
+    head = store.get_entry(exc.entry_id)
+    base = store.entry_version(exc.entry_id, exc.expected).content() if exc.expected else None
+    body = error_body(exc.code, exc.message, exc.field)
+    body["current"] = entry_json(head)
+    body["theirs"] = diff(base, head.content())
+    return body, 409
+
+
+def _saved(entry: Entry, added: bool, status: int = 200):
+    return {"entry": entry_json(entry), "saved": added}, status
+
+
+@bp.post("/entries")
+@requires("edit")
+def create_entry():
+    """A new entry: every field validated at once; it starts at version 1."""
+    body = json_body('{"id": "...", "topic": "...", "title": "...", ...}')
+    entry, added = save(get_store(), body, caller().name, None, "created")
+    return _saved(entry, added, 201)
+
+
+@bp.put("/entries/<entry_id>")
+@requires("edit")
+def update_entry(entry_id: str):
+    """Save an edit as a new version; 409 with the other editor's changes if it moved on."""
+    body = json_body('{"base_version": 3, "title": "...", "solution": "...", ...}')
+    base = _base_version(body)
+    store = get_store()
+    store.get_entry(entry_id)
+    data = {k: v for k, v in body.items() if k not in ("base_version", "note")} | {"id": entry_id}
+    try:
+        return _saved(*save(store, data, caller().name, base, body.get("note") or ""))
+    except VersionConflict as exc:
+        return _conflict(exc, store)
+
+
+def _versioned_action(action):
+    body = json_body('{"base_version": 3}')
+    store = get_store()
+    try:
+        return _saved(action(store, body, _base_version(body)), True)
+    except VersionConflict as exc:
+        return _conflict(exc, store)
+
+
+@bp.post("/entries/<entry_id>/rollback")
+@requires("edit")
+def rollback_entry(entry_id: str):
+    """Bring back version `version` as a new version (history stays)."""
+
+    def act(store, body, base):
+        version = body.get("version")
+        if isinstance(version, bool) or not isinstance(version, int):
+            raise InvalidParameter("version is required: the version to bring back", "version")
+        return rollback(store, entry_id, version, caller().name, base)
+
+    return _versioned_action(act)
+
+
+@bp.post("/entries/<entry_id>/retire")
+@requires("edit")
+def retire_entry(entry_id: str):
+    """Customers stop seeing the entry; a new version records who and when."""
+    return _versioned_action(
+        lambda store, body, base: set_status(store, entry_id, "retired", caller().name, base),
+    )
+
+
+@bp.post("/entries/<entry_id>/restore")
+@requires("edit")
+def restore_entry(entry_id: str):
+    """Publish a retired or draft entry again."""
+    return _versioned_action(
+        lambda store, body, base: set_status(store, entry_id, "published", caller().name, base),
+    )
+
+
+@bp.get("/entries/<entry_id>/diff")
+@requires("read")
+def entry_diff(entry_id: str):
+    """What changed from version `from` to version `to` (default: the one before, the head)."""
+    store = get_store()
+    head = store.get_entry(entry_id)
+    new = int_arg("to", head.version, 1, 10**9)
+    old = int_arg("from", max(new - 1, 1), 1, 10**9)
+    return {
+        "entry_id": entry_id,
+        "from": old,
+        "to": new,
+        "changes": diff(
+            store.entry_version(entry_id, old).content(),
+            store.entry_version(entry_id, new).content(),
+        ),
+    }
+
+
+@bp.post("/entries/preview")
+@requires("edit")
+def preview_entry():
+    """Where a draft would rank for a customer message against the live entries, before saving."""
+    from kb.api.search import get_engine, hit_json
+
+    body = json_body('{"entry": {...}, "query": "..."}')
+    query = text(body, "query", current_app.config["KB"]["query_max_chars"], required=True)
+    draft = body.get("entry")
+    if not isinstance(draft, dict):
+        raise InvalidParameter("entry must be the draft entry as a JSON object", "entry")
+    store = get_store()
+    entry = entry_from_data(draft, known_ids(store) | {"entries": store.ids("entries")
+                                                       | {draft.get("id")}})  # fmt: skip
+    result = get_engine().preview(entry, query)
+    rank = next((i for i, h in enumerate(result.hits, 1) if h.entry.id == entry.id), None)
+    return {
+        "query": query,
+        "rank": rank,
+        "confident": result.confident and rank == 1,
+        "results": [hit_json(h) | {"draft": h.entry.id == entry.id} for h in result.hits],
+    }
+
+
+@bp.get("/topics")
+@requires("read")
+def topics():
+    """The scenario tree, for pickers."""
+    return {"topics": [vars(t) for t in get_store().topics()]}
+
+
+@bp.get("/processes")
+@requires("read")
+def processes():
+    return {"processes": [vars(p) for p in get_store().processes()]}

@@ -15,7 +15,12 @@ def error_body(code: str, message: str, field: str | None = None) -> dict:
 def init_app(app: Flask) -> None:
     @app.errorhandler(KbError)
     def kb_error(exc: KbError):
-        return error_body(exc.code, exc.message, exc.field), exc.status
+        body = error_body(exc.code, exc.message, exc.field)
+        if getattr(exc, "errors", None):  # a whole entry checked at once: every problem
+            body["error"]["errors"] = [
+                {"field": e.field, "message": getattr(e, "reason", e.message)} for e in exc.errors
+            ]
+        return body, exc.status
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

@@ -131,6 +131,9 @@ class KnowledgeGraph:
 
     # queries ------------------------------------------------------------------
 
+    def has_entry(self, entry_id: str) -> bool:
+        return node("entry", entry_id) in self.g
+
     def cases_of(self, entry_id: str) -> list[str]:
         return sorted(
             u[5:] for u in self.g.predecessors(node("entry", entry_id))

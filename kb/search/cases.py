@@ -44,6 +44,8 @@ def candidates(
             out[case_id] = (proximity, entry_id, why)
 
     for entry_id, weight, title in weighted:
+        if not graph.has_entry(entry_id):
+            continue  # a draft being previewed: it has no cases yet
         for case_id in graph.cases_of(entry_id):
             offer(case_id, PROXIMITY["entry"] * weight, entry_id, f"同一场景：{title}")
         for related in graph.related(entry_id):

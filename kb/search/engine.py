@@ -261,7 +261,7 @@ class Engine:
     ) -> SearchResult:
         """Rank live entries for a customer message; `topic` is a list of topic ids to keep."""
         self.refresh()
-        retrievers = [r for r in retrievers if r != "dense" or self.dense is not None]
+        retrievers = [r for r in retrievers if r in self._retrievers()]
         norm = normalise(query)
         key = (norm, top, tuple(topic or ()), topic is None, tuple(retrievers),
                dt.date.today())  # fmt: skip
@@ -339,6 +339,25 @@ class Engine:
                     scores=scores,
                 ))  # fmt: skip
             return self._judge(query, norm, hits, lists, vector, tokens)
+
+    def preview(self, draft: Entry, query: str, top: int = 10) -> SearchResult:
+        """Rank a customer message as if `draft` were live: an editor's test before saving.
+
+        The draft takes its entry's place in every index for this one search, then the
+        live entry is put back; the lock keeps every other search out meanwhile.
+        """
+        self.refresh()
+        norm = normalise(query)
+        with self.lock:
+            live = self.entries.get(draft.id)
+            self._reindex(draft, draft.id)
+            try:
+                return self._search(query, norm, top, None, list(self._retrievers()))
+            finally:
+                self._reindex(live, draft.id)
+
+    def _retrievers(self) -> list[str]:
+        return [r for r in RETRIEVERS if r != "dense" or self.dense is not None]
 
     def _phrasing(self, entry: Entry, text_index: int | None, tokens: set[str]) -> str:
         """The dense retriever's closest phrasing, else the one sharing most tokens."""
