@@ -908,6 +908,26 @@ class Store:
     def daily_totals(self, since_day: str) -> list[dict]:
         return self._rows("SELECT * FROM daily_totals WHERE day >= ? ORDER BY day", [since_day])
 
+    def topic_daily(self, since_day: str) -> list[dict]:
+        """Served and takeovers per topic per day (from the rollups, joined to the entries)."""
+        return self._rows(
+            """SELECT e.topic_id AS topic, d.day, sum(d.served) AS served,
+                   sum(d.takeovers) AS takeovers FROM entry_daily d
+               JOIN entries e ON e.id = d.entry_id WHERE d.day >= ?
+               GROUP BY e.topic_id, d.day ORDER BY d.day, e.topic_id""",
+            [since_day],
+        )
+
+    def top_entries(self, since_day: str, limit: int = 10) -> list[dict]:
+        """The scenarios customers asked about most, with how often a human took over."""
+        return self._rows(
+            """SELECT d.entry_id, e.title, e.topic_id AS topic, sum(d.served) AS served,
+                   sum(d.takeovers) AS takeovers FROM entry_daily d
+               JOIN entries e ON e.id = d.entry_id WHERE d.day >= ?
+               GROUP BY d.entry_id ORDER BY served DESC, d.entry_id LIMIT ?""",
+            [since_day, limit],
+        )
+
     def live_versions(self) -> dict[str, int | None]:
         return dict(self.db.execute("SELECT id, live_version FROM entries").fetchall())
 

@@ -139,3 +139,32 @@ def gaps():
             for g in found[:limit]
         ],
     }
+
+
+@bp.get("/dashboard")
+@requires("flags")
+def dashboard():
+    """Takeover rate overall and by topic per day, the most asked scenarios, open flags."""
+    store = get_store()
+    rules = _rules()
+    since = rules.since()
+    days = store.daily_totals(since)
+    return {
+        "window": {"days": rules.days, "since": since},
+        "threshold": rules.threshold,
+        "days": [
+            d
+            | {
+                "rate": round(d["takeover"] / d["recommendations"], 4)
+                if d["recommendations"]
+                else None
+            }
+            for d in days
+        ],
+        "topics": [
+            t | {"rate": round(t["takeovers"] / t["served"], 4) if t["served"] else None}
+            for t in store.topic_daily(since)
+        ],
+        "top_entries": store.top_entries(since),
+        "open_flags": len(store.flags("open")),
+    }

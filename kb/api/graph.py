@@ -61,3 +61,33 @@ def graph_check():
         "warnings": len(findings) - errors,
         "findings": [vars(f) for f in findings],
     }
+
+
+@bp.put("/cases/<case_id>")
+@requires("edit")
+def put_case(case_id: str):
+    """Add or change a past case: what the customer said, what was done, for which entries."""
+    from kb.api.params import choice, json_body, text
+    from kb.model import CASE_OUTCOMES, Case
+
+    body = json_body(
+        '{"entries": ["..."], "customer": "...", "action": "...", "outcome": "resolved"}'
+    )
+    entries = body.get("entries")
+    if not isinstance(entries, list) or not entries or not all(isinstance(e, str) for e in entries):
+        raise InvalidParameter("entries must list the ids of the entries this case belongs to",
+                               "entries")  # fmt: skip
+    store = get_store()
+    for i, entry_id in enumerate(entries):
+        if entry_id not in store.ids("entries"):
+            raise InvalidParameter(f"no entry with id {entry_id!r}", f"entries[{i}]")
+    case = Case(
+        id=case_id,
+        entries=entries,
+        customer=text(body, "customer", 2000, required=True),
+        action=text(body, "action", 4000, required=True),
+        outcome=choice(body, "outcome", CASE_OUTCOMES) if "outcome" in body else "resolved",
+        date=text(body, "date", 10),
+    )
+    store.upsert_case(case)
+    return {"case": vars(case)}
