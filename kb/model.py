@@ -6,7 +6,9 @@ two entries with the same content are the same version, whatever their metadata.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime
 
 URGENCIES = ("high", "medium", "low")
 HANDOFFS = ("auto", "always", "if_upset")
@@ -121,6 +123,11 @@ class Recommendation:
     outcome_at: str | None = None
     agent_reply: str | None = None
     used_entry_id: str | None = None
+
+
+def new_id(at: datetime) -> str:
+    """A recommendation id: time-ordered and unguessable (12 hex digits of ms, 8 random ones)."""
+    return f"{int(at.timestamp() * 1000):012x}{secrets.token_hex(4)}"
 
 
 @dataclass

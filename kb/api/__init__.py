@@ -5,7 +5,19 @@ from __future__ import annotations
 from flask import Flask
 
 from kb import config as settings
-from kb.api import auth, db, entries, errors, feedback, flags, graph, health, recommend, search
+from kb.api import (
+    auth,
+    db,
+    entries,
+    errors,
+    feedback,
+    flags,
+    graph,
+    health,
+    pages,
+    recommend,
+    search,
+)
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -24,4 +36,5 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(recommend.bp)
     app.register_blueprint(feedback.bp)
     app.register_blueprint(flags.bp)
+    app.register_blueprint(pages.bp)
     return app

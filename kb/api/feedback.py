@@ -7,7 +7,7 @@ from flask import Blueprint, current_app
 from kb.api.auth import requires
 from kb.api.db import get_store
 from kb.api.params import choice, json_body, text
-from kb.authoring.monitor import Rules, report
+from kb.authoring.monitor import Rules, report, report_agent_use
 from kb.errors import InvalidParameter, KbError
 from kb.model import OUTCOMES, Outcome
 
@@ -65,3 +65,21 @@ def feedback_batch():
         raise
     new = sum(recorded)
     return {"received": len(outcomes), "recorded": new, "duplicates": len(outcomes) - new}
+
+
+@bp.post("/feedback/agent")
+@requires("feedback")
+def agent_feedback():
+    """From the sidebar: this entry's template resolved the chat, or the agent had to write
+    their own answer (takeover)."""
+    body = json_body('{"query": "...", "entry_id": "...", "outcome": "resolved"}')
+    query = text(body, "query", current_app.config["KB"]["query_max_chars"], required=True)
+    entry_id = text(body, "entry_id", 200, required=True)
+    outcome = choice(body, "outcome", ("resolved", "takeover"))
+    entry = get_store().live_entry(entry_id) if entry_id in get_store().ids("entries") else None
+    if entry is None:
+        raise InvalidParameter(f"no live entry with id {entry_id!r}", "entry_id")
+    rec = report_agent_use(get_store(), query, entry, outcome, _rules(),
+                           text(body, "agent_reply", REPLY_MAX))  # fmt: skip
+    return {"recommendation_id": rec.id, "outcome": outcome, "entry_id": entry.id,
+            "version": entry.version}  # fmt: skip

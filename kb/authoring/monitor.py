@@ -12,8 +12,9 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
-from kb.model import Flag, Outcome, VersionStats
+from kb.model import Entry, Flag, Outcome, Recommendation, VersionStats, new_id
 from kb.store import Store
+from kb.text import normalise
 
 ALL_TIME = "0000-00-00"
 
@@ -73,6 +74,33 @@ def report(store: Store, outcomes: list[Outcome], rules: Rules) -> list[bool]:
     if touched:
         sync_flags(store, rules, entry_ids=sorted(touched))
     return fresh
+
+
+def report_agent_use(
+    store: Store, query: str, entry: Entry, outcome: str, rules: Rules, reply: str | None = None
+) -> Recommendation:
+    """An agent's verdict on a template from the sidebar: it resolved the chat, or they wrote
+    their own answer (a takeover). Stored as a sidebar recommendation with its outcome, so
+    the monitor counts it against the entry's live version like a bot's."""
+    at = dt.datetime.now(dt.UTC)
+    rec = Recommendation(
+        id=new_id(at),
+        created_at=at.isoformat(timespec="seconds"),
+        query=query,
+        normalised=normalise(query),
+        decision="suggest",
+        reason="agent_choice",
+        emotion="calm",
+        urgency=entry.urgency,
+        confidence=0.0,
+        entry_id=entry.id,
+        entry_version=entry.version,
+        candidates=[entry.id],
+        channel="sidebar",
+    )
+    store.add_recommendation(rec)
+    report(store, [Outcome(rec.id, outcome, reply, entry.id)], rules)
+    return rec
 
 
 def sync_flags(

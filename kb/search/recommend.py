@@ -9,10 +9,9 @@ version that was served.
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from dataclasses import dataclass, field
 
-from kb.model import Recommendation
+from kb.model import Recommendation, new_id
 from kb.search.emotion import Emotion, detect
 from kb.search.engine import CONFIDENT, Engine, Hit, SearchResult
 from kb.store import Store
@@ -186,11 +185,6 @@ def _scores(hit: Hit | None) -> dict[str, float]:
     if hit is None:
         return {}
     return {"fused": round(hit.score, 6), **{k: round(v, 4) for k, v in hit.scores.items()}}
-
-
-def new_id(at: dt.datetime) -> str:
-    """Time-ordered and unguessable: 12 hex digits of milliseconds, then 8 random ones."""
-    return f"{int(at.timestamp() * 1000):012x}{secrets.token_hex(4)}"
 
 
 def _repeats(result: SearchResult, history: list[Recommendation]) -> int:

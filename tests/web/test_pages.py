@@ -1,0 +1,170 @@
+"""The sidebar and the authoring UI in a real browser (Chromium, headless), against `kb serve`."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+
+import pytest
+
+from kb.store import Store
+from tests.web.conftest import shot
+
+pytestmark = pytest.mark.slow
+
+
+def api(site, method: str, path: str, role: str = "admin", body: dict | None = None) -> dict:
+    base, keys, _ = site
+    request = urllib.request.Request(
+        base + "/api/v1" + path, method=method,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"Authorization": f"Bearer {keys[role]}", "Content-Type": "application/json"},
+    )  # fmt: skip
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def test_log_in_with_a_key_and_see_the_flag_queue(open_page):
+    page = open_page("/author")
+    page.wait_for_selector("article.flag")
+    assert page.locator(".login").count() == 0
+    first = page.locator("article.flag").first
+    assert "接管率" in first.inner_text() and first.locator("svg.chart").count() == 1
+    assert first.locator(".evidence li").count() >= 1
+    shot(page, "author-flags")
+    assert page.errors == []
+
+
+def test_a_wrong_key_is_refused_in_words(open_page, site):
+    page = open_page("/author", login=False)
+    page.fill("input[name=key]", "kb_not-a-real-key-000000000000000000000000")
+    page.click(".login button[type=submit]")
+    page.wait_for_selector("#login-error:has-text('unknown')")
+    assert page.locator("article.flag").count() == 0
+
+
+def test_sidebar_finds_the_entry_copies_it_and_moves_with_arrows(open_page):
+    page = open_page("/sidebar", role="agent", width=380)
+    page.fill("#q", "买的鞋子不合适可以退货吗")
+    page.wait_for_selector("#results > li")
+    first = page.locator("#results > li").first
+    assert first.get_attribute("data-id") == "return-7day-no-reason"
+    assert "七天无理由" in first.locator(".title").inner_text()
+    solution = first.locator(".solution").inner_text()
+    page.press("#q", "Enter")
+    page.wait_for_selector(".toast.show")
+    assert page.evaluate("navigator.clipboard.readText()") == solution
+    page.press("#q", "ArrowDown")
+    assert "selected" in (page.locator("#results > li").nth(1).get_attribute("class") or "")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 380  # no sideways scroll
+    shot(page, "sidebar")
+    assert page.errors == []
+
+
+def test_sidebar_reports_a_takeover(open_page, site):
+    page = open_page("/sidebar", role="agent", width=380)
+    page.fill("#q", "优惠券用不了")
+    page.wait_for_selector("#results > li")
+    entry_id = page.locator("#results > li").first.get_attribute("data-id")
+    page.locator("#results > li").first.locator("button.danger").click()
+    page.wait_for_selector(".toast.show:has-text('已记录')")
+    store = Store(site[2])
+    rows = store.db.execute(
+        "SELECT entry_id, outcome, query FROM recommendations WHERE channel = 'sidebar'"
+    ).fetchall()
+    store.close()
+    assert (entry_id, "takeover", "优惠券用不了") in rows
+
+
+def test_an_editor_rewrites_a_flagged_entry_sees_the_diff_and_rolls_back(open_page):
+    page = open_page("/author", role="editor")
+    page.wait_for_selector("article.flag")
+    page.locator("article.flag").first.locator("text=改写").click()
+    page.wait_for_selector("#f-solution")
+    before = page.input_value("#f-solution")
+    page.fill("#f-solution", before + "\n改写：先核对订单状态，再给出对应的操作入口。")
+    page.fill("#f-note", "按失败对话补充")
+    page.click("#save")
+    page.wait_for_selector("#version:has-text('v2')")
+    assert page.locator("#versions tr[data-version='2']").count() == 1
+    page.wait_for_selector("#diff table.diff")
+    assert "改写：先核对订单状态" in page.locator("#diff").inner_text()
+    shot(page, "author-editor")
+    page.locator("#versions tr[data-version='1'] button.rollback").click()
+    page.wait_for_selector("#version:has-text('v3')")
+    assert page.input_value("#f-solution") == before
+    assert "rollback to version 1" in page.locator("#versions").inner_text()
+    assert page.errors == []
+
+
+def test_inline_validation_errors(open_page):
+    page = open_page("/author#entries/coupon-return-refund", role="editor")
+    page.wait_for_selector("#f-title")
+    page.fill("#f-title", "")
+    page.fill("#f-related", "no-such-entry")
+    page.click("#save")
+    page.wait_for_selector(".field-error[data-field=title]:has-text('must not be empty')")
+    assert "does not exist" in page.locator(".field-error[data-field=related]").inner_text()
+
+
+def test_two_editors_saving_the_same_entry_get_a_conflict(open_page):
+    one = open_page("/author#entries/coupon-cannot-use", role="editor")
+    two = open_page("/author#entries/coupon-cannot-use", role="editor-2")
+    for page in (one, two):
+        page.wait_for_selector("#f-solution")
+    one.fill("#f-title", "优惠券无法使用（编辑一）")
+    one.click("#save")
+    one.wait_for_selector("#version:has-text('v2')")
+    two.select_option("#f-urgency", "high")
+    two.click("#save")
+    two.wait_for_selector("#conflict")
+    text = two.locator("#conflict").inner_text()
+    assert "保存冲突" in text and "优惠券无法使用（编辑一）" in text
+    shot(two, "author-conflict")
+
+
+def test_the_test_box_ranks_the_draft(open_page):
+    page = open_page("/author#entries/new", role="editor")
+    page.wait_for_selector("#f-id")
+    page.fill("#f-id", "privacy-packaging")
+    page.select_option("#f-topic", "logistics")
+    page.fill("#f-title", "隐私包装发货")
+    page.fill("#f-questions", "能用隐私包装发货吗\n外包装别写是什么东西")
+    page.fill("#f-keywords", "隐私包装: 保密发货, 不写商品名")
+    page.fill("#f-solution", "亲，可以在订单备注里写明隐私包装。")
+    page.fill("#test-query", "快递单上能不写商品名吗 保密发货")
+    page.click("#test-run")
+    page.wait_for_selector("#test-result li.draft")
+    assert "草稿排第 1 位" in page.locator("#test-result").inner_text()
+
+
+def test_graph_view_and_dashboard_draw(open_page):
+    page = open_page("/author#entries/return-7day-no-reason", role="editor")
+    page.wait_for_selector("svg.graph g.node")
+    assert page.locator("svg.graph g.node.case").count() >= 1
+    assert page.locator("svg.graph g.node.keyword").count() >= 1
+    page.goto(page.url.split("#")[0] + "#dashboard")
+    page.wait_for_selector("#gaps li")
+    assert page.locator("svg.chart").count() == 2
+    shot(page, "author-dashboard")
+    assert page.errors == []
+
+
+def test_a_bot_key_cannot_open_the_editor(open_page):
+    page = open_page("/author", role="bot")
+    page.wait_for_selector("#login-error:has-text('没有权限')")
+    assert page.locator("article.flag").count() == 0
+
+
+def test_entry_text_is_shown_as_text_not_html(open_page, site):
+    current = api(site, "GET", "/entries/return-shipping-fee")["entry"]
+    evil = '<img src=x onerror="window.pwned=1"><script>window.pwned=2</script> 运费险理赔'
+    api(site, "PUT", "/entries/return-shipping-fee", "editor",
+        current | {"solution": evil, "base_version": current["version"]})  # fmt: skip
+    page = open_page("/sidebar", role="agent", width=380)
+    page.fill("#q", "退货运费谁出")
+    page.wait_for_selector("#results > li[data-id='return-shipping-fee']")
+    item = page.locator("#results > li[data-id='return-shipping-fee']")
+    assert "<script>window.pwned=2</script>" in item.locator(".solution").inner_text()
+    assert item.locator("img").count() == 0
+    assert page.evaluate("window.pwned") is None

@@ -1,0 +1,113 @@
+// The one way the pages talk to the server: the JSON API, with the key from sessionStorage.
+// Every text from the server is put on the page with textContent, never as HTML.
+
+const KEY = "kefu-kb.key";
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    const e = (body && body.error) || {};
+    super(e.message || `HTTP ${status}`);
+    this.status = status;
+    this.code = e.code;
+    this.field = e.field;
+    this.errors = e.errors || [];
+    this.body = body;
+  }
+}
+
+export function key() { return sessionStorage.getItem(KEY); }
+export function forget() { sessionStorage.removeItem(KEY); }
+
+export async function api(path, { method = "GET", body } = {}) {
+  const headers = { Authorization: `Bearer ${key() || ""}` };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const response = await fetch(`/api/v1${path}`, {
+    method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const data = await response.json().catch(() => null);
+  if (!response.ok) {
+    if (response.status === 401) forget();
+    throw new ApiError(response.status, data);
+  }
+  return data;
+}
+
+// el("div", {class: "card", onclick: f}, "text", child, ...): children are text or nodes.
+export function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs || {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+    else if (name === "class") node.className = value;
+    else if (name === "dataset") Object.assign(node.dataset, value);
+    else node.setAttribute(name, value === true ? "" : value);
+  }
+  for (const child of children.flat()) {
+    if (child === undefined || child === null || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+// Text with the given words wrapped in <mark>, built from text nodes (no HTML parsing).
+export function highlighted(text, words) {
+  const wanted = [...new Set(words.filter((w) => w && text.includes(w)))].sort((a, b) => b.length - a.length);
+  if (!wanted.length) return [text];
+  const out = [];
+  let rest = text;
+  while (rest) {
+    let best = -1, word = "";
+    for (const w of wanted) {
+      const at = rest.indexOf(w);
+      if (at !== -1 && (best === -1 || at < best)) { best = at; word = w; }
+    }
+    if (best === -1) { out.push(rest); break; }
+    if (best) out.push(rest.slice(0, best));
+    out.push(el("mark", {}, word));
+    rest = rest.slice(best + word.length);
+  }
+  return out;
+}
+
+export function toast(message) {
+  let node = document.querySelector(".toast");
+  if (!node) { node = el("div", { class: "toast", role: "status" }); document.body.append(node); }
+  node.textContent = message;
+  node.classList.add("show");
+  clearTimeout(node.timer);
+  node.timer = setTimeout(() => node.classList.remove("show"), 1600);
+}
+
+// Ask for a key once per browser session; check it against a route the page needs.
+export function login(probe, onReady) {
+  const ready = async () => {
+    try { await api(probe); onReady(); return true; } catch (e) { return e; }
+  };
+  const show = (message) => {
+    const input = el("input", { type: "password", name: "key", placeholder: "kb_...", autocomplete: "off", "aria-label": "API key" });
+    const error = el("p", { class: "error", id: "login-error" }, message || "");
+    const form = el("form", { class: "card" },
+      el("h1", {}, "kefu-kb 登录"),
+      el("p", { class: "muted" }, "请输入 API key（kb serve 首次启动时打印，或由管理员用 kb keys create 创建）。"),
+      input, error,
+      el("div", { class: "row", style: "margin-top:8px" }, el("span", { class: "grow" }),
+        el("button", { class: "primary", type: "submit" }, "登录")));
+    const overlay = el("div", { class: "login" }, form);
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      sessionStorage.setItem(KEY, input.value.trim());
+      const result = await ready();
+      if (result === true) overlay.remove();
+      else { error.textContent = result.status === 403 ? `这个 key 没有权限：${result.message}` : result.message; }
+    });
+    document.body.append(overlay);
+    input.focus();
+  };
+  if (!key()) { show(); return; }
+  ready().then((result) => { if (result !== true) show(result.message); });
+}
+
+export function debounce(fn, ms) {
+  let timer;
+  return (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), ms); };
+}

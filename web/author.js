@@ -1,0 +1,357 @@
+// The authoring UI: flags to rewrite, the entry editor with a test box, history, graph, dashboard.
+import { api, el, login, toast } from "/web/api.js";
+import { neighbourhood, rateChart } from "/web/draw.js";
+
+const main = document.getElementById("main");
+const pct = (r) => (r === null || r === undefined ? "—" : `${(r * 100).toFixed(1)}%`);
+const COLORS = ["#1456f0", "#de7802", "#2ea121", "#7f3bf5", "#d83931", "#0fa3b1", "#646a73"];
+
+function state(text) { return el("p", { class: "state" }, text); }
+function failed(error) { return el("p", { class: "error" }, `出错了：${error.message}`); }
+
+// --- routing -------------------------------------------------------------------
+async function route() {
+  const [tab, arg] = (location.hash.slice(1) || "flags").split("/");
+  document.querySelectorAll("nav a[data-tab]").forEach((a) => a.classList.toggle("active", a.dataset.tab === tab));
+  main.replaceChildren(state("加载中…"));
+  try {
+    if (tab === "flags") await flagsView();
+    else if (tab === "entries") await entriesView(arg ? decodeURIComponent(arg) : null);
+    else if (tab === "dashboard") await dashboardView();
+    else if (tab === "conflicts") await conflictsView();
+  } catch (error) {
+    main.replaceChildren(failed(error));
+  }
+}
+
+// --- the flag queue ------------------------------------------------------------
+async function flagsView() {
+  const data = await api("/flags");
+  const head = el("p", { class: "muted" },
+    `接管率超过 ${pct(data.threshold)}（近 ${data.window_days} 天、至少 ${data.min_sample} 次推荐）的条目需要改写。`);
+  if (!data.flags.length) { main.replaceChildren(head, state("没有待改写的条目。")); return; }
+  const cards = data.flags.map((flag) => {
+    const chart = el("div", {}, state("加载趋势…"));
+    api(`/entries/${encodeURIComponent(flag.entry_id)}/stats`).then((s) => chart.replaceChildren(trend(s))).catch((e) => chart.replaceChildren(failed(e)));
+    return el("article", { class: "card flag stack", dataset: { entry: flag.entry_id } },
+      el("div", { class: "row" },
+        el("h2", { class: "grow" }, flag.title),
+        el("span", { class: "badge flag" }, `v${flag.version} 接管率 ${pct(flag.window.rate)}`),
+        el("a", { href: `#entries/${encodeURIComponent(flag.entry_id)}` }, el("button", { class: "primary" }, "改写"))),
+      el("div", { class: "numbers muted" },
+        el("span", {}, "推荐 ", el("b", {}, flag.window.served)),
+        el("span", {}, "转人工 ", el("b", {}, flag.window.takeovers)),
+        el("span", {}, `95% 区间 ${pct(flag.window.ci95[0])}–${pct(flag.window.ci95[1])}`),
+        el("span", {}, `${flag.topic} · ${flag.entry_id}`)),
+      chart,
+      el("h3", {}, "失败的对话"),
+      el("ol", { class: "evidence" }, ...flag.evidence.map((e) => el("li", {},
+        el("div", {}, `客户：${e.query}`),
+        e.agent_reply ? el("div", { class: "reply" }, `人工：${e.agent_reply}`) : null,
+        e.used_entry_id && e.used_entry_id !== flag.entry_id ? el("div", { class: "reply" }, `人工改用条目：${e.used_entry_id}`) : null))));
+  });
+  main.replaceChildren(head, ...cards);
+}
+
+// Rate per day, one line per version, a mark where each version was saved.
+function trend(stats) {
+  const versions = [...new Set(stats.days.map((d) => d.version))];
+  const series = versions.map((v, i) => ({
+    name: `v${v}`, color: COLORS[i % COLORS.length],
+    points: stats.days.filter((d) => d.version === v).map((d) => ({ day: d.day, rate: d.rate })),
+  }));
+  const marks = stats.saved.filter((s) => s.at.slice(0, 10) >= stats.window.since).map((s) => ({ day: s.at.slice(0, 10), label: `v${s.version}` }));
+  return el("div", {}, rateChart(series, { marks, threshold: stats.threshold }),
+    el("div", { class: "legend" }, ...series.map((s) => el("span", { style: `color:${s.color}` }, `● ${s.name}`)),
+      ...stats.versions.map((v) => el("span", { class: "muted" }, `v${v.version}: ${v.takeovers}/${v.served} = ${pct(v.rate)}`))));
+}
+
+// --- entries: list and editor ----------------------------------------------------
+async function entriesView(entryId) {
+  const [list, topics, processes] = await Promise.all([api("/entries?limit=200"), api("/topics"), api("/processes")]);
+  const filter = el("input", { type: "search", placeholder: "筛选条目", "aria-label": "筛选条目" });
+  const items = el("ul", {});
+  const fill = () => {
+    const f = filter.value.trim();
+    items.replaceChildren(...list.entries.filter((e) => !f || e.id.includes(f) || e.title.includes(f)).map((e) =>
+      el("li", { onclick: () => { location.hash = `entries/${encodeURIComponent(e.id)}`; } }, `${e.title} `, el("span", { class: "muted" }, e.id))));
+  };
+  filter.addEventListener("input", fill);
+  fill();
+  const side = el("aside", { class: "card stack" },
+    el("div", { class: "row" }, el("h2", { class: "grow" }, `条目（${list.total}）`),
+      el("button", { onclick: () => { location.hash = "entries/new"; } }, "新建条目")),
+    filter, el("div", { class: "entry-list" }, items));
+  const editorSlot = el("div", { class: "stack" });
+  main.replaceChildren(el("div", { class: "grid", style: "grid-template-columns: 300px minmax(0,1fr)" }, side, editorSlot));
+  if (!entryId) { editorSlot.append(state("选择左侧的条目，或新建一个。")); return; }
+  await editor(editorSlot, entryId === "new" ? null : entryId, topics.topics, processes.processes);
+}
+
+const FIELDS = ["id", "topic", "title", "questions", "keywords", "solution", "urgency", "handoff",
+  "handoff_reason", "soothing", "processes", "related", "valid_from", "valid_to"];
+
+function keywordsText(keywords) {
+  return Object.entries(keywords || {}).map(([k, syns]) => (syns.length ? `${k}: ${syns.join(", ")}` : k)).join("\n");
+}
+function parseKeywords(text) {
+  const out = {};
+  for (const line of text.split("\n").map((l) => l.trim()).filter(Boolean)) {
+    const [word, rest = ""] = line.split(/[:：]/, 2);
+    out[word.trim()] = rest.split(/[,，、]/).map((s) => s.trim()).filter(Boolean);
+  }
+  return out;
+}
+const lines = (text) => text.split("\n").map((l) => l.trim()).filter(Boolean);
+const words = (text) => text.split(/[,，\s]+/).map((l) => l.trim()).filter(Boolean);
+
+async function editor(slot, entryId, topics, processes) {
+  let data = entryId ? await api(`/entries/${encodeURIComponent(entryId)}`) : null;
+  let entry = data ? data.entry : { id: "", topic: topics[0]?.id, title: "", questions: [], keywords: {}, solution: "",
+    urgency: "medium", handoff: "auto", handoff_reason: "", soothing: "", processes: [], related: [], valid_from: null, valid_to: null, status: "published" };
+  const input = {};
+  const errors = {};
+  const field = (name, label, control) => {
+    input[name] = control;
+    errors[name] = el("div", { class: "field-error", dataset: { field: name } });
+    return el("div", {}, el("label", { for: `f-${name}` }, label), control, errors[name]);
+  };
+  const select = (name, options, value) => el("select", { id: `f-${name}`, name },
+    ...options.map(([v, text]) => el("option", { value: v, selected: v === value }, text)));
+  const form = el("form", { class: "card stack", novalidate: true },
+    el("div", { class: "row" }, el("h2", { class: "grow" }, entryId ? `编辑：${entry.title}` : "新建条目"),
+      entryId ? el("span", { class: "muted", id: "version" }, `v${entry.version} · ${entry.status}`) : null),
+    el("div", { class: "form-row" },
+      field("id", "ID（小写字母、数字、-）", el("input", { id: "f-id", name: "id", value: entry.id, readonly: !!entryId })),
+      field("topic", "主题", select("topic", topics.map((t) => [t.id, `${t.name}（${t.id}）`]), entry.topic))),
+    field("title", "标题", el("input", { id: "f-title", name: "title", value: entry.title })),
+    field("questions", "客户问法（每行一个）", el("textarea", { id: "f-questions", name: "questions", rows: 5 }, entry.questions.join("\n"))),
+    field("keywords", "问题识别词库（每行：关键词: 同义词, 同义词）", el("textarea", { id: "f-keywords", name: "keywords", rows: 4 }, keywordsText(entry.keywords))),
+    field("solution", "解决方案模板", el("textarea", { id: "f-solution", name: "solution", rows: 6 }, entry.solution)),
+    el("div", { class: "form-row" },
+      field("urgency", "紧急程度", select("urgency", [["high", "紧急"], ["medium", "一般"], ["low", "不急"]], entry.urgency)),
+      field("handoff", "转人工规则", select("handoff", [["auto", "自动"], ["always", "总是转人工"], ["if_upset", "客户情绪不佳时转人工"]], entry.handoff))),
+    field("handoff_reason", "转人工原因", el("input", { id: "f-handoff_reason", name: "handoff_reason", value: entry.handoff_reason })),
+    field("soothing", "安抚话术", el("textarea", { id: "f-soothing", name: "soothing", rows: 2 }, entry.soothing)),
+    el("div", { class: "form-row" },
+      field("processes", "流程（空格分隔）", el("input", { id: "f-processes", name: "processes", value: entry.processes.join(" "), list: "process-ids" })),
+      field("related", "相关条目（空格分隔）", el("input", { id: "f-related", name: "related", value: entry.related.join(" ") }))),
+    el("div", { class: "form-row" },
+      field("valid_from", "生效日期", el("input", { id: "f-valid_from", name: "valid_from", type: "date", value: entry.valid_from || "" })),
+      field("valid_to", "失效日期", el("input", { id: "f-valid_to", name: "valid_to", type: "date", value: entry.valid_to || "" }))),
+    field("note", "修改说明（可选）", el("input", { id: "f-note", name: "note" })),
+    el("p", { class: "error", id: "form-error", role: "alert" }),
+    el("div", { class: "row" },
+      el("button", { class: "primary", type: "submit", id: "save" }, "保存为新版本"),
+      entryId ? el("button", { type: "button", id: "retire", onclick: () => status(entry.status === "retired" ? "restore" : "retire") },
+        entry.status === "retired" ? "恢复上线" : "下线") : null));
+  form.append(el("datalist", { id: "process-ids" }, ...processes.map((p) => el("option", { value: p.id }, p.name))));
+  const conflictSlot = el("div", {});
+
+  const draft = () => ({
+    id: input.id.value.trim(), topic: input.topic.value, title: input.title.value,
+    questions: lines(input.questions.value), keywords: parseKeywords(input.keywords.value),
+    solution: input.solution.value, urgency: input.urgency.value, handoff: input.handoff.value,
+    handoff_reason: input.handoff_reason.value, soothing: input.soothing.value,
+    processes: words(input.processes.value), related: words(input.related.value),
+    valid_from: input.valid_from.value || null, valid_to: input.valid_to.value || null,
+    status: entry.status === "retired" ? "retired" : "published",
+  });
+  const showErrors = (error) => {
+    Object.values(errors).forEach((e) => { e.textContent = ""; });
+    form.querySelector("#form-error").textContent = error ? error.message : "";
+    for (const e of (error && error.errors) || []) {
+      const name = (e.field || "").replace(/^entry\./, "").split(/[.[]/)[0];
+      if (errors[name]) errors[name].textContent = errors[name].textContent ? `${errors[name].textContent}；${e.message}` : e.message;
+    }
+  };
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    showErrors(null);
+    conflictSlot.replaceChildren();
+    try {
+      const body = { ...draft(), note: input.note.value };
+      const saved = entryId
+        ? await api(`/entries/${encodeURIComponent(entryId)}`, { method: "PUT", body: { ...body, base_version: entry.version } })
+        : await api("/entries", { method: "POST", body });
+      toast(saved.saved ? `已保存为 v${saved.entry.version}` : "没有改动");
+      if (!entryId) { location.hash = `entries/${encodeURIComponent(saved.entry.id)}`; return; }
+      await reload();
+    } catch (error) {
+      if (error.status === 409 && error.code === "version_conflict") conflictSlot.replaceChildren(conflict(error.body));
+      else showErrors(error);
+    }
+  });
+
+  async function status(action) {
+    try {
+      await api(`/entries/${encodeURIComponent(entryId)}/${action}`, { method: "POST", body: { base_version: entry.version } });
+      toast(action === "retire" ? "已下线" : "已恢复上线");
+      await reload();
+    } catch (error) {
+      if (error.status === 409) conflictSlot.replaceChildren(conflict(error.body)); else showErrors(error);
+    }
+  }
+
+  async function reload() {
+    slot.replaceChildren(state("加载中…"));
+    await editor(slot, entryId, topics, processes);
+  }
+
+  const panels = [form, conflictSlot, testBox(draft)];
+  if (entryId) panels.push(history(data, reload), graphPanel(entryId), casesPanel(entryId));
+  slot.replaceChildren(...panels);
+}
+
+function conflict(body) {
+  return el("section", { class: "card conflict stack", id: "conflict" },
+    el("h3", { class: "error" }, "保存冲突：别人在你编辑期间保存了新版本"),
+    el("p", {}, `${body.error.message}。下面是对方的改动；请刷新后合并你的修改再保存，你的修改不会被静默覆盖。`),
+    diffTable(body.theirs),
+    el("button", { onclick: () => route() }, "载入最新版本"));
+}
+
+function diffTable(changes) {
+  if (!changes.length) return state("没有差异");
+  const rows = [];
+  for (const c of changes) {
+    rows.push(el("tr", {}, el("th", { class: "field", colspan: 2 }, c.field)));
+    if (c.lines) {
+      for (const line of c.lines) {
+        rows.push(el("tr", { class: line.op },
+          el("td", { class: "old" }, line.old ?? ""), el("td", { class: "new" }, line.new ?? "")));
+      }
+    } else {
+      rows.push(el("tr", { class: "replace" },
+        el("td", { class: "old" }, JSON.stringify(c.old, null, 1)), el("td", { class: "new" }, JSON.stringify(c.new, null, 1))));
+    }
+  }
+  return el("table", { class: "diff" }, el("thead", {}, el("tr", {}, el("th", {}, "旧"), el("th", {}, "新"))), el("tbody", {}, ...rows));
+}
+
+function testBox(draft) {
+  const q = el("input", { id: "test-query", placeholder: "输入一条客户消息，看草稿会排第几", "aria-label": "测试消息" });
+  const out = el("div", { id: "test-result" }, el("p", { class: "muted" }, "保存前试一试：草稿与线上条目一起排序。"));
+  const run = async () => {
+    if (!q.value.trim()) return;
+    out.replaceChildren(state("排序中…"));
+    try {
+      const r = await api("/entries/preview", { method: "POST", body: { entry: draft(), query: q.value } });
+      out.replaceChildren(
+        el("p", {}, r.rank ? `草稿排第 ${r.rank} 位${r.confident ? "，且有把握" : ""}` : "草稿不在前 10 位"),
+        el("ol", { class: "ranks" }, ...r.results.map((h) => el("li", { class: h.draft ? "draft" : "" },
+          `${h.title}（${h.id}）置信度 ${Math.round(h.confidence * 100)}%${h.draft ? " ← 草稿" : ""}`))));
+    } catch (error) {
+      out.replaceChildren(failed(error));
+    }
+  };
+  q.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); run(); } });
+  return el("section", { class: "card stack" }, el("h3", {}, "测试框"),
+    el("div", { class: "row" }, q, el("button", { type: "button", id: "test-run", onclick: run }, "测试")), out);
+}
+
+function history(data, reload) {
+  const versions = data.versions;
+  const from = el("select", { id: "diff-from", "aria-label": "旧版本" }, ...versions.map((v) => el("option", { value: v.version, selected: v.version === Math.max(1, data.entry.version - 1) }, `v${v.version}`)));
+  const to = el("select", { id: "diff-to", "aria-label": "新版本" }, ...versions.map((v) => el("option", { value: v.version, selected: v.version === data.entry.version }, `v${v.version}`)));
+  const out = el("div", { id: "diff" });
+  const show = async () => {
+    out.replaceChildren(state("比较中…"));
+    try {
+      const d = await api(`/entries/${encodeURIComponent(data.entry.id)}/diff?from=${from.value}&to=${to.value}`);
+      out.replaceChildren(diffTable(d.changes));
+    } catch (error) { out.replaceChildren(failed(error)); }
+  };
+  from.addEventListener("change", show);
+  to.addEventListener("change", show);
+  const rollback = async (version) => {
+    try {
+      await api(`/entries/${encodeURIComponent(data.entry.id)}/rollback`, { method: "POST", body: { version, base_version: data.entry.version } });
+      toast(`已回滚到 v${version}（作为新版本保存）`);
+      await reload();
+    } catch (error) { toast(`回滚失败：${error.message}`); }
+  };
+  const table = el("table", { id: "versions" },
+    el("thead", {}, el("tr", {}, ...["版本", "状态", "作者", "时间", "改动", ""].map((h) => el("th", {}, h)))),
+    el("tbody", {}, ...versions.slice().reverse().map((v) => el("tr", { dataset: { version: v.version } },
+      el("td", {}, `v${v.version}`), el("td", {}, v.status), el("td", {}, v.author), el("td", {}, v.created_at.replace("T", " ").slice(0, 16)),
+      el("td", {}, v.note ? `${v.changed.join(", ")}（${v.note}）` : v.changed.join(", ")),
+      el("td", {}, v.version === data.entry.version ? "当前" : el("button", { class: "rollback", onclick: () => rollback(v.version) }, "回滚到此版本"))))));
+  if (versions.length > 1) setTimeout(show);
+  return el("section", { class: "card stack" }, el("h3", {}, "版本历史"), table,
+    el("div", { class: "row" }, "比较", from, "→", to), out);
+}
+
+function graphPanel(entryId) {
+  const slot = el("div", {}, state("绘制中…"));
+  api(`/entries/${encodeURIComponent(entryId)}/graph`).then((g) => slot.replaceChildren(neighbourhood(g),
+    el("div", { class: "legend" }, ...[["#1456f0", "条目"], ["#de7802", "关键词"], ["#2ea121", "案例"], ["#7f3bf5", "流程"], ["#646a73", "主题"]]
+      .map(([c, t]) => el("span", { style: `color:${c}` }, `● ${t}`)))))
+    .catch((e) => slot.replaceChildren(failed(e)));
+  return el("section", { class: "card stack" }, el("h3", {}, "知识图谱"), slot);
+}
+
+function casesPanel(entryId) {
+  const list = el("ul", { id: "cases" }, state("加载中…"));
+  const load = () => api(`/entries/${encodeURIComponent(entryId)}/cases?top=20`).then((r) => list.replaceChildren(
+    ...(r.cases.length ? r.cases.map((c) => el("li", {}, el("div", {}, `客户：${c.customer}`), el("div", { class: "muted" }, `处理：${c.action}（${c.outcome}）`))) : [state("还没有案例")])))
+    .catch((e) => list.replaceChildren(failed(e)));
+  load();
+  const customer = el("input", { placeholder: "客户说了什么", "aria-label": "案例：客户" });
+  const action = el("input", { placeholder: "做了什么", "aria-label": "案例：处理" });
+  const add = async () => {
+    try {
+      const id = `case-${entryId}-${Date.now().toString(36)}`;
+      await api(`/cases/${id}`, { method: "PUT", body: { entries: [entryId], customer: customer.value, action: action.value } });
+      customer.value = ""; action.value = "";
+      toast("已添加案例");
+      load();
+    } catch (error) { toast(`添加失败：${error.message}`); }
+  };
+  return el("section", { class: "card stack" }, el("h3", {}, "相似案例"), list,
+    el("div", { class: "row" }, customer, action, el("button", { type: "button", onclick: add }, "添加")));
+}
+
+// --- dashboard -------------------------------------------------------------------
+async function dashboardView() {
+  const [d, gaps] = await Promise.all([api("/dashboard"), api("/gaps?limit=20")]);
+  const overall = rateChart([{ name: "全部", color: COLORS[0], points: d.days.map((x) => ({ day: x.day, rate: x.rate })) }], { threshold: d.threshold });
+  // the six busiest topics: more lines than that is a tangle, not a chart
+  const load = {};
+  for (const t of d.topics) load[t.topic] = (load[t.topic] || 0) + t.served;
+  const topics = Object.keys(load).sort((a, b) => load[b] - load[a]).slice(0, 6);
+  const byTopic = rateChart(topics.map((t, i) => ({ name: t, color: COLORS[i % COLORS.length],
+    points: d.topics.filter((x) => x.topic === t).map((x) => ({ day: x.day, rate: x.rate })) })), { threshold: d.threshold });
+  const total = d.days.reduce((a, x) => a + x.recommendations, 0);
+  main.replaceChildren(
+    el("div", { class: "numbers card" },
+      el("span", {}, `近 ${d.window.days} 天推荐 `, el("b", {}, total)),
+      el("span", {}, "转人工 ", el("b", {}, d.days.reduce((a, x) => a + x.takeover, 0))),
+      el("span", {}, "待改写 ", el("b", {}, d.open_flags))),
+    el("div", { class: "grid", style: "margin-top:12px" },
+      el("section", { class: "card stack" }, el("h3", {}, "整体转人工率（每天，含机器人主动转人工）"), total ? overall : state("还没有推荐数据：运行 kb simulate 生成演示流量")),
+      el("section", { class: "card stack" }, el("h3", {}, "接管率最高频的六个主题"), byTopic,
+        el("div", { class: "legend" }, ...topics.map((t, i) => el("span", { style: `color:${COLORS[i % COLORS.length]}` }, `● ${t}`)))),
+      el("section", { class: "card stack" }, el("h3", {}, "最常问的场景"),
+        el("table", {}, el("tbody", {}, ...d.top_entries.map((t) => el("tr", {},
+          el("td", {}, el("a", { href: `#entries/${encodeURIComponent(t.entry_id)}` }, t.title)),
+          el("td", {}, t.served), el("td", {}, pct(t.served ? t.takeovers / t.served : null))))))),
+      el("section", { class: "card stack", id: "gaps" }, el("h3", {}, "知识缺口（没有答案的问题）"),
+        gaps.gaps.length ? el("ol", {}, ...gaps.gaps.map((g) => el("li", {},
+          el("div", {}, `${g.label}（${g.count} 次）`),
+          el("div", { class: "muted" }, g.examples.slice(0, 3).join(" / "))))) : state("没有缺口"))));
+}
+
+// --- lexicon conflicts ---------------------------------------------------------------
+async function conflictsView() {
+  const report = await api("/graph/check");
+  const findings = (report.findings || []).filter((f) => f.code === "lexicon_conflict");
+  main.replaceChildren(el("section", { class: "card stack" },
+    el("h2", {}, `词库冲突（${findings.length}）`),
+    el("p", { class: "muted" }, "同一个识别词被两个场景认领：请保留在更合适的条目里，或改成更具体的词。"),
+    findings.length ? el("ul", {}, ...findings.map((f) => el("li", {}, f.message))) : state("没有冲突")));
+}
+
+window.addEventListener("hashchange", route);
+login("/flags", route);
