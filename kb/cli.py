@@ -603,6 +603,8 @@ def serve(ctx: click.Context, host: str | None, port: int | None):
     get_engine(app)
     base = f"http://{settings['host']}:{settings['port']}"
     click.echo(f"kefu-kb serving {settings['db']} at {base}  (health: {base}/api/v1/health)")
+    click.echo(f"    agent sidebar:  {base}/sidebar\n    authoring UI:   {base}/author")
+    sys.stdout.flush()  # the key and addresses reach a log file before the first request
     waitress.serve(
         app,
         host=settings["host"],

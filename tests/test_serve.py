@@ -67,3 +67,4 @@ def test_first_start_imports_the_corpus_prints_a_key_and_serves_entries(tmp_path
         server.terminate()
         server.wait(10)
     assert "importing" in output and f"127.0.0.1:{port}" in output
+    assert all(f"http://127.0.0.1:{port}/{page}" in output for page in ("sidebar", "author"))
