@@ -76,6 +76,6 @@ def test_errors_are_json_with_code_message_and_field(client, url, status, code, 
 
 
 def test_wrong_method_is_json_too(client):
-    response = client.post("/api/v1/entries")
+    response = client.delete("/api/v1/entries")
     assert response.status_code == 405
     assert response.get_json()["error"]["code"] == "method_not_allowed"
