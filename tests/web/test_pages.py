@@ -168,3 +168,16 @@ def test_entry_text_is_shown_as_text_not_html(open_page, site):
     assert "<script>window.pwned=2</script>" in item.locator(".solution").inner_text()
     assert item.locator("img").count() == 0
     assert page.evaluate("window.pwned") is None
+
+
+def test_keys_never_reach_the_server_log_or_a_url(open_page, site):
+    _, keys, db = site
+    page = open_page("/author", role="editor")
+    page.wait_for_selector("article.flag")
+    urls = []
+    page.on("request", lambda request: urls.append(request.url))
+    page.goto(page.url.split("#")[0] + "#dashboard")
+    page.wait_for_selector("#gaps")
+    assert urls and not any(key in url for url in urls for key in keys.values())
+    log = (db.parent / "serve.log").read_text()
+    assert not any(key in log for key in keys.values())
