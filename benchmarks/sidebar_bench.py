@@ -4,7 +4,7 @@ Starts `kb serve` on the seed corpus (default embedder), opens /sidebar in headl
 Chromium at 380 px and types messages from tests/data/queries.tsv: each first time
 (the query embedding is computed) and again (cached). The time runs from the input
 event to the results list being replaced, measured inside the page; it includes the
-60 ms debounce.
+30 ms debounce.
 
     python benchmarks/sidebar_bench.py [--messages 60]
 """

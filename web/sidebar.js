@@ -97,7 +97,7 @@ async function report(hit, outcome) {
   }
 }
 
-box.addEventListener("input", debounce(search, 60)); // short: results within ~100 ms of the last key
+box.addEventListener("input", debounce(search, 30)); // short: results within 100 ms of the last key
 box.addEventListener("keydown", (event) => {
   if (event.key === "ArrowDown") { event.preventDefault(); choose(Math.min(selected + 1, results.length - 1)); }
   else if (event.key === "ArrowUp") { event.preventDefault(); choose(Math.max(selected - 1, 0)); }
