@@ -294,23 +294,38 @@ function graphPanel(entryId) {
 
 function casesPanel(entryId) {
   const list = el("ul", { id: "cases" }, state("加载中…"));
+  const customer = el("input", { id: "case-customer", placeholder: "客户说了什么", "aria-label": "案例：客户" });
+  const action = el("input", { id: "case-action", placeholder: "做了什么", "aria-label": "案例：处理" });
+  const outcome = el("select", { id: "case-outcome", "aria-label": "案例：结果" },
+    ...[["resolved", "已解决"], ["unresolved", "未解决"], ["escalated", "已升级"]].map(([v, t]) => el("option", { value: v }, t)));
+  const button = el("button", { type: "button", id: "case-save" }, "添加");
+  let editing = null; // the case being changed, or null for a new one
+  const edit = (c) => {
+    editing = c;
+    customer.value = c.customer; action.value = c.action; outcome.value = c.outcome;
+    button.textContent = "保存案例";
+    customer.focus();
+  };
   const load = () => api(`/entries/${encodeURIComponent(entryId)}/cases?top=20`).then((r) => list.replaceChildren(
-    ...(r.cases.length ? r.cases.map((c) => el("li", {}, el("div", {}, `客户：${c.customer}`), el("div", { class: "muted" }, `处理：${c.action}（${c.outcome}）`))) : [state("还没有案例")])))
+    ...(r.cases.length ? r.cases.map((c) => el("li", { dataset: { case: c.id } },
+      el("div", {}, `客户：${c.customer}`),
+      el("div", { class: "muted" }, `处理：${c.action}（${c.outcome}）`, " ",
+        el("button", { type: "button", class: "case-edit", onclick: () => edit(c) }, "修改")))) : [state("还没有案例")])))
     .catch((e) => list.replaceChildren(failed(e)));
   load();
-  const customer = el("input", { placeholder: "客户说了什么", "aria-label": "案例：客户" });
-  const action = el("input", { placeholder: "做了什么", "aria-label": "案例：处理" });
-  const add = async () => {
+  button.addEventListener("click", async () => {
     try {
-      const id = `case-${entryId}-${Date.now().toString(36)}`;
-      await api(`/cases/${id}`, { method: "PUT", body: { entries: [entryId], customer: customer.value, action: action.value } });
-      customer.value = ""; action.value = "";
-      toast("已添加案例");
+      const id = editing ? editing.id : `case-${entryId}-${Date.now().toString(36)}`;
+      const entries = editing ? editing.entries : [entryId];
+      await api(`/cases/${encodeURIComponent(id)}`, { method: "PUT",
+        body: { entries, customer: customer.value, action: action.value, outcome: outcome.value } });
+      toast(editing ? "已保存案例" : "已添加案例");
+      editing = null; customer.value = ""; action.value = ""; button.textContent = "添加";
       load();
-    } catch (error) { toast(`添加失败：${error.message}`); }
-  };
+    } catch (error) { toast(`保存失败：${error.message}`); }
+  });
   return el("section", { class: "card stack" }, el("h3", {}, "相似案例"), list,
-    el("div", { class: "row" }, customer, action, el("button", { type: "button", onclick: add }, "添加")));
+    el("div", { class: "row" }, customer, action, outcome, button));
 }
 
 // --- dashboard -------------------------------------------------------------------

@@ -181,3 +181,24 @@ def test_keys_never_reach_the_server_log_or_a_url(open_page, site):
     assert urls and not any(key in url for url in urls for key in keys.values())
     log = (db.parent / "serve.log").read_text()
     assert not any(key in log for key in keys.values())
+
+
+def test_an_editor_adds_and_changes_a_case(open_page, site):
+    page = open_page("/author#entries/invoice-request", role="editor")
+    page.wait_for_selector("#cases li[data-case]")
+    page.fill("#case-customer", "公司报销要发票，下单时忘了填抬头")
+    page.fill("#case-action", "引导在订单详情补开发票，填写单位抬头和税号")
+    page.click("#case-save")
+    page.wait_for_selector("#cases li:has-text('下单时忘了填抬头')")
+    added = page.locator("#cases li:has-text('下单时忘了填抬头')")
+    added.locator("button.case-edit").click()
+    page.fill("#case-action", "补开电子发票，抬头和税号核对无误后提交")
+    page.select_option("#case-outcome", "escalated")
+    page.click("#case-save")
+    page.wait_for_selector("#cases li:has-text('补开电子发票')")
+    store = Store(site[2])
+    rows = store.db.execute(
+        "SELECT action, outcome FROM cases WHERE customer = '公司报销要发票，下单时忘了填抬头'"
+    ).fetchall()
+    store.close()
+    assert rows == [("补开电子发票，抬头和税号核对无误后提交", "escalated")]
