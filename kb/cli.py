@@ -511,6 +511,43 @@ def simulate(ctx, days: int, conversations: int, seed: int, bad: int):
     click.echo(f"made bad: {bad_list}")
 
 
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.pass_context
+def backup(ctx, file: str):
+    """Copy the database to FILE while the server keeps running (SQLite online backup).
+
+    \b
+    Example:
+        kb backup backups/kb-$(date +%F).db
+    """
+    if Path(file).exists():
+        raise click.UsageError(f"{file} exists; choose a new file")
+    Path(file).parent.mkdir(parents=True, exist_ok=True)
+    store = _store(ctx)
+    store.backup(file)
+    totals = store.totals()
+    click.echo(f"backed up {store.path} to {file}: {totals['entries']} entries, "
+               f"{store.count_recommendations()} recommendations")  # fmt: skip
+
+
+@cli.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.pass_context
+def restore(ctx, file: str):
+    """Replace the database's content with a backup made by `kb backup` (checked first).
+
+    Stop `kb serve` first: running searches would keep serving their old index.
+
+    \b
+    Example:
+        kb restore backups/kb-2026-11-23.db
+    """
+    store = _store(ctx)
+    store.restore(file)
+    click.echo(f"restored {store.path} from {file}: {store.totals()['entries']} entries")
+
+
 @cli.group()
 def keys():
     """API keys: each has a name and a role (bot, agent, editor, admin); stored hashed.

@@ -15,6 +15,7 @@
     ├── OutcomeConflict    a different outcome was already reported for a recommendation
     ├── KeyExists          an API key of that name exists
     ├── EntryExists        a new entry's id is taken
+    ├── BackupInvalid      a file given to restore is not a sound kefu-kb database
     └── ConfigError        a setting has a bad value
 
 The API turns each into `{"error": {"code", "message", "field"}}` with `status`;
@@ -138,6 +139,13 @@ class OutcomeConflict(KbError):
             "an outcome is reported once",
             "outcome",
         )
+
+
+class BackupInvalid(KbError):
+    code = "backup_invalid"
+
+    def __init__(self, path: str, reason: str):
+        super().__init__(f"{path}: {reason}; nothing was restored", "file")
 
 
 class ConfigError(KbError):

@@ -18,6 +18,7 @@ from pathlib import Path
 import sqlite_utils
 
 from kb.errors import (
+    BackupInvalid,
     EntryNotFound,
     KeyExists,
     KeyNotFound,
@@ -1010,6 +1011,35 @@ class Store:
             )
             if not cursor.rowcount:
                 raise KeyNotFound(name)
+
+    # backups ----------------------------------------------------------------
+
+    def backup(self, target: str | Path) -> None:
+        """A consistent copy while others keep writing (SQLite's online backup, page by page)."""
+        destination = sqlite3.connect(str(target))
+        try:
+            self.db.conn.backup(destination, pages=1024)
+        finally:
+            destination.close()
+
+    def restore(self, source: str | Path) -> None:
+        """Replace this database's content with a backup's, after checking the backup is sound."""
+        origin = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        try:
+            try:
+                sound = origin.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            except sqlite3.DatabaseError as exc:
+                raise BackupInvalid(str(source), f"is not a SQLite database ({exc})") from None
+            if not sound:
+                raise BackupInvalid(str(source), "fails PRAGMA integrity_check")
+            version = schema_version(sqlite_utils.Database(origin))
+            if not 1 <= version <= SCHEMA_VERSION:
+                raise BackupInvalid(str(source), f"schema version {version} is not a kefu-kb one "
+                                    f"(this release reads 1 to {SCHEMA_VERSION})")  # fmt: skip
+            origin.backup(self.db.conn)
+        finally:
+            origin.close()
+        migrate(self.db)
 
     # settings kept with the data ----------------------------------------------
 
