@@ -39,6 +39,7 @@ SETTINGS = [
     Setting("min_sample", 20, "recommendations an entry version must serve before it is judged"),
     Setting("monitor_days", 14, "days of traffic the monitor looks back over"),
     Setting("feedback_batch_max", 10000, "most outcomes one feedback batch may carry"),
+    Setting("request_max_bytes", 4 * 2**20, "largest request body the API accepts (413 above)"),
 ]
 DEFAULTS = {s.name: s.default for s in SETTINGS}
 

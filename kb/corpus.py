@@ -115,10 +115,27 @@ def corpus_files(path: str | Path) -> list[Path]:
         files = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml"))
         if not files:
             raise CorpusError(str(path), None, None, "no .yaml files in this folder")
-        return files
-    if not path.exists():
+    elif not path.exists():
         raise CorpusError(str(path), None, None, "no such file or folder")
-    return [path]
+    else:
+        files = [path]
+    root = (path if path.is_dir() else path.parent).resolve()
+    for file in files:
+        _inside(root, file)
+        size = file.stat().st_size
+        if size > FILE_MAX_BYTES:
+            raise CorpusError(str(file), None, None, f"is {size} bytes; a corpus file may be "
+                              f"{FILE_MAX_BYTES} at most (split the topic)")  # fmt: skip
+    return files
+
+
+FILE_MAX_BYTES = 10 * 2**20  # the largest seed file is 40 KB; 10 MB is a mistake, not a topic
+
+
+def _inside(root: Path, file: Path) -> None:
+    """Refuse a file that resolves outside the corpus folder (a symlink pointing elsewhere)."""
+    if not file.resolve().is_relative_to(root):
+        raise CorpusError(str(file), None, None, f"points outside {root}; refused")
 
 
 def read_corpus(path: str | Path, known: dict[str, set[str]] | None = None) -> Corpus:
@@ -561,5 +578,6 @@ def _compact(data: dict, defaults: dict) -> dict:
 
 
 def _write(path: Path, doc: dict) -> Path:
+    _inside(path.parent.resolve(), path)  # never follow a symlink out of the export folder
     path.write_text(_dump(doc), encoding="utf-8")
     return path

@@ -24,6 +24,7 @@ def create_app(config: dict | None = None) -> Flask:
     """Build the app; `config` overrides the resolved settings (tests pass a temp database)."""
     app = Flask(__name__)
     app.config["KB"] = settings.load(config)
+    app.config["MAX_CONTENT_LENGTH"] = app.config["KB"]["request_max_bytes"]
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     db.init_app(app)
