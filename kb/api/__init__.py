@@ -14,6 +14,7 @@ from kb.api import (
     flags,
     graph,
     health,
+    openapi,
     pages,
     recommend,
     search,
@@ -37,5 +38,6 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(recommend.bp)
     app.register_blueprint(feedback.bp)
     app.register_blueprint(flags.bp)
+    app.register_blueprint(openapi.bp)
     app.register_blueprint(pages.bp)
     return app
