@@ -7,6 +7,9 @@ import re
 
 import jsonschema_rs
 import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import not_a_server_error, response_schema_conformance
 
 from kb.api import create_app
 from tests.conftest import copy_db
@@ -106,26 +109,26 @@ def test_edits_and_conflicts_have_the_documented_shape(fuzz_app, admin, spec):
 
 
 def test_fuzz_every_operation(fuzz_app, admin):
-    """Bounded: a handful of generated requests per operation, so CI stays quick."""
-    import schemathesis
-    from hypothesis import HealthCheck, settings
-    from schemathesis.checks import not_a_server_error, response_schema_conformance
-
+    """Generated requests per operation (bounded, so CI stays quick): never a 5xx, and every
+    answer, 4xx included, in the documented shape. (schemathesis' own pytest plugin does not
+    run under pytest 9 yet, so hypothesis drives each operation's strategy here.)"""
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", fuzz_app)
-    failures = []
+    failures: dict[str, str] = {}
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 25
 
-    @settings(
-        max_examples=15, deadline=None, database=None, suppress_health_check=list(HealthCheck)
-    )
-    @schema.given(case=schema.as_strategy())
-    def run(case):
-        response = case.call(headers=admin)
+    for operation in operations:
+
+        @given(case=operation.as_strategy())
+        @settings(max_examples=12, deadline=None, database=None,
+                  suppress_health_check=list(HealthCheck))  # fmt: skip
+        def run(case):
+            response = case.call(headers=admin)
+            case.validate_response(response, checks=[not_a_server_error,
+                                                     response_schema_conformance])  # fmt: skip
+
         try:
-            case.validate_response(
-                response, checks=[not_a_server_error, response_schema_conformance]
-            )
-        except Exception as exc:  # collect, to report every operation that failed
-            failures.append(f"{case.method} {case.path}: {str(exc)[:300]}")
-
-    run()
-    assert failures == []
+            run()
+        except Exception as exc:  # every failing operation is reported, not just the first
+            failures[operation.label] = str(exc)[:600]
+    assert failures == {}
