@@ -430,7 +430,9 @@ class Store:
                 "UPDATE entries SET seq = (SELECT max(seq) + 1 FROM entries) WHERE id = ?",
                 [entry.id],
             )
-        return self.get_entry(entry.id), True
+            # read back inside the transaction: after it, another editor may already have
+            # saved, and the caller must be told the version *it* wrote
+            return self.get_entry(entry.id), True
 
     def _write_head(self, e: Entry, version: int, live: int | None, stamp: str, author: str):
         self.db.execute(

@@ -149,3 +149,57 @@ def test_every_acknowledged_event_survives_a_sigkill(server, seed_store):
     outcomes = dict(store.db.execute("SELECT id, outcome FROM recommendations").fetchall())
     assert all(outcomes[i] == "resolved" for i in acknowledged_outcomes)
     store.close()
+
+
+def test_every_acknowledged_edit_survives_a_sigkill(server, seed_store):
+    process, port = server
+    saved: list[tuple[str, int, str]] = []
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def get(conn, path):
+        conn.request("GET", path, headers={"Authorization": f"Bearer {KEY[0]}"})
+        response = conn.getresponse()
+        return json.loads(response.read())
+
+    def put(conn, path, body):
+        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {KEY[0]}"}
+        conn.request("PUT", path, json.dumps(body).encode(), headers)
+        response = conn.getresponse()
+        return response.status, json.loads(response.read())
+
+    def editor(k: int):
+        entry_id = ["coupon-cannot-use", "invoice-request"][k % 2]
+        with closing(http.client.HTTPConnection("127.0.0.1", port, timeout=10)) as conn:
+            n = 0
+            while not stop.is_set():
+                try:
+                    entry = get(conn, f"/api/v1/entries/{entry_id}")["entry"]
+                    marker = f"[edit {k}-{n}]"
+                    status, body = put(conn, f"/api/v1/entries/{entry_id}", entry | {
+                        "base_version": entry["version"], "solution": marker})  # fmt: skip
+                    if status == 200:
+                        with lock:
+                            saved.append((entry_id, body["entry"]["version"], marker))
+                    else:
+                        assert status == 409, body  # a race is a conflict, never a lost edit
+                except (OSError, http.client.HTTPException):
+                    return
+                n += 1
+
+    threads = [threading.Thread(target=editor, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    time.sleep(3)
+    process.send_signal(signal.SIGKILL)
+    process.wait(10)
+    stop.set()
+    for t in threads:
+        t.join()
+    assert len(saved) > 10
+
+    store = Store(seed_store.path)
+    assert store.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    for entry_id, version, marker in saved:
+        assert store.entry_version(entry_id, version).solution == marker
+    store.close()
