@@ -95,3 +95,11 @@ def test_the_key_commands(runner, db_path):
     assert again.exit_code == 1 and "exists" in again.output
     assert kb("revoke", "nobody").exit_code == 1
     assert kb("create", "--role", "root", "--name", "x").exit_code == 2  # click lists the roles
+
+
+def test_pages_are_public_shells_with_a_script_policy(lexical_app):
+    for path in ("/sidebar", "/author"):
+        response = lexical_app.test_client().get(path)
+        assert response.status_code == 200 and b"<script type=\"module\"" in response.data
+        assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+        response.close()

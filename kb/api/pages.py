@@ -12,6 +12,18 @@ from flask import Blueprint, redirect, send_from_directory
 
 WEB = Path(__file__).resolve().parent.parent.parent / "web"
 bp = Blueprint("pages", __name__)
+# Scripts only from this origin: a second line behind building the DOM from text only.
+# Inline style attributes stay allowed (the charts set colours); the sidebar may be framed
+# by a chat tool, so frame-ancestors is left open.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+       "img-src 'self' data:; object-src 'none'; base-uri 'none'")  # fmt: skip
+
+
+@bp.after_request
+def policy(response):
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @bp.get("/")
