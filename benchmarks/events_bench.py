@@ -21,15 +21,13 @@ import http.client
 import json
 import os
 import random
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
+import server
 from synthetic import ROOT
 
 from kb.authoring.monitor import Rules, monitor
@@ -49,12 +47,6 @@ CJK = (
     "次品式活设及管特件长求老头基资边流路级少图山统接知较将组见计别她手角期根论运农指"
     "几九区强放决西被干做必战先回则任取据处理府研"
 )  # common characters, for unique queries
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def pct(values: list[float], q: float) -> float:
@@ -137,23 +129,6 @@ def load(port: int, bodies: list, path: str, threads: int, seconds: float | None
     return len(latencies) / (time.perf_counter() - start), latencies, errors[0]
 
 
-def start_server(db: Path, port: int) -> subprocess.Popen:
-    env = {**os.environ, "KB_DB": str(db), "KB_THREADS": "2", "KB_PORT": str(port)}
-    log = (db.parent / "server.log").open("w")  # a pipe nobody reads would fill and block it
-    server = subprocess.Popen(
-        [sys.executable, "-m", "kb.cli", "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/api/v1/health")
-            return server
-        except OSError:
-            time.sleep(0.5)
-    raise SystemExit("server did not start:\n" + (db.parent / "server.log").read_text())
-
-
 def http_rows(folder: Path, seconds: float) -> list[tuple]:
     global KEY
     db = folder / "http.db"
@@ -166,8 +141,7 @@ def http_rows(folder: Path, seconds: float) -> list[tuple]:
     rows = []
     encoder, threads = encoder_alone(distinct_queries(200, rng))
     rows.append((f"encoder alone ({threads} thread{'s' * (threads > 1)})", encoder, None, None, 0))
-    port = free_port()
-    server = start_server(db, port)
+    process, port = server.start(db, db.parent / "server.log", threads=2)
     try:
         uncached = [{"query": q} for q in distinct_queries(400, rng)]
         rps, lat, err = load(port, uncached, "/api/v1/recommend", 4)
@@ -185,8 +159,7 @@ def http_rows(folder: Path, seconds: float) -> list[tuple]:
         rows.append(("feedback batch x1000 (outcomes/s)", bps * 1000, pct(lat, 50), pct(lat, 99),
                      err))  # fmt: skip
     finally:
-        server.terminate()
-        server.wait(10)
+        server.stop(process)
     return rows
 
 

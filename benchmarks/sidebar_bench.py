@@ -12,15 +12,11 @@ event to the results list being replaced, measured inside the page; it includes 
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
+import server
 from synthetic import ROOT
 
 from kb.corpus import import_corpus
@@ -56,24 +52,12 @@ def main() -> None:
         import_corpus(store, ROOT / "corpus")
         key = create(store, "bench-agent", "agent")
         store.close()
-        port = 8700 + os.getpid() % 200
-        env = {**os.environ, "KB_DB": str(db), "KB_PORT": str(port)}
-        log = (Path(tmp) / "serve.log").open("w")
-        server = subprocess.Popen([sys.executable, "-m", "kb.cli", "serve"], env=env,
-                                  stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+        process, port = server.start(db, Path(tmp) / "serve.log")
         try:
             base = f"http://127.0.0.1:{port}"
-            for _ in range(600):
-                try:
-                    urllib.request.urlopen(base + "/api/v1/health", timeout=2).close()
-                    break
-                except OSError:
-                    time.sleep(0.5)
             rows = run(base, key, messages)
         finally:
-            server.terminate()
-            server.wait(10)
-            log.close()
+            server.stop(process)
     print(f"{'messages':<22} {'n':>4} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
     for name, values in rows.items():
         print(f"{name:<22} {len(values):>4} {pct(values, 50):>8.1f} {pct(values, 99):>8.1f} "

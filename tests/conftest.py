@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,8 @@ from kb.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
+# the live-server helpers and the load runner live with the benchmarks, which use them too
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 MINI_TOPIC = """\
 topic:

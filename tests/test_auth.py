@@ -100,6 +100,6 @@ def test_the_key_commands(runner, db_path):
 def test_pages_are_public_shells_with_a_script_policy(lexical_app):
     for path in ("/sidebar", "/author"):
         response = lexical_app.test_client().get(path)
-        assert response.status_code == 200 and b"<script type=\"module\"" in response.data
+        assert response.status_code == 200 and b'<script type="module"' in response.data
         assert "script-src 'self'" in response.headers["Content-Security-Policy"]
         response.close()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -14,12 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+import server as live
 
 
 def _get(url: str, key: str | None = None) -> dict:
@@ -30,7 +24,7 @@ def _get(url: str, key: str | None = None) -> dict:
 
 @pytest.mark.slow
 def test_first_start_imports_the_corpus_prints_a_key_and_serves_entries(tmp_path: Path):
-    port = _free_port()
+    port = live.free_port()
     db = tmp_path / "fresh" / "kb.db"
     env = {**os.environ, "KB_DB": str(db)}
     log_path = tmp_path / "serve.log"

@@ -4,29 +4,20 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from contextlib import closing
 from pathlib import Path
 
 import pytest
+import server as live
 
 from kb.keys import create as create_key
 from kb.store import Store
 
 KEY = [""]  # the admin key of the running server
 QUERIES = ["优惠券用不了", "发票怎么开", "退货运费谁出", "快递员说我的件找不到了", "讲个笑话"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def post(conn: http.client.HTTPConnection, path: str, body: dict) -> tuple[int, dict]:
@@ -39,29 +30,11 @@ def post(conn: http.client.HTTPConnection, path: str, body: dict) -> tuple[int, 
 @pytest.fixture
 def server(seed_store, tmp_path: Path):
     """`kb serve` on a copy of the seed database (lexical search: no model to load)."""
-    port = free_port()
     KEY[0] = create_key(seed_store, "durable", "admin")
-    env = {**os.environ, "KB_DB": str(seed_store.path), "KB_EMBEDDER": "none",
-           "KB_PORT": str(port), "KB_THREADS": "4"}  # fmt: skip
-    log = (tmp_path / "server.log").open("w")
-    process = subprocess.Popen([sys.executable, "-m", "kb.cli", "serve"], env=env, stdout=log,
-                               stderr=subprocess.STDOUT)  # fmt: skip
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            with closing(http.client.HTTPConnection("127.0.0.1", port, timeout=5)) as conn:
-                conn.request("GET", "/api/v1/health")
-                assert conn.getresponse().status == 200
-            break
-        except OSError:
-            assert process.poll() is None, (tmp_path / "server.log").read_text()
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.3)
+    process, port = live.start(seed_store.path, tmp_path / "server.log", timeout=90,
+                               embedder="none", threads=4)  # fmt: skip
     yield process, port
-    if process.poll() is None:
-        process.terminate()
-        process.wait(10)
-    log.close()
+    live.stop(process)
 
 
 def test_feedback_from_many_threads_is_all_counted(server, seed_store):

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import http.client
-import os
-import socket
-import subprocess
-import sys
-import time
-from contextlib import closing
 from pathlib import Path
 
 import pytest
+import server as live
 from click.testing import CliRunner
 
 from kb.cli import cli
@@ -23,12 +17,6 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run"]  # fmt: skip
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -47,26 +35,9 @@ def site(seed_db, tmp_path_factory):
     }
     keys["editor-2"] = create(store, "web-editor-2", "editor")
     store.close()
-    port = free_port()
-    env = {**os.environ, "KB_DB": str(db), "KB_PORT": str(port), "HF_HUB_OFFLINE": "1"}
-    log = (folder / "serve.log").open("w")
-    server = subprocess.Popen([sys.executable, "-m", "kb.cli", "serve"], env=env, stdout=log,
-                              stderr=subprocess.STDOUT)  # fmt: skip
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            with closing(http.client.HTTPConnection("127.0.0.1", port, timeout=5)) as conn:
-                conn.request("GET", "/api/v1/health")
-                if conn.getresponse().status == 200:
-                    break
-        except OSError:
-            assert server.poll() is None, (folder / "serve.log").read_text()
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.5)
+    process, port = live.start(db, folder / "serve.log")
     yield f"http://127.0.0.1:{port}", keys, db
-    server.terminate()
-    server.wait(10)
-    log.close()
+    live.stop(process)
 
 
 @pytest.fixture(scope="session")
