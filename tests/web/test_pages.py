@@ -26,7 +26,7 @@ def api(site, method: str, path: str, role: str = "admin", body: dict | None = N
 
 def test_log_in_with_a_key_and_see_the_flag_queue(open_page):
     page = open_page("/author")
-    page.wait_for_selector("article.flag")
+    page.wait_for_selector("article.flag svg.chart")  # the trend arrives after the queue
     assert page.locator(".login").count() == 0
     first = page.locator("article.flag").first
     assert "接管率" in first.inner_text() and first.locator("svg.chart").count() == 1
