@@ -359,8 +359,8 @@ def eval_emotion(ctx, file: str, misses: bool):
     Example:
         kb eval-emotion tests/data/emotion.tsv
     """
-    from kb.search.emotion import LABELS
-    from kb.search.evaluate import evaluate_emotion, read_emotions
+    from kb.recommend.emotion import LABELS
+    from kb.recommend.evaluate import evaluate_emotion, read_emotions
 
     r = evaluate_emotion(read_emotions(file))
     click.echo(f"{file}: n {r['n']}, accuracy {r['accuracy']:.3f} (odd lines "

@@ -17,7 +17,8 @@ ID_MAX = 128  # session ids and channel names are the caller's; keep them bounde
 @requires("recommend")
 def recommend():
     """Decide for one customer message; the answer carries the id to report the outcome with."""
-    from kb.search.recommend import Request, recommend
+    from kb.recommend.policy import Policy
+    from kb.recommend.recommend import Request, recommend
 
     body = json_body('{"query": "...", "session_id": "..."}')
     customer, order = obj(body, "customer"), obj(body, "order")
@@ -28,7 +29,8 @@ def recommend():
         tier=text(customer, "tier", ID_MAX, where="customer."),
         order=order,
     )
-    made = recommend(get_engine(), get_store(), request)
+    policy = Policy.from_settings(current_app.config["KB"])
+    made = recommend(get_engine(), get_store(), request, policy=policy)
     return {
         "recommendation_id": made.record.id,
         "decision": made.decision.decision,

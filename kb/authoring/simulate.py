@@ -21,8 +21,8 @@ import opencc
 
 from kb.authoring.monitor import Rules, report
 from kb.model import Entry, Outcome
+from kb.recommend.recommend import Request, recommend
 from kb.search.engine import Engine
-from kb.search.recommend import Request, recommend
 from kb.store import Store
 from kb.text import TYPOS
 

@@ -49,6 +49,7 @@ class Hit:
     entry: Entry
     score: float
     confidence: float = 0.0
+    confident: bool = False  # an answer on its own, not a guess
     keywords: list[str] = field(default_factory=list)  # entry keywords the query hit
     terms: list[str] = field(default_factory=list)  # words of the query that hit them
     phrasing: str = ""  # the entry's phrasing closest to the query
@@ -371,7 +372,8 @@ class Engine:
         """Attach confidences, call the result confident or not, name rivals and cases."""
         for hit in hits:
             hit.confidence = confidence(hit, "dense" in lists)
-        confident = bool(hits) and hits[0].confidence >= CONFIDENT
+            hit.confident = hit.confidence >= CONFIDENT
+        confident = bool(hits) and hits[0].confident
         ambiguous = []
         if hits:
             ambiguous = [h.entry.id for h in hits[1:] if h.score >= hits[0].score * AMBIGUOUS]

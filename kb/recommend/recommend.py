@@ -1,9 +1,8 @@
-"""Recommend = search + a policy: answer, suggest a few, or hand off to a human, and why.
+"""Recommend = search + the policy, stored so that the caller's outcome can be counted.
 
-The policy (`decide`) is a pure function of the search result, the customer's
-emotion and the session so far; `recommend` runs it and stores the recommendation,
-so that the outcome the caller reports later can be counted against the entry
-version that was served.
+`recommend` searches, hears the customer's emotion, looks back over the session,
+runs the pure policy (`kb.recommend.policy.decide`) and stores the recommendation
+with the entry version it served.
 """
 
 from __future__ import annotations
@@ -12,37 +11,18 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from kb.model import Recommendation, new_id
-from kb.search.emotion import Emotion, detect
-from kb.search.engine import CONFIDENT, Engine, Hit, SearchResult
+from kb.recommend.emotion import Emotion, detect
+from kb.recommend.policy import DEFAULT_POLICY, REASONS, Decision, Policy, decide
+from kb.search.engine import Engine, Hit, SearchResult
 from kb.store import Store
 from kb.text import char_ngrams
 
-SUGGEST_MAX = 3  # candidates offered when a few are close
-# Below CONFIDENT no single entry is an answer, but candidates this sure are worth offering
-# (退款什么时候到账 has three). On tests/data/queries.tsv, 0.3 turns 4 of the 16 in-scope
-# handoffs for want of confidence into suggestions (3 hold the right entry), and none of
-# the 63 out-of-scope messages.
-SUGGEST_FLOOR = 0.3
-FAILED_TURNS = 2  # a session that already failed this often goes to a human
-REPEAT_OVERLAP = 0.6  # bigram overlap at which a message asks the same thing again
-URGENCY_RANK = {"low": 0, "medium": 1, "high": 2}
-VIP_TIERS = {"vip", "svip", "plus", "gold", "platinum", "diamond", "black"}
+# An order is unshipped while its status is one of these (platform and shop spellings).
 UNSHIPPED = {"paid", "unshipped", "not_shipped", "awaiting_shipment", "待发货", "未发货"}
+REPEAT_OVERLAP = 0.6  # bigram overlap at which a message asks the same thing again
 SOOTHING = {
     "anxious": "理解您着急的心情，我这就帮您处理，请稍等。",
     "angry": "非常抱歉给您带来不好的体验，我已为您转接专人优先处理，请您稍等。",
-}
-REASONS = {
-    "confident_match": "一个知识条目明确匹配，置信度足够",
-    "close_candidates": "几个场景得分接近，请客户或坐席选择",
-    "possible_matches": "没有十分确定的场景，列出可能的几个供选择",
-    "no_confident_match": "没有足够有把握的知识条目，转人工",
-    "complaint_threat": "客户表示要投诉或曝光，需人工优先处理",
-    "angry_customer": "客户情绪激动，需人工安抚处理",
-    "asked_for_human": "客户要求转人工",
-    "session_failed": "本次会话已连续未能解决，转人工",
-    "entry_policy": "该场景规定必须由人工处理",
-    "upset_customer": "客户情绪不佳，该场景此时应由人工处理",
 }
 
 
@@ -55,14 +35,6 @@ class Request:
     channel: str | None = None
     tier: str | None = None
     order: dict = field(default_factory=dict)  # status, ship_by (ISO date or time), ...
-
-
-@dataclass
-class Decision:
-    decision: str  # answer | suggest | handoff
-    reason: str  # a key of REASONS
-    urgency: str  # high | medium | low
-    offered: list[Hit]  # the entries shown: one to answer, a few to choose from, or none
 
 
 @dataclass
@@ -84,60 +56,12 @@ class Recommended:
         return text
 
 
-def decide(
-    result: SearchResult,
-    emotion: Emotion,
-    failed_turns: int = 0,
-    order_overdue: bool = False,
-    vip: bool = False,
-) -> Decision:
-    """The policy, first rule that applies wins.
-
-    >>> from kb.search.emotion import Emotion
-    >>> from kb.search.engine import SearchResult
-    >>> decide(SearchResult("?", "", [], False, []), Emotion("calm")).reason
-    'no_confident_match'
-    >>> decide(SearchResult("?", "", [], False, []), Emotion("angry", threat=True)).urgency
-    'high'
-    """
-    top = result.top
-    urgency = top.entry.urgency if top else "medium"
-    if vip or order_overdue:  # a promise already broken, or a customer the shop rates highly
-        urgency = "high" if order_overdue or urgency == "medium" else "medium"
-    offered = [top] if top and result.confident else []
-
-    def handoff(reason: str, urgent: bool = False) -> Decision:
-        return Decision("handoff", reason, "high" if urgent else urgency, offered)
-
-    if emotion.threat:
-        return handoff("complaint_threat", urgent=True)
-    if emotion.wants_human:
-        return handoff("asked_for_human")
-    if emotion.label == "angry":
-        return handoff("angry_customer", urgent=True)
-    if failed_turns >= FAILED_TURNS:
-        return handoff("session_failed", urgent=URGENCY_RANK[urgency] >= 1)
-    possible = [h for h in result.hits[:SUGGEST_MAX] if h.confidence >= SUGGEST_FLOOR]
-    if top is None or (not result.confident and not possible):
-        return handoff("no_confident_match")
-    if not result.confident:
-        top = possible[0]  # the policy rules below speak of the entry worth offering first
-        offered = possible
-    if top.entry.handoff == "always":
-        return handoff("entry_policy")
-    if top.entry.handoff == "if_upset" and emotion.label != "calm":
-        return handoff("upset_customer")
-    if not result.confident:
-        return Decision("suggest", "possible_matches", urgency, possible)
-    close = [h for h in result.hits[1:] if h.entry.id in result.ambiguous]
-    close = [h for h in close if h.confidence >= CONFIDENT][: SUGGEST_MAX - 1]
-    if close:
-        return Decision("suggest", "close_candidates", urgency, [top, *close])
-    return Decision("answer", "confident_match", urgency, [top])
-
-
 def recommend(
-    engine: Engine, store: Store, request: Request, at: dt.datetime | None = None
+    engine: Engine,
+    store: Store,
+    request: Request,
+    at: dt.datetime | None = None,
+    policy: Policy = DEFAULT_POLICY,
 ) -> Recommended:
     """Search, judge, decide and store; `at` lets the simulator replay past days."""
     at = at or dt.datetime.now(dt.UTC)
@@ -152,7 +76,8 @@ def recommend(
         emotion,
         failed_turns=failed,
         order_overdue=_overdue(request.order, at),
-        vip=(request.tier or "").lower() in VIP_TIERS,
+        vip=policy.is_vip(request.tier),
+        policy=policy,
     )
     top = decision.offered[0].entry if decision.offered else (result.top.entry if result.top
                                                               else None)  # fmt: skip

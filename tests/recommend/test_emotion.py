@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from kb.search.emotion import detect
-from kb.search.evaluate import evaluate_emotion, read_emotions
+from kb.recommend.emotion import detect
+from kb.recommend.evaluate import evaluate_emotion, read_emotions
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "emotion.tsv"
 

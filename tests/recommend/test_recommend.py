@@ -7,8 +7,9 @@ import uuid
 
 import pytest
 
-from kb.search.emotion import Emotion
-from kb.search.recommend import Request, decide, recommend
+from kb.recommend.emotion import Emotion
+from kb.recommend.policy import Policy, decide
+from kb.recommend.recommend import Request, recommend
 from kb.store import Store
 
 
@@ -107,3 +108,20 @@ def test_decide_without_any_hit_hands_off():
 
     decision = decide(SearchResult("?", "", [], False, []), Emotion("calm"))
     assert (decision.decision, decision.offered) == ("handoff", [])
+
+
+def test_a_vip_never_lowers_a_high_urgency_entry(engine, store):
+    made = ask(engine, store, "用了你们的面霜脸上起红疹", tier="VIP")
+    assert made.decision.offered[0].entry.urgency == "high"
+    assert made.decision.urgency == "high"
+    plain = ask(engine, store, "买的鞋子不合适可以退货吗")
+    vip = ask(engine, store, "买的鞋子不合适可以退货吗", tier="gold")
+    assert (plain.decision.urgency, vip.decision.urgency) == ("medium", "high")
+
+
+def test_the_policy_comes_from_settings():
+    from kb import config
+
+    policy = Policy.from_settings(config.load({"vip_tiers": " Gold, svip ", "failed_turns": 5}))
+    assert policy.failed_turns == 5 and policy.is_vip("GOLD") and not policy.is_vip("vip")
+    assert Policy() == Policy.from_settings(config.load(env={}))

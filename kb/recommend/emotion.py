@@ -37,7 +37,8 @@ class Emotion:
 
 @cache
 def lexicon() -> dict[str, tuple[str, ...]]:
-    raw = yaml.safe_load(resources.files("kb.search").joinpath("emotion.yaml").read_text("utf-8"))
+    source = resources.files("kb.recommend").joinpath("emotion.yaml")
+    raw = yaml.safe_load(source.read_text("utf-8"))
     return {name: tuple(fold(str(w)) for w in raw.get(name, [])) for name in _SECTIONS}
 
 
