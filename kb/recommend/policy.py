@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from kb import config
 from kb.recommend.emotion import Emotion
-from kb.search.engine import Hit, SearchResult
+from kb.search.results import Hit, SearchResult
 
 SUGGEST_MAX = 3  # candidates offered when a few are close
 URGENCY_RANK = {"low": 0, "medium": 1, "high": 2}
@@ -87,7 +87,7 @@ def decide(
     """The policy, first rule that applies wins.
 
     >>> from kb.recommend.emotion import Emotion
-    >>> from kb.search.engine import SearchResult
+    >>> from kb.search.results import SearchResult
     >>> decide(SearchResult("?", "", [], False, []), Emotion("calm")).reason
     'no_confident_match'
     >>> decide(SearchResult("?", "", [], False, []), Emotion("angry", threat=True)).urgency

@@ -137,6 +137,29 @@ class BM25Index:
             out[slots] += self.idf(term) * tfs / (tfs + norm) * self._alive[slots]
         return out
 
+    def score_without(self, entry_id: str, tokens: list[str], removed: list[str]) -> float:
+        """The entry's score for `tokens` had its document not held `removed` (one copy each):
+        how a held-out phrasing scores against the rest of its own entry (calibration).
+        Collection statistics stay as they are; one phrasing barely moves them."""
+        slot = self._slot.get(entry_id)
+        if slot is None or not self._slot:
+            return 0.0
+        counts = self._terms[slot] - Counter(removed)
+        length = max(0.0, float(self._length[slot]) - len(removed))
+        avgdl = self._total / len(self._slot)
+        norm = self.k1 * (1 - self.b + self.b * length / avgdl)
+        score = 0.0
+        for term in dict.fromkeys(tokens):
+            tf = counts.get(term, 0)
+            if tf > 0 and self._df.get(term, 0) > 0:
+                score += self.idf(term) * tf / (tf + norm)
+        return score
+
+    def idf_mass(self, tokens: list[str]) -> float:
+        """The most any document could score for `tokens` (each term's idf): a scale for scores
+        that does not depend on the size of the knowledge base."""
+        return sum(self.idf(t) for t in dict.fromkeys(tokens) if self._df.get(t, 0) > 0)
+
     def search(
         self, tokens: list[str], k: int, allowed: set[str] | None = None
     ) -> list[tuple[str, float]]:

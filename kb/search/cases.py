@@ -9,6 +9,7 @@ embedder and cache; without one, shared tokens stand in.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -21,6 +22,14 @@ GRAPH_WEIGHT = 0.5  # the rest is text similarity (0.3-0.6 measured within 0.01 
 COSINE_LOW, COSINE_HIGH = 0.80, 0.95  # multilingual-e5: unrelated ~0.8, near paraphrase ~0.95
 
 
+class CaseAnchor(NamedTuple):
+    """A matched entry that similar cases are looked for around, weighted by its score."""
+
+    entry_id: str
+    weight: float  # its score relative to the top hit's
+    title: str
+
+
 @dataclass
 class CaseHit:
     case: Case
@@ -31,7 +40,7 @@ class CaseHit:
 
 
 def candidates(
-    graph: KnowledgeGraph, weighted: list[tuple[str, float, str]]
+    graph: KnowledgeGraph, weighted: list[CaseAnchor]
 ) -> dict[str, tuple[float, str, str]]:
     """case id -> (proximity, entry reached from, reason), the best link kept per case.
 
@@ -62,7 +71,7 @@ def candidates(
 def rank_cases(
     graph: KnowledgeGraph,
     cases: dict[str, Case],
-    weighted: list[tuple[str, float, str]],
+    weighted: list[CaseAnchor],
     similarity,
     k: int,
 ) -> list[CaseHit]:

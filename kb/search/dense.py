@@ -93,12 +93,23 @@ class DenseIndex:
             keep[entry_id] = matrix[ids]
         self.build(keep)
 
-    def search(self, query: np.ndarray, k: int, allowed: set[str] | None = None) -> list[DenseHit]:
-        """The k entries whose best vector is closest to the query (cosine, vectors normalised)."""
+    def search(
+        self,
+        query: np.ndarray,
+        k: int,
+        allowed: set[str] | None = None,
+        skip: tuple[str, int | None] | None = None,
+    ) -> list[DenseHit]:
+        """The k entries whose best vector is closest to the query (cosine, vectors normalised).
+
+        `skip` is (entry, text index) to leave one text out, or (entry, None) to leave the
+        whole entry out: the probes that calibrate the engine.
+        """
         if not self._owner or k <= 0:
             return []
         query = np.ascontiguousarray(query, dtype=np.float32).reshape(1, self.dim)
-        fetch = min(len(self._owner), max(64, k * 12) + len(self._dead))
+        skipped = len(self._ids_of.get(skip[0], ())) if skip else 0
+        fetch = min(len(self._owner), max(64, k * 12) + len(self._dead) + skipped)
         if allowed is not None:
             fetch = len(self._owner)  # a topic filter may exclude most neighbours: scan all
         scores, ids = self._index.search(query, fetch)
@@ -108,6 +119,8 @@ class DenseIndex:
                 continue
             entry_id, text_index = self._owner[vid]
             if allowed is not None and entry_id not in allowed:
+                continue
+            if skip and entry_id == skip[0] and skip[1] in (None, text_index):
                 continue
             if entry_id not in best:
                 best[entry_id] = DenseHit(entry_id, float(score), text_index)

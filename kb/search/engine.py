@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -22,64 +24,22 @@ import numpy as np
 from kb.errors import ConfigError
 from kb.graph.build import KnowledgeGraph, keyword_node
 from kb.model import Case, Entry
+from kb.search import calibrate
 from kb.search.bm25 import BM25Index
-from kb.search.cases import CaseHit, cosine_similarity, rank_cases, token_similarity
-from kb.search.confidence import confidence
+from kb.search.calibrate import Calibration, features
+from kb.search.cases import CaseAnchor, CaseHit, cosine_similarity, rank_cases, token_similarity
 from kb.search.dense import DenseIndex
 from kb.search.embed import Embedder
 from kb.search.fusion import rrf, weighted_sum
 from kb.search.lexicon import Concepts, LexiconIndex
+from kb.search.results import Alternative, Hit, Retrieved, SearchResult
 from kb.store import Store
 from kb.text import Tokenizer, normalise
 
 RETRIEVERS = ("bm25", "lexicon", "dense")
-# Measured with `kb eval tests/data/queries.tsv --ablate`: BM25 alone is the strongest
-# ranker, dense adds recall on paraphrases, and the lexicon ranks well only when a
-# keyword is named, so it mostly breaks ties (its real job is explanation and confidence).
-WEIGHTS = {"bm25": 1.0, "lexicon": 0.1, "dense": 0.5}
 RRF_K = 5.0  # small k: the first ranks decide (a need is usually the top hit of some retriever)
 FUSIONS = ("rrf", "weighted")  # rrf won on the labelled set; `kb eval --fusion` compares them
 DEPTH = 30  # how deep each retriever's list goes into fusion
-
-
-@dataclass
-class Hit:
-    """One ranked entry and why it matched."""
-
-    entry: Entry
-    score: float
-    confidence: float = 0.0
-    confident: bool = False  # an answer on its own, not a guess
-    keywords: list[str] = field(default_factory=list)  # entry keywords the query hit
-    terms: list[str] = field(default_factory=list)  # words of the query that hit them
-    phrasing: str = ""  # the entry's phrasing closest to the query
-    ranks: dict[str, int | None] = field(default_factory=dict)
-    scores: dict[str, float] = field(default_factory=dict)
-
-
-@dataclass
-class Alternative:
-    """A neighbouring scenario the customer may have meant, and the word that tells them apart."""
-
-    entry_id: str
-    title: str
-    keyword: str  # recognises the alternative but not the top entry
-    top_keyword: str  # recognises the top entry but not the alternative
-
-
-@dataclass
-class SearchResult:
-    query: str
-    normalised: str
-    hits: list[Hit]
-    confident: bool  # is the top hit an answer, not a guess?
-    ambiguous: list[str]  # entries whose scores are too close to the top one to call
-    alternatives: list[Alternative] = field(default_factory=list)  # "did you mean"
-    cases: list[CaseHit] = field(default_factory=list)  # past cases worth reading
-
-    @property
-    def top(self) -> Hit | None:
-        return self.hits[0] if self.hits else None
 
 
 def text_hash(text: str) -> str:
@@ -95,10 +55,14 @@ class Engine:
         embedder: Embedder | None,
         query_cache: int = 4096,
         fusion: str = "rrf",
+        answer_precision: float = calibrate.ANSWER_PRECISION,
     ):
         if fusion not in FUSIONS:
             raise ConfigError(f"unknown fusion {fusion!r}; choose from {', '.join(FUSIONS)}")
         self.fusion = fusion
+        self.answer_precision = answer_precision  # the target the confidence line is fitted to
+        self.calibration = Calibration()
+        self._changed_since_fit = 0
         self.store = Store(db, shared=True)
         self.embedder = embedder
         self.lock = threading.RLock()
@@ -146,6 +110,61 @@ class Engine:
                 self.dense.build(self._vectors(entries))
             self.graph = KnowledgeGraph.from_store(self.store)
             self._load_cases()
+            if not self._load_calibration():
+                self.calibrate()
+
+    def calibrate(self) -> Calibration:
+        """Fit fusion weights, the confidence model and its line on this knowledge base's own
+        probes (kb/search/calibrate.py says how); called at build and when enough changed."""
+        started = time.perf_counter()
+        with self.lock:
+            retrievers = self.retrievers()
+            positives, negatives = calibrate.probes(
+                {i: self.texts(e) for i, e in self.entries.items()}
+            )
+            vectors = {}
+            if self.dense is not None:
+                texts = [self.texts(self.entries[i])[j] for i, j in positives + negatives]
+                vectors = self._encode(texts, as_queries=True)
+
+            def probe(entry_id: str, index: int, whole: bool) -> Retrieved:
+                text = self.texts(self.entries[entry_id])[index]
+                vector = vectors.get(text_hash(text)) if vectors else None
+                tokens = self.tokenizer.tokens(text)
+                leave_out = (entry_id, None if whole else index)
+                return self._retrieve(text, tokens, vector, retrievers, leave_out=leave_out)
+
+            found_pos = [(i, probe(i, j, False)) for i, j in positives]
+            found_neg = [probe(i, j, True) for i, j in negatives]
+            fitted = calibrate.fit(found_pos, found_neg, self._fuse, self.answer_precision)
+        fitted.seconds = round(time.perf_counter() - started, 3)
+        fitted.entries = len(self.entries)
+        fitted.embedder = self.vector_model
+        fitted.seq = self._seq
+        self.calibration = fitted
+        self._changed_since_fit = 0
+        self.store.set_meta(CALIBRATION_KEY, json.dumps(fitted.as_dict(), ensure_ascii=False))
+        return fitted
+
+    def _load_calibration(self) -> bool:
+        """Take the stored fit when it was made for this embedder, target and model version,
+        and little has changed since (a restart does not refit)."""
+        raw = self.store.get_meta(CALIBRATION_KEY)
+        if not raw:
+            return False
+        stored = Calibration.from_dict(json.loads(raw))
+        if (stored.embedder, stored.target, stored.version) != (
+            self.vector_model, self.answer_precision, calibrate.MODEL_VERSION
+        ):
+            return False
+        changed = len(self.store.changed_since(stored.seq)[0])
+        if changed > self._refit_after():
+            return False
+        self.calibration, self._changed_since_fit = stored, changed
+        return True
+
+    def _refit_after(self) -> float:
+        return max(REFIT_MIN, REFIT_SHARE * len(self.entries))
 
     def _load_cases(self) -> None:
         """Cases and their vectors (what each customer said), for the similar-case ranking."""
@@ -173,6 +192,9 @@ class Engine:
             for entry_id in changed:
                 self._reindex(self.store.live_entry(entry_id), entry_id)
                 self.graph.set_entry(self.store.get_entry(entry_id))
+            self._changed_since_fit += len(changed)
+            if self._changed_since_fit > self._refit_after():
+                self.calibrate()
             return changed
 
     def _reindex(self, entry: Entry | None, entry_id: str) -> None:
@@ -217,25 +239,39 @@ class Engine:
     def _vectors(self, entries: Iterable[Entry]) -> dict[str, np.ndarray]:
         """Each entry's vectors (title and phrasings), from the cache where it has them."""
         texts = {e.id: self.texts(e) for e in entries}
-        vectors = self._encode([t for ts in texts.values() for t in ts])
+        vectors = self._encode([t for ts in texts.values() for t in ts], as_queries=True)
         return {i: np.stack([vectors[text_hash(t)] for t in ts]) for i, ts in texts.items()}
 
-    def _encode(self, texts: list[str]) -> dict[str, np.ndarray]:
-        """text hash -> passage vector, encoding only texts the store has not cached."""
-        assert self.embedder is not None
+    def _encode(self, texts: list[str], as_queries: bool = False) -> dict[str, np.ndarray]:
+        """text hash -> vector, encoding only texts the store has not cached.
+
+        Phrasings are customer questions, matched against customer questions: e5 is trained
+        for that symmetric task with the query prefix on both sides, and a phrasing encoded
+        as a query is then exactly the vector a customer typing it gets, which is what lets
+        the calibration probe with held-out phrasings for free. Cases stay passages.
+        """
+        if self.embedder is None:
+            raise ConfigError("this engine has no embedder (embedder = none)", "embedder")
+        encode = self.embedder.encode_queries if as_queries else self.embedder.encode_passages
+        model = self.vector_model if as_queries else self.embedder.name
         wanted = list(dict.fromkeys(texts))
-        cached = self.store.embeddings(self.embedder.name, [text_hash(t) for t in wanted])
+        cached = self.store.embeddings(model, [text_hash(t) for t in wanted])
         missing = [t for t in wanted if text_hash(t) not in cached]
         if missing:
             fresh = {}
             for i in range(0, len(missing), 64):
                 batch = missing[i : i + 64]
-                for text, vector in zip(batch, self.embedder.encode_passages(batch), strict=True):
+                for text, vector in zip(batch, encode(batch), strict=True):
                     fresh[text_hash(text)] = np.asarray(vector, dtype=np.float32).tobytes()
             self.encoded += len(missing)
-            self.store.put_embeddings(self.embedder.name, fresh)
+            self.store.put_embeddings(model, fresh)
             cached.update(fresh)
         return {h: np.frombuffer(v, dtype=np.float32) for h, v in cached.items()}
+
+    @property
+    def vector_model(self) -> str:
+        """The cache key of the phrasings' vectors: the model, and that they are queries."""
+        return f"{self.embedder.name}|query" if self.embedder else "none"
 
     def vectors(self, texts: list[str]) -> dict[str, np.ndarray]:
         """Unit passage vectors of normalised texts, through the store's cache (gap clustering)."""
@@ -248,7 +284,8 @@ class Engine:
         return out
 
     def _encode_query(self, text: str) -> np.ndarray:
-        assert self.embedder is not None
+        if self.embedder is None:
+            raise ConfigError("this engine has no embedder (embedder = none)", "embedder")
         return self.embedder.encode_queries([text])[0]
 
     # searching --------------------------------------------------------------
@@ -262,7 +299,7 @@ class Engine:
     ) -> SearchResult:
         """Rank live entries for a customer message; `topic` is a list of topic ids to keep."""
         self.refresh()
-        retrievers = [r for r in retrievers if r in self._retrievers()]
+        retrievers = [r for r in retrievers if r in self.retrievers()]
         norm = normalise(query)
         key = (norm, top, tuple(topic or ()), topic is None, tuple(retrievers),
                dt.date.today())  # fmt: skip
@@ -298,48 +335,76 @@ class Engine:
             allowed = None
             if topic is not None:
                 allowed = {e.id for e in self.entries.values() if e.topic in topic} - excluded
-            lists: dict[str, list[tuple[str, float]]] = {}
-            lexicon_hits = {}
-            dense_hits = {}
-            tokens = set(self.tokenizer.tokens(norm)) if norm else set()
-            if "bm25" in retrievers and tokens:
-                concepts = ["@" + c for c in self.concepts.find(norm)]
-                lists["bm25"] = self.bm25.search([*tokens, *concepts], DEPTH, allowed)
-            if vector is not None and self.dense is not None:
-                found = self.dense.search(vector, DEPTH, allowed)
-                dense_hits = {h.entry_id: h for h in found}
-                lists["dense"] = [(h.entry_id, h.score) for h in found]
-            if "lexicon" in retrievers:
-                # alone it scans every entry it recognises; beside others it scores their lists
-                pool = {i for ranked in lists.values() for i, _ in ranked} if lists else None
-                found = self.lexicon.search(norm, allowed, pool)[:DEPTH]
-                lexicon_hits = {h.entry_id: h for h in found}
-                lists["lexicon"] = [(h.entry_id, h.score) for h in found]
-            if excluded:
-                lists = {n: [(i, v) for i, v in r if i not in excluded] for n, r in lists.items()}
-            if self.fusion == "rrf":
-                fused = rrf({n: [i for i, _ in r] for n, r in lists.items()}, WEIGHTS, RRF_K)
-            else:
-                fused = weighted_sum({n: dict(r) for n, r in lists.items()}, WEIGHTS)
-            order = sorted(fused, key=lambda i: (-fused[i], i))[: max(top, 1)]
-            hits = []
-            for entry_id in order:
-                entry = self.entries[entry_id]
-                ranks = {n: _rank(ranked, entry_id) for n, ranked in lists.items()}
-                scores = {n: dict(ranked)[entry_id] for n, ranked in lists.items()
-                          if entry_id in dict(ranked)}  # fmt: skip
-                lex = lexicon_hits.get(entry_id)
-                dense = dense_hits.get(entry_id)
-                hits.append(Hit(
-                    entry=entry,
-                    score=fused[entry_id],
-                    keywords=lex.keywords if lex else [],
-                    terms=lex.terms if lex else [],
-                    phrasing=self._phrasing(entry, dense.text_index if dense else None, tokens),
-                    ranks=ranks,
-                    scores=scores,
-                ))  # fmt: skip
-            return self._judge(query, norm, hits, lists, vector, tokens)
+            tokens = self.tokenizer.tokens(norm) if norm else []
+            found = self._retrieve(norm, tokens, vector, retrievers, allowed, excluded)
+            fused = self._fuse(found.lists)
+            # confidence orders the results: judge a few more than asked, then cut
+            order = sorted(fused, key=lambda i: (-fused[i], i))[: max(top, JUDGED)]
+            hits = [self._hit(entry_id, fused[entry_id], found, set(tokens))
+                    for entry_id in order]  # fmt: skip
+            return self._judge(query, norm, hits[: max(top, 1)], found, vector, set(tokens))
+
+    def _retrieve(
+        self,
+        norm: str,
+        tokens: list[str],
+        vector: np.ndarray | None,
+        retrievers: Iterable[str],
+        allowed: set[str] | None = None,
+        excluded: set[str] = frozenset(),
+        leave_out: tuple[str, int | None] | None = None,
+    ) -> Retrieved:
+        """Each retriever's ranked list; `leave_out` (entry, text index or None) hides one
+        phrasing or one whole entry, as the calibration probes need."""
+        found = Retrieved(lists={}, idf_mass=0.0)
+        if "bm25" in retrievers and tokens:
+            terms = [*tokens, *("@" + c for c in self.concepts.find(norm))]
+            ranked = self.bm25.search(terms, DEPTH + 1, allowed)
+            if leave_out:
+                entry_id, index = leave_out
+                ranked = [(i, v) for i, v in ranked if i != entry_id]
+                if index is not None:
+                    held = self.tokenizer.tokens(self.texts(self.entries[entry_id])[index])
+                    own = self.bm25.score_without(entry_id, terms, held)
+                    if own > 0:
+                        ranked = sorted([*ranked, (entry_id, own)], key=lambda p: -p[1])
+            found.lists["bm25"] = ranked[:DEPTH]
+            found.idf_mass = self.bm25.idf_mass(terms)
+        if vector is not None and self.dense is not None:
+            hits = self.dense.search(vector, DEPTH, allowed, skip=leave_out)
+            found.dense = {h.entry_id: h for h in hits}
+            found.lists["dense"] = [(h.entry_id, h.score) for h in hits]
+        if "lexicon" in retrievers:
+            # alone it scans every entry it recognises; beside others it scores their lists
+            pool = {i for ranked in found.lists.values() for i, _ in ranked} or None
+            hits = self.lexicon.search(norm, allowed, pool)
+            if leave_out and leave_out[1] is None:
+                hits = [h for h in hits if h.entry_id != leave_out[0]]
+            found.lexicon = {h.entry_id: h for h in hits[:DEPTH]}
+            found.lists["lexicon"] = [(h.entry_id, h.score) for h in hits[:DEPTH]]
+        if excluded:
+            found.lists = {n: [(i, v) for i, v in r if i not in excluded]
+                           for n, r in found.lists.items()}  # fmt: skip
+        return found
+
+    def _fuse(self, lists: dict[str, list[tuple[str, float]]], weights=None) -> dict[str, float]:
+        weights = weights or self.calibration.weights
+        if self.fusion == "rrf":
+            return rrf({n: [i for i, _ in r] for n, r in lists.items()}, weights, RRF_K)
+        return weighted_sum({n: dict(r) for n, r in lists.items()}, weights)
+
+    def _hit(self, entry_id: str, score: float, found: Retrieved, tokens: set[str]) -> Hit:
+        entry = self.entries[entry_id]
+        lex, dense = found.lexicon.get(entry_id), found.dense.get(entry_id)
+        return Hit(
+            entry=entry,
+            score=score,
+            keywords=lex.keywords if lex else [],
+            terms=lex.terms if lex else [],
+            phrasing=self._phrasing(entry, dense.text_index if dense else None, tokens),
+            ranks={n: found.rank(n, entry_id) for n in found.lists},
+            scores={n: v for n in found.lists if (v := found.score(n, entry_id)) is not None},
+        )
 
     def preview(self, draft: Entry, query: str, top: int = 10) -> SearchResult:
         """Rank a customer message as if `draft` were live: an editor's test before saving.
@@ -353,11 +418,12 @@ class Engine:
             live = self.entries.get(draft.id)
             self._reindex(draft, draft.id)
             try:
-                return self._search(query, norm, top, None, list(self._retrievers()))
+                return self._search(query, norm, top, None, list(self.retrievers()))
             finally:
                 self._reindex(live, draft.id)
 
-    def _retrievers(self) -> list[str]:
+    def retrievers(self) -> list[str]:
+        """The retrievers this engine runs (dense only with an embedder)."""
         return [r for r in RETRIEVERS if r != "dense" or self.dense is not None]
 
     def _phrasing(self, entry: Entry, text_index: int | None, tokens: set[str]) -> str:
@@ -368,11 +434,13 @@ class Engine:
             text_index = overlaps.index(max(overlaps))
         return texts[text_index]
 
-    def _judge(self, query, norm, hits: list[Hit], lists, vector, tokens) -> SearchResult:
-        """Attach confidences, call the result confident or not, name rivals and cases."""
+    def _judge(self, query, norm, hits: list[Hit], found, vector, tokens) -> SearchResult:
+        """Attach confidences, order by them, call the top confident or not, name rivals and
+        cases. Confidence is the calibrated model's; the line is the one it fitted."""
         for hit in hits:
-            hit.confidence = confidence(hit, "dense" in lists)
-            hit.confident = hit.confidence >= CONFIDENT
+            hit.confidence = self.calibration.confidence(features(hit.entry.id, found))
+            hit.confident = hit.confidence >= self.calibration.line
+        hits.sort(key=lambda h: (-h.confidence, -h.score, h.entry.id))
         confident = bool(hits) and hits[0].confident
         ambiguous = []
         if hits:
@@ -380,7 +448,8 @@ class Engine:
         result = SearchResult(query, norm, hits, confident, ambiguous)
         if hits:
             result.alternatives = self._alternatives(hits[0].entry, ambiguous)
-            weighted = [(h.entry.id, h.score / hits[0].score, h.entry.title) for h in hits[:3]]
+            weighted = [CaseAnchor(h.entry.id, h.score / hits[0].score, h.entry.title)
+                        for h in hits[:3]]  # fmt: skip
             result.cases = self.similar_cases(weighted, vector, tokens, CASES)
         return result
 
@@ -401,7 +470,7 @@ class Engine:
 
     def similar_cases(
         self,
-        weighted: list[tuple[str, float, str]],
+        weighted: list[CaseAnchor],
         vector: np.ndarray | None,
         tokens: set[str],
         k: int,
@@ -425,10 +494,14 @@ class Engine:
         with self.lock:  # the engine's connection is shared: one thread at a time
             entry = self.store.get_entry(entry_id)
             tokens = set(self.tokenizer.tokens(norm)) if norm else set()
-            return self.similar_cases([(entry.id, 1.0, entry.title)], vector, tokens, k)
+            return self.similar_cases([CaseAnchor(entry.id, 1.0, entry.title)], vector, tokens, k)
 
 
-CONFIDENT = 0.4  # below this the top hit is a guess: OUT, or a suggestion at most
+# Refit the calibration once this many entries changed (or this share of them): an edit
+# moves the fitted model little, and a fit costs a few hundred searches.
+REFIT_MIN, REFIT_SHARE = 50, 0.1
+CALIBRATION_KEY = "calibration"  # the store's meta row holding the latest fit
+JUDGED = 10  # hits given a confidence, then ordered by it, before the list is cut
 AMBIGUOUS = 0.85  # a rival within 15% of the top fused score is a real alternative
 CASES = 3  # similar cases attached to a search result
 
@@ -437,13 +510,6 @@ def _first_own_keyword(entry: Entry, other: Entry) -> str:
     """The entry's first keyword (editors list the defining one first) that `other` lacks."""
     theirs = {keyword_node(w) for k, syns in other.keywords.items() for w in (k, *syns)}
     return next((k for k in entry.keywords if keyword_node(k) not in theirs), "")
-
-
-def _rank(ranked: list[tuple[str, float]], entry_id: str) -> int | None:
-    for i, (item, _) in enumerate(ranked, start=1):
-        if item == entry_id:
-            return i
-    return None
 
 
 def _lexicon_words(entries: Iterable[Entry]) -> list[str]:

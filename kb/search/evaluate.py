@@ -1,11 +1,17 @@
-"""Search quality on a labelled query file: hit@1, hit@3, MRR@10, and OUT recognition.
+"""Search quality on a labelled query file: ranking, and whether `confident` can be trusted.
 
 The file is `query<TAB>entry ids joined by |`, or `query<TAB>OUT` for a message
-the knowledge base cannot answer; it may come with any corpus.
+the knowledge base cannot answer; it may come with any corpus. Ranking is hit@1,
+hit@3 and MRR@10 over in-scope lines. A chatbot acts on the confident flag, so
+the report also says how often it is raised (`coverage`), how often it is right
+when raised (`answer_precision`), how often an OUT message raises it
+(`out_false_confident`), and the precision the engine's confidence would give if
+it answered the surest 50, 70 or 90% of messages (a risk-coverage summary).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,7 +50,9 @@ def evaluate(engine, labelled: Iterable[Labelled], retrievers=None) -> dict:
     n = hit1 = hit3 = 0
     rr = 0.0
     out_n = out_recognised = 0
-    confident_hits = 0
+    confident_hits = out_confident = 0
+    scored: list[tuple[float, bool]] = []  # in scope: (top confidence, top is right)
+    confident_right = []  # in scope, confident: is the top hit right?
     misses = []
     kwargs = {"retrievers": retrievers} if retrievers else {}
     for item in labelled:
@@ -53,6 +61,7 @@ def evaluate(engine, labelled: Iterable[Labelled], retrievers=None) -> dict:
         if item.expected is None:
             out_n += 1
             out_recognised += not result.confident
+            out_confident += result.confident
             continue
         n += 1
         rank = next((i for i, e in enumerate(ids, start=1) if e in item.expected), None)
@@ -60,6 +69,9 @@ def evaluate(engine, labelled: Iterable[Labelled], retrievers=None) -> dict:
         hit3 += rank is not None and rank <= 3
         rr += 1.0 / rank if rank else 0.0
         confident_hits += rank == 1 and result.confident
+        scored.append((result.top.confidence if result.top else 0.0, rank == 1))
+        if result.confident:
+            confident_right.append(rank == 1)
         if rank != 1:
             misses.append((item.line, item.query, sorted(item.expected), ids[:3]))
     return {
@@ -70,8 +82,37 @@ def evaluate(engine, labelled: Iterable[Labelled], retrievers=None) -> dict:
         "out_n": out_n,
         "out_recognised": round(out_recognised / out_n, 4) if out_n else 0.0,
         "confident@1": round(confident_hits / hit1, 4) if hit1 else 0.0,
+        "coverage": round(len(confident_right) / n, 4) if n else 0.0,
+        "answer_precision": _share(confident_right),
+        "out_false_confident": round(out_confident / out_n, 4) if out_n else 0.0,
+        **{f"precision@coverage{c}": precision_at_coverage(scored, c / 100) for c in COVERAGES},
         "misses": misses,
     }
+
+
+COVERAGES = (50, 70, 90)  # the points of the risk-coverage summary, in percent
+
+
+def precision_at_coverage(scored: list[tuple[float, bool]], coverage: float) -> float:
+    """Share right among the surest `coverage` of (confidence, right) pairs; ties kept together.
+
+    >>> pairs = [(0.9, True), (0.8, True), (0.7, False), (0.6, True)]
+    >>> precision_at_coverage(pairs, 0.5), precision_at_coverage(pairs, 0.75)
+    (1.0, 0.6667)
+    >>> precision_at_coverage([(0.5, True), (0.5, False), (0.1, True)], 0.3)
+    0.5
+    """
+    if not scored:
+        return 0.0
+    ordered = sorted(scored, key=lambda p: -p[0])
+    take = max(1, math.ceil(coverage * len(ordered) - 1e-9))
+    while take < len(ordered) and ordered[take][0] == ordered[take - 1][0]:
+        take += 1
+    return _share([right for _, right in ordered[:take]])
+
+
+def _share(flags: list[bool]) -> float:
+    return round(sum(flags) / len(flags), 4) if flags else 0.0
 
 
 def evaluate_cases(engine, labelled: Iterable[Labelled]) -> dict:

@@ -104,7 +104,7 @@ def test_every_recommendation_is_stored_with_its_entry_version(engine, store):
 
 
 def test_decide_without_any_hit_hands_off():
-    from kb.search.engine import SearchResult
+    from kb.search.results import SearchResult
 
     decision = decide(SearchResult("?", "", [], False, []), Emotion("calm"))
     assert (decision.decision, decision.offered) == ("handoff", [])

