@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from kb.model import Recommendation, new_id
+from kb.recommend.rules import served
 from kb.search.emotion import Emotion, detect
 from kb.search.engine import CONFIDENT, Engine, Hit, SearchResult
 from kb.store import Store
@@ -174,7 +175,7 @@ def recommend(
         channel=request.channel,
         gap=not result.confident,  # whatever was decided, the knowledge base had no answer
     )
-    store.add_recommendation(record)
+    store.add_recommendation(record, served=served)
     soothing = ""
     if emotion.label != "calm":
         soothing = (top.soothing if top else "") or SOOTHING[emotion.label]

@@ -1,0 +1,1 @@
+"""Recommend: the policy that turns a search result into answer, suggest or handoff."""
