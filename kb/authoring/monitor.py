@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass
 
 from kb.model import Entry, Flag, Outcome, Recommendation, VersionStats, new_id
+from kb.recommend.rules import reveals_gap, served
 from kb.store import Store
 from kb.text import normalise
 
@@ -70,7 +71,7 @@ class Row:
 
 def report(store: Store, outcomes: list[Outcome], rules: Rules) -> list[bool]:
     """Record outcomes (each once), then flag the live versions they pushed over the threshold."""
-    fresh, touched = store.record_outcomes(outcomes)
+    fresh, touched = store.record_outcomes(outcomes, served=served, gap=reveals_gap)
     if touched:
         sync_flags(store, rules, entry_ids=sorted(touched))
     return fresh
@@ -98,7 +99,7 @@ def report_agent_use(
         candidates=[entry.id],
         channel="sidebar",
     )
-    store.add_recommendation(rec)
+    store.add_recommendation(rec, served=served)
     report(store, [Outcome(rec.id, outcome, reply, entry.id)], rules)
     return rec
 
@@ -166,7 +167,7 @@ def flag_reports(
                 window=stats.get(key, VersionStats(*key, 0, 0)),
                 before=all_time(store, flag.entry_id, flag.version),
                 after=all_time(store, flag.entry_id, flag.rewrite_version),
-                evidence=store.takeovers(flag.entry_id, flag.version, evidence),
+                evidence=store.takeovers(flag.entry_id, flag.version, evidence, served=served),
             )
         )
     return sorted(out, key=lambda r: (-r.window.takeovers, -r.before.takeovers, r.flag.id))

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from kb.model import Recommendation, new_id
 from kb.recommend.emotion import Emotion, detect
 from kb.recommend.policy import DEFAULT_POLICY, REASONS, Decision, Policy, decide
-from kb.search.engine import Engine, Hit, SearchResult
+from kb.recommend.rules import served
+from kb.search.engine import Engine
+from kb.search.results import Hit, SearchResult
 from kb.store import Store
 from kb.text import char_ngrams
 
@@ -99,7 +101,7 @@ def recommend(
         channel=request.channel,
         gap=not result.confident,  # whatever was decided, the knowledge base had no answer
     )
-    store.add_recommendation(record)
+    store.add_recommendation(record, served=served)
     soothing = ""
     if emotion.label != "calm":
         soothing = (top.soothing if top else "") or SOOTHING[emotion.label]
@@ -122,8 +124,8 @@ def _repeats(result: SearchResult, history: list[Recommendation]) -> int:
     for past in history:
         theirs = set(char_ngrams(past.normalised)) or {past.normalised}
         overlap = len(grams & theirs) / max(1, min(len(grams), len(theirs)))
-        count += overlap >= REPEAT_OVERLAP or (top is not None and past.entry_id == top
-                                               and past.decision != "handoff")  # fmt: skip
+        same_answer = top is not None and past.entry_id == top
+        count += overlap >= REPEAT_OVERLAP or (same_answer and served(past.decision, top))
     return count
 
 

@@ -11,8 +11,10 @@ from kb.authoring.monitor import Rules, flag_reports, monitor, report
 from kb.corpus import import_corpus
 from kb.errors import EntryNotFound, OutcomeConflict, RecommendationNotFound
 from kb.model import Outcome, Recommendation
+from kb.recommend.rules import reveals_gap, served
 
 _ids = itertools.count()
+RULES = {"served": served, "gap": reveals_gap}  # what Store.record_outcomes counts by
 TODAY = dt.datetime.now(dt.UTC)
 
 
@@ -33,7 +35,7 @@ def kb(store, mini_corpus):
 
 def serve(store, n, takeovers, **kwargs) -> list[Recommendation]:
     recs = [rec(**kwargs) for _ in range(n)]
-    store.add_recommendations(recs)
+    store.add_recommendations(recs, served=served)
     outcomes = [
         Outcome(r.id, "takeover", f"人工答复{i}", "return-quality")
         if i < takeovers
@@ -47,7 +49,8 @@ def serve(store, n, takeovers, **kwargs) -> list[Recommendation]:
 def test_rollups_count_served_and_outcomes_per_version_and_day(kb):
     serve(kb, 5, 2, days_ago=1)
     serve(kb, 3, 0)
-    kb.add_recommendation(rec(decision="handoff"))  # a human's from the start: not served
+    # a human's from the start: not served
+    kb.add_recommendation(rec(decision="handoff"), served=served)
     (stats,) = kb.version_stats("0000")
     assert (stats.served, stats.takeovers, stats.resolved) == (8, 2, 6)
     days = kb.daily_stats("return-7day", "0000")
@@ -57,23 +60,24 @@ def test_rollups_count_served_and_outcomes_per_version_and_day(kb):
 
 def test_a_repeated_report_counts_once(kb):
     (r,) = serve(kb, 1, 1)
-    fresh, _ = kb.record_outcomes([Outcome(r.id, "takeover")])
+    fresh, _ = kb.record_outcomes([Outcome(r.id, "takeover")], **RULES)
     assert fresh == [False]
     assert kb.version_stats("0000")[0].takeovers == 1
 
 
 def test_a_bad_item_leaves_the_whole_batch_unwritten(kb):
     recs = [rec() for _ in range(3)]
-    kb.add_recommendations(recs)
-    kb.record_outcomes([Outcome(recs[0].id, "resolved")])
+    kb.add_recommendations(recs, served=served)
+    kb.record_outcomes([Outcome(recs[0].id, "resolved")], **RULES)
     before = kb.version_stats("0000")
     with pytest.raises(RecommendationNotFound) as missing:
-        kb.record_outcomes([Outcome(recs[1].id, "takeover"), Outcome("nope", "resolved")])
+        kb.record_outcomes([Outcome(recs[1].id, "takeover"), Outcome("nope", "resolved")], **RULES)
     assert missing.value.index == 1
     with pytest.raises(OutcomeConflict):
-        kb.record_outcomes([Outcome(recs[2].id, "takeover"), Outcome(recs[0].id, "takeover")])
+        kb.record_outcomes([Outcome(recs[2].id, "takeover"), Outcome(recs[0].id, "takeover")],
+                           **RULES)
     with pytest.raises(EntryNotFound):
-        kb.record_outcomes([Outcome(recs[1].id, "takeover", None, "no-such-entry")])
+        kb.record_outcomes([Outcome(recs[1].id, "takeover", None, "no-such-entry")], **RULES)
     assert kb.version_stats("0000") == before
     assert kb.recommendation(recs[1].id).outcome is None
 
@@ -117,7 +121,7 @@ def test_a_published_rewrite_closes_the_flag_and_is_measured_from_zero(kb):
 
 def test_a_takeover_with_no_entry_used_is_a_content_gap(kb):
     recs = [rec() for _ in range(2)]
-    kb.add_recommendations(recs)
-    kb.record_outcomes([Outcome(recs[0].id, "takeover"), Outcome(recs[1].id, "takeover", None,
-                                                                  "return-quality")])  # fmt: skip
+    kb.add_recommendations(recs, served=served)
+    kb.record_outcomes([Outcome(recs[0].id, "takeover"),
+                        Outcome(recs[1].id, "takeover", None, "return-quality")], **RULES)
     assert [r.id for r in kb.gap_messages("0000")] == [recs[0].id]

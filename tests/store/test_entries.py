@@ -1,4 +1,4 @@
-"""The store: versions, the live version, optimistic locking, migrations, atomicity."""
+"""Entries: versions, the live version, optimistic locking, atomicity, link order."""
 
 from __future__ import annotations
 
@@ -6,11 +6,10 @@ import sqlite3
 from dataclasses import replace
 
 import pytest
-import sqlite_utils
 
 from kb.errors import EntryNotFound, VersionConflict, VersionNotFound
 from kb.model import Entry, Process, Topic
-from kb.store import SCHEMA_VERSION, Store, migrate
+from kb.store import Store
 
 
 def _entry(**changes) -> Entry:
@@ -111,27 +110,3 @@ def test_keywords_processes_relations_keep_their_order(ready: Store):
     b = ready.get_entry("b")
     assert list(b.keywords.items()) == [("z词", ["1"]), ("a词", ["2", "3"])]
     assert b.related == ["return-7day"]
-
-
-def test_wal_and_foreign_keys_are_on(store: Store):
-    assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert store.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-
-
-def test_a_database_from_an_older_release_is_migrated(db_path):
-    old = sqlite_utils.Database(str(db_path))
-    migrate(old, upto=1)
-    old.execute("INSERT INTO topics (id, name) VALUES ('returns', '退货退款')")
-    old.conn.commit()
-    assert not old["imports"].exists()
-    old.close()
-
-    store = Store(db_path)
-    assert store.schema_version == SCHEMA_VERSION == 6
-    assert [t.id for t in store.topics()] == ["returns"]
-    store.record_import(
-        "x",
-        "me",
-        {"topics": 1, "processes": 0, "entries_new": 0, "entries_changed": 0, "cases": 0},
-    )
-    assert store.last_import()["source"] == "x"

@@ -1,0 +1,26 @@
+"""Migrations: a database from an older release is brought up to date."""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+from kb.store import SCHEMA_VERSION, Store, migrate
+
+
+def test_a_database_from_an_older_release_is_migrated(db_path):
+    old = sqlite_utils.Database(str(db_path))
+    migrate(old, upto=1)
+    old.execute("INSERT INTO topics (id, name) VALUES ('returns', '退货退款')")
+    old.conn.commit()
+    assert not old["imports"].exists()
+    old.close()
+
+    store = Store(db_path)
+    assert store.schema_version == SCHEMA_VERSION == 6
+    assert [t.id for t in store.topics()] == ["returns"]
+    store.record_import(
+        "x",
+        "me",
+        {"topics": 1, "processes": 0, "entries_new": 0, "entries_changed": 0, "cases": 0},
+    )
+    assert store.last_import()["source"] == "x"
