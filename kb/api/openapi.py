@@ -89,7 +89,7 @@ def _resolve(value, settings: dict):
 
 
 def paths(app: Flask) -> dict:
-    """Every /api/ route and method with its description (KeyError names an undescribed one)."""
+    """Every /api/ route and method that has a description, by OpenAPI path and method."""
     out: dict = {}
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/api/"):
@@ -102,8 +102,8 @@ def paths(app: Flask) -> dict:
             if method.upper() not in rule.methods:
                 continue
             doc = docs.get(method) or docs.get(None)
-            if doc is None:
-                raise KeyError(f"{method.upper()} {rule.rule} has no @documented description")
+            if doc is None:  # left out, so tests/api/test_openapi.py names the route
+                continue
             public = getattr(view, "permission", None) == PUBLIC
             doc = doc | {"summary": doc["summary"].format_map(app.config["KB"])}
             out.setdefault(path, {})[method] = _operation(doc, path_params, public)
