@@ -6,7 +6,7 @@ from flask import Blueprint, current_app, request
 
 from kb.api.auth import requires
 from kb.api.openapi import documented
-from kb.api.params import int_arg, json_body
+from kb.api.params import TOP_MAX, int_arg, json_body
 from kb.api.resources import get_engine, get_store
 from kb.api.schemas import NOT_FOUND, NS, TOP, S, Setting, arr, obj, q, ref
 from kb.authoring.editing import save_case
@@ -30,7 +30,7 @@ def entry_cases(entry_id: str):
     limit = current_app.config["KB"]["query_max_chars"]
     if q is not None and len(q) > limit:
         raise InvalidParameter(f"q is {len(q)} characters; the limit is {limit}", "q")
-    top = int_arg("top", 5, 1, 50)
+    top = int_arg("top", 5, 1, TOP_MAX)
     hits = get_engine().cases_for_entry(entry_id, q, top)
     return {"entry": entry_id, "query": q, "cases": [case_hit_json(h) for h in hits]}
 

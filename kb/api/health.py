@@ -13,8 +13,11 @@ bp = Blueprint("health", __name__, url_prefix="/api/v1")
 
 @bp.get("/health")
 @requires(PUBLIC)
-@documented("Service status (no key needed)",
-            obj({"status": S, "version": S, "schema_version": I, "entries": I}), errors=())
+@documented(
+    "Service status (no key needed)",
+    obj({"status": S, "version": S, "schema_version": I, "entries": I}),
+    errors=(),
+)
 def health():
     """Is the service up, and can it read its database?"""
     store = get_store()

@@ -7,6 +7,8 @@ from flask import current_app, request
 from kb.authoring.monitor import Rules
 from kb.errors import InvalidParameter
 
+TOP_MAX = 50  # results (or cases) one call returns: a screenful, not an export
+
 
 def int_arg(name: str, default: int, low: int, high: int) -> int:
     """A query-string integer within [low, high], or a 400 that names the parameter."""

@@ -7,6 +7,7 @@ beside the route; what several routes share is here.
 
 from __future__ import annotations
 
+from kb.api.params import TOP_MAX
 from kb.model import HANDOFFS, STATUSES, URGENCIES
 
 S = {"type": "string"}
@@ -63,7 +64,7 @@ def int_range(low: int, high: int | Setting | None = None) -> dict:
 
 ID = {"type": "string", "minLength": 1, "maxLength": 200}
 QUERY = {"type": "string", "minLength": 1, "maxLength": Setting("query_max_chars")}
-TOP = int_range(1, 50)
+TOP = int_range(1, TOP_MAX)
 DAYS = q("days", int_range(1, 366))
 PAGE = int_range(1, Setting("page_size_max"))
 RANGE = int_range(1)

@@ -6,14 +6,13 @@ from flask import Blueprint, current_app, request
 
 from kb.api.auth import requires
 from kb.api.openapi import documented
-from kb.api.params import int_arg, json_body, text
+from kb.api.params import TOP_MAX, int_arg, json_body, text
 from kb.api.resources import get_engine, get_store
 from kb.api.schemas import NOT_FOUND, QUERY, TOP, B, S, arr, obj, q, ref
 from kb.errors import InvalidParameter
 from kb.serialise import result_json
 
 bp = Blueprint("search", __name__, url_prefix="/api/v1")
-TOP_MAX = 50
 RESULT = obj(
     {
         "query": S,
