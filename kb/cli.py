@@ -259,8 +259,8 @@ def search(ctx: click.Context, query: str, top: int, topic: str | None, as_json:
     Example:
         kb search "買的鞋子不合適可以退貨嗎" --top 3
     """
-    from kb.api.search import result_json
     from kb.search import open_engine
+    from kb.serialise import result_json
 
     engine = open_engine(ctx.obj)
     topics = engine.store.topic_subtree(topic) if topic else None
@@ -638,10 +638,10 @@ def serve(ctx: click.Context, host: str | None, port: int | None):
                    f"    {key}")  # fmt: skip
     store.close()
     app = create_app(settings)
-    from kb.api.search import get_engine
+    from kb.search import shared_engine
 
     click.echo(f"building the search index (embedder {settings['embedder']}) ...")
-    get_engine(app)
+    shared_engine(app)
     base = f"http://{settings['host']}:{settings['port']}"
     click.echo(f"kefu-kb serving {settings['db']} at {base}  (health: {base}/api/v1/health)")
     click.echo(f"    agent sidebar:  {base}/sidebar\n    authoring UI:   {base}/author")

@@ -2,6 +2,7 @@
 
     KbError
     ├── CorpusError        a corpus file is wrong (carries file, line, field)
+    ├── ValidationFailed   a corpus, entry or case checked at once: every CorpusError in `errors`
     ├── NotFound
     │   ├── EntryNotFound
     │   ├── VersionNotFound
@@ -18,14 +19,17 @@
     ├── BackupInvalid      a file given to restore is not a sound kefu-kb database
     └── ConfigError        a setting has a bad value
 
-The API turns each into `{"error": {"code", "message", "field"}}` with `status`;
-the CLI prints the message on one line and exits non-zero.
+The API turns each into `{"error": {"code", "message", "field"}}` with `status`
+(ValidationFailed adds `errors`, one per problem); the CLI prints the message on one
+line (one line per problem) and exits non-zero. Errors found in a batch carry `index`,
+the item's position, so the API can name it (`items[2].recommendation_id`).
 """
 
 
 class KbError(Exception):
     code = "kb_error"
     status = 400
+    index: int | None = None  # the item's position when raised for one item of a batch
 
     def __init__(self, message: str, field: str | None = None):
         super().__init__(message)
@@ -42,6 +46,17 @@ class CorpusError(KbError):
         super().__init__(f"{where}: {field}: {reason}" if field else f"{where}: {reason}", field)
 
 
+class ValidationFailed(KbError):
+    """Everything wrong with a corpus, an entry or a case, found in one pass so an editor
+    fixes it all at once. The message and field are the first problem's."""
+
+    code = CorpusError.code
+
+    def __init__(self, errors: list[CorpusError]):
+        self.errors = list(errors)
+        super().__init__(self.errors[0].message, self.errors[0].field)
+
+
 class NotFound(KbError):
     code = "not_found"
     status = 404
@@ -50,9 +65,11 @@ class NotFound(KbError):
 class EntryNotFound(NotFound):
     code = "entry_not_found"
 
-    def __init__(self, entry_id: str, field: str = "id", index: int | None = None):
-        self.index = index  # position in a batch, so the API can name the item
-        super().__init__(f"no entry with id {entry_id!r}", field)
+    def __init__(
+        self, entry_id: str, field: str = "id", index: int | None = None, live: bool = False
+    ):
+        self.index = index
+        super().__init__(f"no {'live ' if live else ''}entry with id {entry_id!r}", field)
 
 
 class VersionNotFound(NotFound):
@@ -73,7 +90,7 @@ class RecommendationNotFound(NotFound):
     code = "recommendation_not_found"
 
     def __init__(self, recommendation_id: str, index: int | None = None):
-        self.index = index  # position in a batch, so the API can name the item
+        self.index = index
         super().__init__(f"no recommendation with id {recommendation_id!r}", "recommendation_id")
 
 

@@ -7,18 +7,27 @@ from flask import Flask
 from kb import config as settings
 from kb.api import (
     auth,
-    db,
+    cases,
+    dashboard,
     entries,
     errors,
     feedback,
     flags,
+    gaps,
     graph,
     health,
     openapi,
     pages,
+    processes,
     recommend,
+    resources,
     search,
+    stats,
+    topics,
 )
+
+SURFACES = (health, entries, topics, processes, search, graph, cases, recommend, feedback,
+            flags, stats, gaps, dashboard, openapi, pages)  # fmt: skip
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -28,16 +37,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = app.config["KB"]["request_max_bytes"]
     app.json.ensure_ascii = False
     app.json.sort_keys = False
-    db.init_app(app)
+    resources.init_app(app)
     errors.init_app(app)
     auth.init_app(app)
-    app.register_blueprint(health.bp)
-    app.register_blueprint(entries.bp)
-    app.register_blueprint(search.bp)
-    app.register_blueprint(graph.bp)
-    app.register_blueprint(recommend.bp)
-    app.register_blueprint(feedback.bp)
-    app.register_blueprint(flags.bp)
-    app.register_blueprint(openapi.bp)
-    app.register_blueprint(pages.bp)
+    for surface in SURFACES:
+        app.register_blueprint(surface.bp)
     return app

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from flask import Flask, g, request
 
-from kb.api.db import get_store
+from kb.api.resources import get_store
 from kb.errors import Forbidden
 from kb.keys import Caller, authenticate, authorise
 

@@ -1,27 +1,47 @@
-"""Read entries: the list (by topic, paginated) and one entry with its versions."""
+"""Entries: the list (by topic, paginated), one entry with its versions and diffs, and edits
+(create, save a version, roll back, retire, restore, preview a draft's rank)."""
 
 from __future__ import annotations
 
 from flask import Blueprint, current_app, request
 
 from kb.api.auth import caller, requires
-from kb.api.db import get_store
 from kb.api.errors import error_body
+from kb.api.openapi import documented
 from kb.api.params import int_arg, json_body, text
-from kb.authoring.editing import diff, known_ids, rollback, save, set_status
-from kb.corpus import entry_from_data
+from kb.api.resources import get_engine, get_store
+from kb.api.schemas import (
+    BASE,
+    EDIT,
+    NI,
+    NOT_FOUND,
+    PAGE,
+    QUERY,
+    RANGE,
+    B,
+    I,
+    S,
+    arr,
+    int_range,
+    obj,
+    q,
+    ref,
+)
+from kb.authoring.editing import diff, preview, rollback, save, set_status
 from kb.errors import InvalidParameter, VersionConflict
 from kb.model import Entry
+from kb.serialise import entry_json, preview_json, version_json
 
 bp = Blueprint("entries", __name__, url_prefix="/api/v1")
-
-
-def entry_json(entry: Entry) -> dict:
-    return entry.content() | {"version": entry.version}
+SAVED = ref("Saved")
 
 
 @bp.get("/entries")
 @requires("read")
+@documented("Live entries, paginated",
+            obj({"entries": arr(ref("Entry")), "total": I, "limit": I, "offset": I}),
+            params=[q("topic", S), q("limit", PAGE), q("offset", int_range(0))],
+            errors=NOT_FOUND)  # fmt: skip
 def list_entries():
     """Live entries in id order; `topic` includes its sub-topics; `limit`/`offset` paginate."""
     store = get_store()
@@ -39,6 +59,14 @@ def list_entries():
 
 @bp.get("/entries/<entry_id>")
 @requires("read")
+@documented(
+    "An entry with its versions",
+    obj({"entry": ref("Entry"), "live_version": NI,
+         "versions": arr(obj({"version": I, "status": S, "author": S, "created_at": S,
+                              "changed": arr(S), "note": S}))}),
+    params=[q("version", RANGE)],
+    errors=NOT_FOUND,
+)  # fmt: skip
 def get_entry(entry_id: str):
     """The head version (or `?version=N`), the live version number and the version history."""
     store = get_store()
@@ -51,17 +79,7 @@ def get_entry(entry_id: str):
     return {
         "entry": entry_json(entry),
         "live_version": live.version if live else None,
-        "versions": [
-            {
-                "version": v.version,
-                "status": v.status,
-                "author": v.author,
-                "created_at": v.created_at,
-                "changed": v.changed,
-                "note": v.note,
-            }
-            for v in store.versions(entry_id)
-        ],
+        "versions": [version_json(v) for v in store.versions(entry_id)],
     }
 
 
@@ -89,6 +107,7 @@ def _saved(entry: Entry, added: bool, status: int = 200):
 
 @bp.post("/entries")
 @requires("edit")
+@documented("Create an entry (editor)", SAVED, body=ref("EntryInput"), status=201, errors=EDIT)
 def create_entry():
     """A new entry: every field validated at once; it starts at version 1."""
     body = json_body('{"id": "...", "topic": "...", "title": "...", ...}')
@@ -98,6 +117,8 @@ def create_entry():
 
 @bp.put("/entries/<entry_id>")
 @requires("edit")
+@documented("Save an edit as a new version (editor); 409 on a conflict", SAVED,
+            body={"allOf": [ref("EntryInput"), BASE]}, errors=EDIT)  # fmt: skip
 def update_entry(entry_id: str):
     """Save an edit as a new version; 409 with the other editor's changes if it moved on."""
     body = json_body('{"base_version": 3, "title": "...", "solution": "...", ...}')
@@ -122,6 +143,8 @@ def _versioned_action(action):
 
 @bp.post("/entries/<entry_id>/rollback")
 @requires("edit")
+@documented("Bring back a version as a new version", SAVED,
+            body=obj({"version": I, "base_version": I}, strict=False), errors=EDIT)  # fmt: skip
 def rollback_entry(entry_id: str):
     """Bring back version `version` as a new version (history stays)."""
 
@@ -136,6 +159,7 @@ def rollback_entry(entry_id: str):
 
 @bp.post("/entries/<entry_id>/retire")
 @requires("edit")
+@documented("Retire (customers stop seeing it)", SAVED, body=BASE, errors=EDIT)
 def retire_entry(entry_id: str):
     """Customers stop seeing the entry; a new version records who and when."""
     return _versioned_action(
@@ -145,6 +169,7 @@ def retire_entry(entry_id: str):
 
 @bp.post("/entries/<entry_id>/restore")
 @requires("edit")
+@documented("Publish again", SAVED, body=BASE, errors=EDIT)
 def restore_entry(entry_id: str):
     """Publish a retired or draft entry again."""
     return _versioned_action(
@@ -154,6 +179,9 @@ def restore_entry(entry_id: str):
 
 @bp.get("/entries/<entry_id>/diff")
 @requires("read")
+@documented("Changes between two versions",
+            obj({"entry_id": S, "from": I, "to": I, "changes": arr(ref("Change"))}),
+            params=[q("from", RANGE), q("to", RANGE)], errors=NOT_FOUND)  # fmt: skip
 def entry_diff(entry_id: str):
     """What changed from version `from` to version `to` (default: the one before, the head)."""
     store = get_store()
@@ -173,36 +201,16 @@ def entry_diff(entry_id: str):
 
 @bp.post("/entries/preview")
 @requires("edit")
+@documented(
+    "Rank a draft against the live entries (editor)",
+    obj({"query": S, "rank": NI, "confident": B, "results": arr(ref("PreviewHit"))}),
+    body=obj({"entry": ref("EntryInput"), "query": QUERY}, strict=False),
+)
 def preview_entry():
     """Where a draft would rank for a customer message against the live entries, before saving."""
-    from kb.api.search import get_engine, hit_json
-
     body = json_body('{"entry": {...}, "query": "..."}')
     query = text(body, "query", current_app.config["KB"]["query_max_chars"], required=True)
     draft = body.get("entry")
     if not isinstance(draft, dict):
         raise InvalidParameter("entry must be the draft entry as a JSON object", "entry")
-    store = get_store()
-    entry = entry_from_data(draft, known_ids(store) | {"entries": store.ids("entries")
-                                                       | {draft.get("id")}})  # fmt: skip
-    result = get_engine().preview(entry, query)
-    rank = next((i for i, h in enumerate(result.hits, 1) if h.entry.id == entry.id), None)
-    return {
-        "query": query,
-        "rank": rank,
-        "confident": result.confident and rank == 1,
-        "results": [hit_json(h) | {"draft": h.entry.id == entry.id} for h in result.hits],
-    }
-
-
-@bp.get("/topics")
-@requires("read")
-def topics():
-    """The scenario tree, for pickers."""
-    return {"topics": [vars(t) for t in get_store().topics()]}
-
-
-@bp.get("/processes")
-@requires("read")
-def processes():
-    return {"processes": [vars(p) for p in get_store().processes()]}
+    return preview_json(preview(get_store(), get_engine(), draft, query))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, request
 from werkzeug.exceptions import HTTPException
 
-from kb.errors import KbError
+from kb.errors import KbError, ValidationFailed
 
 
 def error_body(code: str, message: str, field: str | None = None) -> dict:
@@ -16,10 +16,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(KbError)
     def kb_error(exc: KbError):
         body = error_body(exc.code, exc.message, exc.field)
-        if getattr(exc, "errors", None):  # a whole entry checked at once: every problem
-            body["error"]["errors"] = [
-                {"field": e.field, "message": getattr(e, "reason", e.message)} for e in exc.errors
-            ]
+        if isinstance(exc, ValidationFailed):  # an entry or case checked at once: every problem
+            body["error"]["errors"] = [{"field": e.field, "message": e.reason} for e in exc.errors]
         return body, exc.status
 
     @app.errorhandler(HTTPException)

@@ -5,14 +5,26 @@ from __future__ import annotations
 from flask import Blueprint, current_app
 
 from kb.api.auth import requires
-from kb.api.db import get_store
+from kb.api.openapi import documented
 from kb.api.params import choice, json_body, text
+from kb.api.resources import get_store
+from kb.api.schemas import EDIT, ID, NOT_FOUND, NS, QUERY, B, I, S, Setting, arr, enum, obj
 from kb.authoring.monitor import Rules, report, report_agent_use
 from kb.errors import InvalidParameter, KbError
 from kb.model import OUTCOMES, Outcome
 
 bp = Blueprint("feedback", __name__, url_prefix="/api/v1")
 REPLY_MAX = 4000  # a human's answer, kept as evidence for the editor
+OUTCOME_IN = obj(
+    {
+        "recommendation_id": {"type": "string", "minLength": 1, "maxLength": 64},
+        "outcome": enum(OUTCOMES),
+        "agent_reply": NS,
+        "used_entry_id": NS,
+    },
+    ["recommendation_id", "outcome"],
+    strict=False,
+)
 
 
 def _outcome(item: dict, where: str = "") -> Outcome:
@@ -30,6 +42,9 @@ def _rules() -> Rules:
 
 @bp.post("/feedback")
 @requires("feedback")
+@documented("Report one outcome (idempotent)",
+            obj({"recommendation_id": S, "outcome": enum(OUTCOMES), "recorded": B}),
+            body=OUTCOME_IN, errors=EDIT)  # fmt: skip
 def feedback():
     """Report what happened after one recommendation; repeating the same report is harmless."""
     outcome = _outcome(json_body('{"recommendation_id": "...", "outcome": "resolved"}'))
@@ -43,6 +58,13 @@ def feedback():
 
 @bp.post("/feedback/batch")
 @requires("feedback")
+@documented(
+    "Report up to {feedback_batch_max} outcomes, all or none",
+    obj({"received": I, "recorded": I, "duplicates": I}),
+    body=obj({"items": arr(OUTCOME_IN, minItems=1, maxItems=Setting("feedback_batch_max"))},
+             strict=False),
+    errors=EDIT,
+)  # fmt: skip
 def feedback_batch():
     """Many outcomes in one transaction: all are recorded, or none (the error names the item)."""
     body = json_body('{"items": [{"recommendation_id": "...", "outcome": "takeover"}]}')
@@ -60,7 +82,7 @@ def feedback_batch():
     try:
         recorded = report(get_store(), outcomes, _rules())
     except KbError as exc:
-        if getattr(exc, "index", None) is not None:
+        if exc.index is not None:
             exc.field = f"items[{exc.index}].{exc.field}"
         raise
     new = sum(recorded)
@@ -69,17 +91,21 @@ def feedback_batch():
 
 @bp.post("/feedback/agent")
 @requires("feedback")
+@documented(
+    "An agent's verdict on a template (sidebar)",
+    obj({"recommendation_id": S, "outcome": S, "entry_id": S, "version": I}),
+    body=obj({"query": QUERY, "entry_id": ID, "outcome": enum(["resolved", "takeover"]),
+              "agent_reply": NS}, ["query", "entry_id", "outcome"], strict=False),
+    errors=NOT_FOUND,
+)  # fmt: skip
 def agent_feedback():
     """From the sidebar: this entry's template resolved the chat, or the agent had to write
-    their own answer (takeover)."""
+    their own answer (takeover). An entry with no live version is a 404."""
     body = json_body('{"query": "...", "entry_id": "...", "outcome": "resolved"}')
     query = text(body, "query", current_app.config["KB"]["query_max_chars"], required=True)
     entry_id = text(body, "entry_id", 200, required=True)
     outcome = choice(body, "outcome", ("resolved", "takeover"))
-    entry = get_store().live_entry(entry_id) if entry_id in get_store().ids("entries") else None
-    if entry is None:
-        raise InvalidParameter(f"no live entry with id {entry_id!r}", "entry_id")
-    rec = report_agent_use(get_store(), query, entry, outcome, _rules(),
+    rec = report_agent_use(get_store(), query, entry_id, outcome, _rules(),
                            text(body, "agent_reply", REPLY_MAX))  # fmt: skip
-    return {"recommendation_id": rec.id, "outcome": outcome, "entry_id": entry.id,
-            "version": entry.version}  # fmt: skip
+    return {"recommendation_id": rec.id, "outcome": outcome, "entry_id": rec.entry_id,
+            "version": rec.entry_version}  # fmt: skip

@@ -4,13 +4,20 @@ from flask import Blueprint
 
 from kb import __version__
 from kb.api.auth import PUBLIC, requires
-from kb.api.db import get_store
+from kb.api.openapi import documented
+from kb.api.resources import get_store
+from kb.api.schemas import I, S, obj
 
 bp = Blueprint("health", __name__, url_prefix="/api/v1")
 
 
 @bp.get("/health")
 @requires(PUBLIC)
+@documented(
+    "Service status (no key needed)",
+    obj({"status": S, "version": S, "schema_version": I, "entries": I}),
+    errors=(),
+)
 def health():
     """Is the service up, and can it read its database?"""
     store = get_store()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import current_app, request
 
+from kb.authoring.monitor import Rules
 from kb.errors import InvalidParameter
+
+TOP_MAX = 50  # results (or cases) one call returns: a screenful, not an export
 
 
 def int_arg(name: str, default: int, low: int, high: int) -> int:
@@ -57,7 +60,7 @@ def choice(body: dict, name: str, choices: tuple[str, ...], where: str = "") -> 
     return value
 
 
-def obj(body: dict, name: str) -> dict:
+def nested(body: dict, name: str) -> dict:
     """An optional nested JSON object (absent is empty)."""
     value = body.get(name)
     if value is None:
@@ -65,3 +68,10 @@ def obj(body: dict, name: str) -> dict:
     if not isinstance(value, dict):
         raise InvalidParameter(f"{name} must be a JSON object", name)
     return value
+
+
+def monitor_rules() -> Rules:
+    """The monitor's rules from the settings, with the window from `days` (1 to 366)."""
+    rules = Rules.from_settings(current_app.config["KB"])
+    rules.days = int_arg("days", rules.days, 1, 366)
+    return rules

@@ -5,9 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, current_app
 
 from kb.api.auth import requires
-from kb.api.db import get_store
-from kb.api.params import json_body, obj, text
-from kb.api.search import case_json, get_engine, hit_json
+from kb.api.openapi import documented
+from kb.api.params import json_body, nested, text
+from kb.api.resources import get_engine, get_store
+from kb.api.schemas import NS, QUERY, B, S, arr, enum, obj, ref
+from kb.model import DECISIONS, EMOTIONS, URGENCIES
+from kb.serialise import recommended_json
 
 bp = Blueprint("recommend", __name__, url_prefix="/api/v1")
 ID_MAX = 128  # session ids and channel names are the caller's; keep them bounded
@@ -15,13 +18,42 @@ ID_MAX = 128  # session ids and channel names are the caller's; keep them bounde
 
 @bp.post("/recommend")
 @requires("recommend")
+@documented(
+    "Answer, suggest or hand off (bots)",
+    obj(
+        {
+            "recommendation_id": S,
+            "decision": enum(DECISIONS),
+            "reason": S,
+            "reason_text": S,
+            "urgency": enum(URGENCIES),
+            "emotion": obj({"label": enum(EMOTIONS), "threat": B, "signals": arr(S)}),
+            "soothing_script": S,
+            "confident": B,
+            "entries": arr(ref("Hit")),
+            "did_you_mean": arr(ref("Alternative")),
+            "cases": arr(ref("CaseHit")),
+        }
+    ),
+    body=obj(
+        {
+            "query": QUERY,
+            "session_id": NS,
+            "channel": NS,
+            "customer": {"type": ["object", "null"]},
+            "order": {"type": ["object", "null"]},
+        },
+        ["query"],
+        strict=False,
+    ),
+)
 def recommend():
     """Decide for one customer message; the answer carries the id to report the outcome with."""
     from kb.recommend.policy import Policy
     from kb.recommend.recommend import Request, recommend
 
     body = json_body('{"query": "...", "session_id": "..."}')
-    customer, order = obj(body, "customer"), obj(body, "order")
+    customer, order = nested(body, "customer"), nested(body, "order")
     request = Request(
         query=text(body, "query", current_app.config["KB"]["query_max_chars"], required=True),
         session_id=text(body, "session_id", ID_MAX),
@@ -30,21 +62,4 @@ def recommend():
         order=order,
     )
     policy = Policy.from_settings(current_app.config["KB"])
-    made = recommend(get_engine(), get_store(), request, policy=policy)
-    return {
-        "recommendation_id": made.record.id,
-        "decision": made.decision.decision,
-        "reason": made.decision.reason,
-        "reason_text": made.reason_text,
-        "urgency": made.decision.urgency,
-        "emotion": {
-            "label": made.emotion.label,
-            "threat": made.emotion.threat,
-            "signals": made.emotion.signals,
-        },
-        "soothing_script": made.soothing,
-        "confident": made.result.confident,
-        "entries": [hit_json(h) for h in made.decision.offered],
-        "did_you_mean": [vars(a) for a in made.result.alternatives],
-        "cases": [case_json(c) for c in made.result.cases],
-    }
+    return recommended_json(recommend(get_engine(), get_store(), request, policy=policy))

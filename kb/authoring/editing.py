@@ -9,15 +9,17 @@ difference and merges, rather than silently overwriting a colleague.
 from __future__ import annotations
 
 import difflib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from kb.corpus import entry_from_data
+from kb.corpus import case_from_data, entry_from_data, known_ids
 from kb.errors import EntryExists
-from kb.model import Entry
+from kb.model import Case, Entry
 from kb.store import Store
 
-
-def known_ids(store: Store) -> dict[str, set[str]]:
-    return {kind: store.ids(kind) for kind in ("topics", "processes", "entries")}
+if TYPE_CHECKING:
+    from kb.search.engine import Engine
+    from kb.search.results import SearchResult
 
 
 def save(
@@ -32,6 +34,38 @@ def save(
         raise EntryExists(entry.id)
     return store.save_entry(entry, author, base_version=0 if base_version is None else base_version,
                             note=note)  # fmt: skip
+
+
+def save_case(store: Store, case_id: str, data: dict) -> Case:
+    """Add or change a past case, validated by the corpus rules (every error at once)."""
+    case = case_from_data(data | {"id": case_id}, known_ids(store))
+    store.upsert_case(case)
+    return case
+
+
+@dataclass
+class Preview:
+    """Where a draft would rank for one customer message, before it is saved."""
+
+    query: str
+    draft: Entry
+    result: SearchResult
+    rank: int | None  # the draft's place in the results, or None if it is not among them
+
+    @property
+    def confident(self) -> bool:
+        """Would the draft be the confident answer?"""
+        return self.result.confident and self.rank == 1
+
+
+def preview(store: Store, engine: Engine, data: dict, query: str) -> Preview:
+    """Validate a draft (its own id may be new) and rank it against the live entries."""
+    known = known_ids(store)
+    known["entries"] = known["entries"] | {data.get("id")}
+    draft = entry_from_data(data, known)
+    result = engine.preview(draft, query)
+    rank = next((i for i, h in enumerate(result.hits, 1) if h.entry.id == draft.id), None)
+    return Preview(query, draft, result, rank)
 
 
 def rollback(store: Store, entry_id: str, version: int, author: str, base_version: int) -> Entry:

@@ -12,7 +12,8 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
-from kb.model import Entry, Flag, Outcome, Recommendation, VersionStats, new_id
+from kb.errors import EntryNotFound
+from kb.model import Flag, Outcome, Recommendation, VersionStats, new_id
 from kb.recommend.rules import reveals_gap, served
 from kb.store import Store
 from kb.text import normalise
@@ -78,11 +79,15 @@ def report(store: Store, outcomes: list[Outcome], rules: Rules) -> list[bool]:
 
 
 def report_agent_use(
-    store: Store, query: str, entry: Entry, outcome: str, rules: Rules, reply: str | None = None
+    store: Store, query: str, entry_id: str, outcome: str, rules: Rules, reply: str | None = None
 ) -> Recommendation:
     """An agent's verdict on a template from the sidebar: it resolved the chat, or they wrote
     their own answer (a takeover). Stored as a sidebar recommendation with its outcome, so
-    the monitor counts it against the entry's live version like a bot's."""
+    the monitor counts it against the entry's live version like a bot's; an entry with no
+    live version is EntryNotFound (field `entry_id`)."""
+    entry = store.live_entry(entry_id) if entry_id in store.ids("entries") else None
+    if entry is None:
+        raise EntryNotFound(entry_id, "entry_id", live=True)
     at = dt.datetime.now(dt.UTC)
     rec = Recommendation(
         id=new_id(at),

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+
+_building = threading.Lock()
+
 
 def open_engine(settings: dict, fusion: str = "rrf"):
     """The engine for a resolved settings dict (database file, embedder, precision target)."""
@@ -12,3 +16,14 @@ def open_engine(settings: dict, fusion: str = "rrf"):
     target = settings.get("answer_precision_target", ANSWER_PRECISION)
     return Engine(settings["db"], make_embedder(settings["embedder"]), fusion=fusion,
                   answer_precision=target)  # fmt: skip
+
+
+def shared_engine(app):
+    """The one engine of a long-lived app (the API server), built on first use by one thread
+    and kept in `app.extensions`; `kb serve` asks for it before listening, so the first
+    search is not slow. `app` is anything with `extensions` and `config["KB"]` (a Flask app):
+    search itself never imports the web layer."""
+    with _building:
+        if "kb.engine" not in app.extensions:
+            app.extensions["kb.engine"] = open_engine(app.config["KB"])
+        return app.extensions["kb.engine"]

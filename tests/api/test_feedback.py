@@ -73,6 +73,27 @@ def test_bad_requests_get_the_json_error(api, path, body, status, code, field):
     assert response.json["error"]["field"] == field
 
 
+@pytest.mark.parametrize("entry_id", ["nope", "return-shipping-fee"])
+def test_agent_feedback_on_an_entry_with_no_live_version_is_404(api, entry_id):
+    if entry_id == "return-shipping-fee":  # exists, but retired
+        assert api.post(f"/api/v1/entries/{entry_id}/retire",
+                        json={"base_version": 1}).status_code == 200  # fmt: skip
+    body = {"query": "退货运费谁出", "entry_id": entry_id, "outcome": "resolved"}
+    response = api.post("/api/v1/feedback/agent", json=body)
+    assert response.status_code == 404
+    error = response.json["error"]
+    assert (error["code"], error["field"]) == ("entry_not_found", "entry_id")
+    assert error["message"] == f"no live entry with id {entry_id!r}"
+
+
+def test_agent_feedback_counts_against_the_live_version(api):
+    body = {"query": "退货运费谁出", "entry_id": "return-shipping-fee", "outcome": "takeover"}
+    response = api.post("/api/v1/feedback/agent", json=body)
+    assert response.status_code == 200
+    assert response.json["entry_id"] == "return-shipping-fee" and response.json["version"] == 1
+    assert response.json["outcome"] == "takeover"
+
+
 def test_a_batch_with_one_unknown_id_records_nothing(api):
     ids = [recommend(api, q)["recommendation_id"] for q in ("优惠券用不了", "发票怎么开")]
     items = [{"recommendation_id": i, "outcome": "resolved"} for i in ids]

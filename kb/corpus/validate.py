@@ -1,87 +1,31 @@
-"""Read, validate and write the YAML corpus (format: corpus/README.md).
+"""The corpus rules, for YAML files and for an editor's JSON, entries and cases alike
+(format: corpus/README.md).
 
 Validation reports every problem with its file, line, field and reason, so an
 editor can fix a whole file in one pass; nothing reaches the store unless the
-whole corpus is valid.
+whole corpus is valid. An entry or a case saved through the API is held to the same
+rules, so whatever the API accepts, export and import can round-trip.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections import defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-from kb.errors import CorpusError
+from kb.corpus.files import corpus_files
+from kb.corpus.lines import LineMap, LineSeq, lineless, load
+from kb.errors import CorpusError, ValidationFailed
 from kb.model import CASE_OUTCOMES, HANDOFFS, STATUSES, URGENCIES, Case, Entry, Process, Topic
-from kb.store import Store
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-MAX_FILE_BYTES = 5 * 1024 * 1024  # a topic file is hand-written text; 5 MB is far past any real one
-PROCESSES_FILE = "processes.yaml"
+CUSTOMER_MAX = 2000  # what a customer said, in a case: a message or two, not a transcript
+ACTION_MAX = 4000  # what the agent did
 _SINGULAR = {"topics": "topic", "processes": "process", "entries": "entry", "cases": "case"}
-
-
-# --- YAML with line numbers ---------------------------------------------------
-
-
-class _Map(dict):
-    """A mapping that remembers the line of itself and of each key."""
-
-    line: int
-    lines: dict
-
-
-class _Seq(list):
-    """A sequence that remembers the line of itself and of each item."""
-
-    line: int
-    lines: list
-
-
-class _Loader(yaml.SafeLoader):
-    """Safe YAML that keeps dates as text, so the validator (not the parser) judges them."""
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
-def _construct_map(loader: _Loader, node: yaml.MappingNode) -> _Map:
-    loader.flatten_mapping(node)
-    out = _Map()
-    out.line, out.lines = node.start_mark.line + 1, {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if not isinstance(key, str | int | float):
-            raise yaml.constructor.ConstructorError(
-                None, None, "a mapping key must be text", key_node.start_mark
-            )
-        key = str(key)
-        if key in out:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
-            )
-        out[key] = loader.construct_object(value_node, deep=True)
-        out.lines[key] = key_node.start_mark.line + 1
-    return out
-
-
-def _construct_seq(loader: _Loader, node: yaml.SequenceNode) -> _Seq:
-    out = _Seq(loader.construct_object(child, deep=True) for child in node.value)
-    out.line = node.start_mark.line + 1
-    out.lines = [child.start_mark.line + 1 for child in node.value]
-    return out
-
-
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_map)
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_seq)
 
 
 # --- the parsed corpus --------------------------------------------------------
@@ -108,41 +52,11 @@ class _File:
         self.errors.append(CorpusError(self.path, line, field_name, reason))
 
 
-def corpus_files(path: str | Path) -> list[Path]:
-    """The YAML files of a corpus: the file itself, or every *.yaml / *.yml in a folder."""
-    path = Path(path)
-    if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml"))
-        if not files:
-            raise CorpusError(str(path), None, None, "no .yaml files in this folder")
-    elif not path.exists():
-        raise CorpusError(str(path), None, None, "no such file or folder")
-    else:
-        files = [path]
-    root = (path if path.is_dir() else path.parent).resolve()
-    for file in files:
-        _inside(root, file)
-        size = file.stat().st_size
-        if size > FILE_MAX_BYTES:
-            raise CorpusError(str(file), None, None, f"is {size} bytes; a corpus file may be "
-                              f"{FILE_MAX_BYTES} at most (split the topic)")  # fmt: skip
-    return files
-
-
-FILE_MAX_BYTES = 10 * 2**20  # the largest seed file is 40 KB; 10 MB is a mistake, not a topic
-
-
-def _inside(root: Path, file: Path) -> None:
-    """Refuse a file that resolves outside the corpus folder (a symlink pointing elsewhere)."""
-    if not file.resolve().is_relative_to(root):
-        raise CorpusError(str(file), None, None, f"points outside {root}; refused")
-
-
 def read_corpus(path: str | Path, known: dict[str, set[str]] | None = None) -> Corpus:
     """Parse and validate a corpus file or folder.
 
     `known` holds ids that already exist (in the database) and may be referred to.
-    Raises the first CorpusError, with `.errors` listing all of them.
+    Raises ValidationFailed listing every problem.
     """
     errors: list[CorpusError] = []
     corpus = Corpus()
@@ -155,21 +69,15 @@ def read_corpus(path: str | Path, known: dict[str, set[str]] | None = None) -> C
         if (kind, ref) not in origins and ref not in known.get(kind, set()):
             f.error(line, field_name, f"points to {_SINGULAR[kind]} {ref!r}, which does not exist")
     if errors:
-        errors.sort(key=lambda e: (e.file, e.line or 0))
-        first = errors[0]
-        first.errors = errors
-        raise first
+        raise ValidationFailed(sorted(errors, key=lambda e: (e.file, e.line or 0)))
     return corpus
 
 
 def _read_file(path: Path, corpus: Corpus, origins: dict, refs: list, errors: list) -> None:
     f = _File(str(path), errors)
     corpus.files.append(str(path))
-    if path.stat().st_size > MAX_FILE_BYTES:
-        f.error(None, None, f"file is larger than {MAX_FILE_BYTES // 1024 // 1024} MB")
-        return
     try:
-        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+        doc = load(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
         f.error(None, None, "not UTF-8 text")
         return
@@ -178,7 +86,7 @@ def _read_file(path: Path, corpus: Corpus, origins: dict, refs: list, errors: li
         reason = getattr(exc, "problem", None) or str(exc)
         f.error(mark.line + 1 if mark else None, None, f"bad YAML: {reason}")
         return
-    if not isinstance(doc, _Map):
+    if not isinstance(doc, LineMap):
         f.error(1, None, "a corpus file must be a mapping with topic, entries, cases, processes")
         return
     for key in doc:
@@ -202,12 +110,12 @@ def _read_file(path: Path, corpus: Corpus, origins: dict, refs: list, errors: li
         if section not in doc:
             continue
         items = doc[section]
-        if not isinstance(items, _Seq):
+        if not isinstance(items, LineSeq):
             f.error(doc.lines[section], section, "must be a list")
             continue
         for i, item in enumerate(items):
             where = f"{section}[{i}]"
-            if not isinstance(item, _Map):
+            if not isinstance(item, LineMap):
                 f.error(items.lines[i], where, "must be a mapping")
                 continue
             if isinstance(item.get("id"), str):
@@ -235,7 +143,7 @@ def _claim(f: _File, origins: dict, kind: str, ident: str, line: int, field_name
 class _Fields:
     """Typed reads from one mapping; each problem is reported once, with the key's line."""
 
-    def __init__(self, f: _File, data: _Map, where: str, allowed: tuple[str, ...]):
+    def __init__(self, f: _File, data: LineMap, where: str, allowed: tuple[str, ...]):
         self.f, self.data, self.where, self.ok = f, data, where, True
         for key in data:
             if key not in allowed:
@@ -251,7 +159,9 @@ class _Fields:
             self.line(key if key in self.data else near or key), f"{self.where}.{key}", reason
         )
 
-    def text(self, key: str, required: bool = True, default: str = "") -> str:
+    def text(
+        self, key: str, required: bool = True, default: str = "", max_chars: int | None = None
+    ) -> str:
         value = self.data.get(key)
         if value is None:
             if required:
@@ -264,6 +174,8 @@ class _Fields:
             return default
         if required and not value.strip():
             self.fail(key, "must not be empty")
+        if max_chars is not None and len(value) > max_chars:
+            self.fail(key, f"is {len(value)} characters; the limit is {max_chars}")
         return value
 
     def ident(self, key: str = "id") -> str:
@@ -331,7 +243,7 @@ def _kind(value) -> str:
 
 
 def _topic(f: _File, data, line: int, refs: list) -> Topic | None:
-    if not isinstance(data, _Map):
+    if not isinstance(data, LineMap):
         f.error(line, "topic", "must be a mapping with id and name")
         return None
     r = _Fields(f, data, "topic", ("id", "name", "parent", "description"))
@@ -346,7 +258,9 @@ def _topic(f: _File, data, line: int, refs: list) -> Topic | None:
     return topic if r.ok else None
 
 
-def _process(f: _File, data: _Map, where: str, refs: list, topic: Topic | None) -> Process | None:
+def _process(
+    f: _File, data: LineMap, where: str, refs: list, topic: Topic | None
+) -> Process | None:
     r = _Fields(f, data, where, ("id", "name", "steps", "description"))
     process = Process(r.ident(), r.text("name"), r.texts("steps"), r.text("description", False))
     return process if r.ok else None
@@ -370,7 +284,7 @@ ENTRY_FIELDS = (
 )
 
 
-def _entry(f: _File, data: _Map, where: str, refs: list, topic: Topic | None) -> Entry | None:
+def _entry(f: _File, data: LineMap, where: str, refs: list, topic: Topic | None) -> Entry | None:
     r = _Fields(f, data, where, ENTRY_FIELDS)
     entry = Entry(
         id=r.ident(),
@@ -403,7 +317,7 @@ def _keywords(r: _Fields) -> dict[str, list[str]]:
     if value is None:
         r.fail("keywords", "missing: the lexicon needs at least one keyword")
         return {}
-    if not isinstance(value, _Map):
+    if not isinstance(value, LineMap):
         r.fail("keywords", f"must be a mapping of keyword: [synonyms], not {_kind(value)}")
         return {}
     if not value:
@@ -424,13 +338,13 @@ def _keywords(r: _Fields) -> dict[str, list[str]]:
     return out
 
 
-def _case(f: _File, data: _Map, where: str, refs: list, topic: Topic | None) -> Case | None:
+def _case(f: _File, data: LineMap, where: str, refs: list, topic: Topic | None) -> Case | None:
     r = _Fields(f, data, where, ("id", "entries", "customer", "action", "outcome", "date"))
     case = Case(
         r.ident(),
         r.refs("entries", "entries", refs),
-        r.text("customer"),
-        r.text("action"),
+        r.text("customer", max_chars=CUSTOMER_MAX),
+        r.text("action", max_chars=ACTION_MAX),
         r.choice("outcome", CASE_OUTCOMES, "resolved"),
         r.date("date"),
     )
@@ -445,8 +359,8 @@ def entry_from_data(data: dict, known: dict[str, set[str]]) -> Entry:
     """Validate one entry given as plain data (an editor's JSON) by the corpus rules.
 
     `known` holds the ids that may be referred to (topics, processes, entries). Raises
-    the first CorpusError, with `.errors` listing all of them; fields are named as
-    `entry.<field>`, with no line (there is no file).
+    ValidationFailed listing every problem; fields are named as `entry.<field>`, with
+    no line (there is no file).
     """
     errors: list[CorpusError] = []
     f = _File("entry", errors)
@@ -458,126 +372,35 @@ def entry_from_data(data: dict, known: dict[str, set[str]]) -> Entry:
     else:
         f.error(None, "entry.topic", f"unknown topic {topic_id!r}")
     refs: list = []
-    entry = _entry(f, _lineless(fields), "entry", refs, topic)
-    for _, _, field_name, kind, ref in refs:
-        if ref not in known.get(kind, set()):
-            f.error(None, field_name, f"points to {_SINGULAR[kind]} {ref!r}, which does not exist")
+    entry = _entry(f, lineless(fields), "entry", refs, topic)
+    _check_refs(f, refs, known)
     if errors or entry is None:
-        errors[0].errors = errors
-        raise errors[0]
+        raise ValidationFailed(errors)
     return entry
 
 
-def _lineless(value):
-    """Plain JSON data dressed as parsed YAML, with no line numbers."""
-    if isinstance(value, dict):
-        out = _Map({str(k): _lineless(v) for k, v in value.items()})
-        out.line, out.lines = None, defaultdict(lambda: None)
-        return out
-    if isinstance(value, list):
-        out = _Seq(_lineless(v) for v in value)
-        out.line, out.lines = None, [None] * len(out)
-        return out
-    return value
+def case_from_data(data: dict, known: dict[str, set[str]]) -> Case:
+    """Validate one case given as plain data (an editor's JSON) by the corpus rules.
 
-
-# --- import and export --------------------------------------------------------
-
-
-def import_corpus(store: Store, path: str | Path, author: str = "import") -> dict[str, int]:
-    """Validate then upsert a corpus in one transaction: all of it, or nothing on any error.
-
-    Unchanged entries keep their version, so importing the same corpus twice adds nothing.
+    `known` holds the ids that may be referred to (entries). Raises ValidationFailed
+    listing every problem; fields are named as `case.<field>`.
     """
-    known = {kind: store.ids(kind) for kind in ("topics", "processes", "entries")}
-    corpus = read_corpus(path, known)
-    counts = {
-        "topics": len(corpus.topics),
-        "processes": len(corpus.processes),
-        "entries_new": 0,
-        "entries_changed": 0,
-        "cases": len(corpus.cases),
-    }
-    with store.transaction():
-        for topic in corpus.topics:
-            store.upsert_topic(topic)
-        for process in corpus.processes:
-            store.upsert_process(process)
-        for entry in corpus.entries:
-            _, added = store.save_entry(entry, author, note=f"import {path}")
-            if added:
-                key = "entries_changed" if entry.id in known["entries"] else "entries_new"
-                counts[key] += 1
-        for case in corpus.cases:
-            store.upsert_case(case)
-        store.record_import(str(path), author, counts)
-    return counts
+    errors: list[CorpusError] = []
+    f = _File("case", errors)
+    refs: list = []
+    case = _case(f, lineless(data), "case", refs, None)
+    _check_refs(f, refs, known)
+    if errors or case is None:
+        raise ValidationFailed(errors)
+    return case
 
 
-class _Dumper(yaml.SafeDumper):
-    """Block style for multi-line text (solutions), so exported files read like the originals."""
+def _check_refs(f: _File, refs: list, known: dict[str, set[str]]) -> None:
+    for _, _, field_name, kind, ref in refs:
+        if ref not in known.get(kind, set()):
+            f.error(None, field_name, f"points to {_SINGULAR[kind]} {ref!r}, which does not exist")
 
 
-def _str(dumper: _Dumper, value: str):
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_Dumper.add_representer(str, _str)
-
-
-def _dump(doc: dict) -> str:
-    return yaml.dump(doc, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=1000)
-
-
-def export_corpus(store: Store, folder: str | Path) -> list[Path]:
-    """Write the head version of everything back as YAML, one file per topic."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    entries = store.entries()
-    topic_of = {e.id: e.topic for e in entries}
-    cases_by_topic: dict[str, list[Case]] = {}
-    for case in store.cases():
-        cases_by_topic.setdefault(topic_of[case.entries[0]], []).append(case)
-    written = []
-    for topic in store.topics():
-        doc: dict = {"topic": _compact(asdict(topic), {"parent": None, "description": ""})}
-        doc["entries"] = [_entry_doc(e) for e in entries if e.topic == topic.id]
-        doc["cases"] = [
-            _compact(asdict(c), {"outcome": "resolved", "date": None})
-            for c in cases_by_topic.get(topic.id, [])
-        ]
-        written.append(_write(folder / f"{topic.id}.yaml", doc))
-    processes = [_compact(asdict(p), {"description": ""}) for p in store.processes()]
-    if processes:
-        written.append(_write(folder / PROCESSES_FILE, {"processes": processes}))
-    return written
-
-
-def _entry_doc(entry: Entry) -> dict:
-    data = entry.content()
-    del data["topic"]
-    return _compact(
-        data,
-        {
-            "handoff": "auto",
-            "handoff_reason": "",
-            "soothing": "",
-            "processes": [],
-            "related": [],
-            "valid_from": None,
-            "valid_to": None,
-            "status": "published",
-        },
-    )
-
-
-def _compact(data: dict, defaults: dict) -> dict:
-    """Leave out fields at their default, so exported files stay as short as hand-written ones."""
-    return {k: v for k, v in data.items() if k not in defaults or v != defaults[k]}
-
-
-def _write(path: Path, doc: dict) -> Path:
-    _inside(path.parent.resolve(), path)  # never follow a symlink out of the export folder
-    path.write_text(_dump(doc), encoding="utf-8")
-    return path
+def known_ids(store) -> dict[str, set[str]]:
+    """The ids in a store that a corpus, an entry or a case may refer to."""
+    return {kind: store.ids(kind) for kind in ("topics", "processes", "entries")}

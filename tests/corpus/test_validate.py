@@ -1,16 +1,12 @@
-"""Corpus validation (file, line, field, reason), all-or-nothing import, and the round trip."""
+"""Corpus validation: each problem with its file, line, field and reason; JSON by the same rules."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from kb.corpus import export_corpus, import_corpus, read_corpus
-from kb.errors import CorpusError
-from kb.store import Store
-
-from .conftest import MINI_TOPIC
+from kb.corpus import case_from_data, entry_from_data, read_corpus
+from kb.errors import ValidationFailed
+from tests.conftest import MINI_TOPIC
 
 # Each case: (text to replace in the mini topic file, replacement, line, field, reason)
 BROKEN = [
@@ -58,7 +54,7 @@ def test_each_error_names_file_line_field_and_reason(mini_corpus, old, new, line
     topic_file = mini_corpus / "returns.yaml"
     assert old in MINI_TOPIC
     topic_file.write_text(MINI_TOPIC.replace(old, new, 1), encoding="utf-8")
-    with pytest.raises(CorpusError) as err:
+    with pytest.raises(ValidationFailed) as err:
         read_corpus(mini_corpus)
     matching = [e for e in err.value.errors if reason in e.reason]
     assert matching, [e.message for e in err.value.errors]
@@ -71,78 +67,31 @@ def test_duplicate_ids_across_files_name_both_places(mini_corpus):
     (mini_corpus / "more.yaml").write_text(
         "topic:\n  id: returns\n  name: again\n", encoding="utf-8"
     )
-    with pytest.raises(CorpusError) as err:
+    with pytest.raises(ValidationFailed) as err:
         read_corpus(mini_corpus)
     assert "duplicate id 'returns' (first defined at" in err.value.message
 
 
-def test_references_may_point_into_the_database(mini_corpus, store):
-    import_corpus(store, mini_corpus)
-    extra = mini_corpus.parent / "extra.yaml"
-    extra.write_text(
-        "topic: {id: refunds, name: 退款}\n"
-        "cases:\n  - {id: case-9, entries: [return-quality], customer: 开线, action: 退货}\n",
-        encoding="utf-8",
-    )
-    counts = import_corpus(store, extra)
-    assert counts["cases"] == 1
-    assert [c.id for c in store.cases("return-quality")] == ["case-9"]
+def test_a_json_case_is_held_to_the_corpus_rules():
+    known = {"entries": {"return-7day"}}
+    case = case_from_data({"id": "case-2", "entries": ["return-7day"], "customer": "鞋小了",
+                           "action": "换货"}, known)  # fmt: skip
+    assert (case.outcome, case.date) == ("resolved", None)
+    with pytest.raises(ValidationFailed) as err:
+        case_from_data({"id": "Case 2", "entries": ["gone"], "customer": "x" * 2001,
+                        "outcome": "fine", "date": "2026-1-1", "extra": 1}, known)  # fmt: skip
+    reasons = {e.field: e.reason for e in err.value.errors}
+    assert set(reasons) == {"case.id", "case.entries[0]", "case.customer", "case.action",
+                            "case.outcome", "case.date", "case.extra"}  # fmt: skip
+    assert reasons["case.entries[0]"] == "points to entry 'gone', which does not exist"
+    assert reasons["case.customer"] == "is 2001 characters; the limit is 2000"
+    assert err.value.message == err.value.errors[0].message
 
 
-def _dump(store: Store) -> dict:
-    """Everything the corpus holds, as stored: what a round trip must not change."""
-    return {
-        "topics": store.topics(),
-        "processes": store.processes(),
-        "entries": [(e.content(), e.version) for e in store.entries()],
-        "cases": store.cases(),
-    }
-
-
-def test_a_failed_import_writes_nothing(mini_corpus, store):
-    import_corpus(store, mini_corpus)
-    before = _dump(store)
-    # one good change and one bad file: neither may land
-    good = (mini_corpus / "returns.yaml").read_text(encoding="utf-8").replace("开线了", "开线了吗")
-    (mini_corpus / "returns.yaml").write_text(good, encoding="utf-8")
-    (mini_corpus / "zz-bad.yaml").write_text(
-        "topic: {id: bad, name: 坏}\nentries:\n  - id: x\n    title: t\n", encoding="utf-8"
-    )
-    with pytest.raises(CorpusError):
-        import_corpus(store, mini_corpus)
-    assert _dump(store) == before
-    assert store.last_import()["entries_new"] == 2
-
-
-def test_import_is_idempotent(mini_corpus, store):
-    first = import_corpus(store, mini_corpus)
-    again = import_corpus(store, mini_corpus)
-    assert (first["entries_new"], again["entries_new"], again["entries_changed"]) == (2, 0, 0)
-    assert [len(store.versions(e.id)) for e in store.entries()] == [1, 1]
-
-
-def test_a_changed_file_adds_a_version_only_for_the_changed_entry(mini_corpus, store):
-    import_corpus(store, mini_corpus)
-    path = mini_corpus / "returns.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace("开线了", "开线了吗"), "utf-8")
-    counts = import_corpus(store, mini_corpus)
-    assert counts["entries_changed"] == 1
-    assert store.get_entry("return-quality").version == 2
-    assert store.get_entry("return-7day").version == 1
-
-
-def test_round_trip_of_the_seed_corpus_changes_nothing(seed_store, tmp_path: Path):
-    before = _dump(seed_store)
-    export_corpus(seed_store, tmp_path / "out")
-    # into the same database: nothing changes, no version is added
-    counts = import_corpus(seed_store, tmp_path / "out")
-    assert (counts["entries_new"], counts["entries_changed"]) == (0, 0)
-    assert _dump(seed_store) == before
-    # into a fresh database: the same content
-    fresh = Store(tmp_path / "fresh.db")
-    import_corpus(fresh, tmp_path / "out")
-    assert _dump(fresh) == before
-    # and exporting again writes identical files
-    export_corpus(fresh, tmp_path / "again")
-    for path in (tmp_path / "out").iterdir():
-        assert (tmp_path / "again" / path.name).read_text("utf-8") == path.read_text("utf-8")
+def test_a_json_entry_lists_every_problem_without_lines():
+    with pytest.raises(ValidationFailed) as err:
+        entry_from_data({"id": "x", "topic": "nope", "title": "t", "related": ["gone"]},
+                        {"topics": {"returns"}})  # fmt: skip
+    assert {e.field for e in err.value.errors} >= {"entry.topic", "entry.related[0]",
+                                                   "entry.questions", "entry.solution"}  # fmt: skip
+    assert all(e.line is None and e.file == "entry" for e in err.value.errors)

@@ -41,16 +41,6 @@ def test_entry_graph_shape(search_client):
     assert len(deeper["nodes"]) > len(body["nodes"])
 
 
-def test_entry_cases_ranked_against_a_message(search_client):
-    body = search_client.get(
-        "/api/v1/entries/allergy-cosmetics/cases", query_string={"q": "口红涂了嘴巴肿了", "top": 2}
-    ).get_json()
-    assert len(body["cases"]) == 2
-    assert all("allergy-cosmetics" in c["entries"] for c in body["cases"])
-    plain = search_client.get("/api/v1/entries/allergy-cosmetics/cases").get_json()
-    assert len(plain["cases"]) >= 3
-
-
 def test_graph_check_endpoint(search_client):
     body = search_client.get("/api/v1/graph/check").get_json()
     assert body["errors"] == 0

@@ -1,16 +1,23 @@
-"""One store connection per worker thread, opened once and reused across its requests.
+"""What routes work with: the store (one connection per worker thread) and the app's engine.
 
 sqlite3 connections must stay on their thread; opening one per request (schema
 check, WAL pragma) cost a quarter of a cached recommend. Transactions are scoped by
 `Store.transaction`, so a reused connection carries nothing from one request to
-the next.
+the next. The engine is one per app, shared by all threads (it locks itself).
 """
 
+from __future__ import annotations
+
 import threading
+from typing import TYPE_CHECKING
 
 from flask import Flask, current_app
 
+from kb.search import shared_engine
 from kb.store import Store
+
+if TYPE_CHECKING:  # the engine pulls in jieba, FAISS and the model: load it on first use
+    from kb.search.engine import Engine
 
 
 def get_store() -> Store:
@@ -19,6 +26,11 @@ def get_store() -> Store:
     if store is None:
         store = local.store = Store(current_app.config["KB"]["db"])
     return store
+
+
+def get_engine() -> Engine:
+    """The app's one engine, built on first use (or at start-up by `kb serve`)."""
+    return shared_engine(current_app._get_current_object())
 
 
 def init_app(app: Flask) -> None:

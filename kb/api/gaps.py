@@ -1,0 +1,38 @@
+"""Content gaps: messages the knowledge base could not answer, grouped by need."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app
+
+from kb.api.auth import requires
+from kb.api.openapi import documented
+from kb.api.params import int_arg, monitor_rules
+from kb.api.resources import get_engine, get_store
+from kb.api.schemas import DAYS, PAGE, WINDOW, I, N, S, arr, int_range, nullable, obj, q
+from kb.authoring.gaps import find_gaps
+from kb.serialise import gap_json
+
+bp = Blueprint("gaps", __name__, url_prefix="/api/v1")
+GAP = obj({"id": S, "label": S, "count": I, "examples": arr(S), "first_seen": S,
+           "last_seen": S, "nearest": nullable(obj({"entry_id": S, "confidence": N}))})  # fmt: skip
+
+
+@bp.get("/gaps")
+@requires("flags")
+@documented(
+    "Unanswered messages grouped by need",
+    obj({"window": WINDOW, "total": I, "gaps": arr(GAP)}),
+    params=[DAYS, q("min_count", int_range(1)), q("limit", PAGE)],
+)
+def gaps():
+    """Messages the knowledge base could not answer, grouped by need, biggest group first."""
+    rules = monitor_rules()
+    found = find_gaps(
+        get_store(), get_engine(), rules.since(), min_count=int_arg("min_count", 2, 1, 10**6)
+    )
+    limit = int_arg("limit", 50, 1, current_app.config["KB"]["page_size_max"])
+    return {
+        "window": {"days": rules.days, "since": rules.since()},
+        "total": len(found),
+        "gaps": [gap_json(g) for g in found[:limit]],
+    }

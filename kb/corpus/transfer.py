@@ -1,0 +1,116 @@
+"""Import a corpus into the store (validated first, all or nothing) and export it back.
+
+A round trip changes nothing: export writes the head version of everything in the
+import format, one file per topic, leaving out fields at their defaults.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+import yaml
+
+from kb.corpus.files import PROCESSES_FILE, inside
+from kb.corpus.validate import known_ids, read_corpus
+from kb.model import Case, Entry
+from kb.store import Store
+
+
+def import_corpus(store: Store, path: str | Path, author: str = "import") -> dict[str, int]:
+    """Validate then upsert a corpus in one transaction: all of it, or nothing on any error.
+
+    Unchanged entries keep their version, so importing the same corpus twice adds nothing.
+    """
+    known = known_ids(store)
+    corpus = read_corpus(path, known)
+    counts = {
+        "topics": len(corpus.topics),
+        "processes": len(corpus.processes),
+        "entries_new": 0,
+        "entries_changed": 0,
+        "cases": len(corpus.cases),
+    }
+    with store.transaction():
+        for topic in corpus.topics:
+            store.upsert_topic(topic)
+        for process in corpus.processes:
+            store.upsert_process(process)
+        for entry in corpus.entries:
+            _, added = store.save_entry(entry, author, note=f"import {path}")
+            if added:
+                key = "entries_changed" if entry.id in known["entries"] else "entries_new"
+                counts[key] += 1
+        for case in corpus.cases:
+            store.upsert_case(case)
+        store.record_import(str(path), author, counts)
+    return counts
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block style for multi-line text (solutions), so exported files read like the originals."""
+
+
+def _str(dumper: _Dumper, value: str):
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str)
+
+
+def _dump(doc: dict) -> str:
+    return yaml.dump(doc, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=1000)
+
+
+def export_corpus(store: Store, folder: str | Path) -> list[Path]:
+    """Write the head version of everything back as YAML, one file per topic."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    entries = store.entries()
+    topic_of = {e.id: e.topic for e in entries}
+    cases_by_topic: dict[str, list[Case]] = {}
+    for case in store.cases():
+        cases_by_topic.setdefault(topic_of[case.entries[0]], []).append(case)
+    written = []
+    for topic in store.topics():
+        doc: dict = {"topic": _compact(asdict(topic), {"parent": None, "description": ""})}
+        doc["entries"] = [_entry_doc(e) for e in entries if e.topic == topic.id]
+        doc["cases"] = [
+            _compact(asdict(c), {"outcome": "resolved", "date": None})
+            for c in cases_by_topic.get(topic.id, [])
+        ]
+        written.append(_write(folder / f"{topic.id}.yaml", doc))
+    processes = [_compact(asdict(p), {"description": ""}) for p in store.processes()]
+    if processes:
+        written.append(_write(folder / PROCESSES_FILE, {"processes": processes}))
+    return written
+
+
+def _entry_doc(entry: Entry) -> dict:
+    data = entry.content()
+    del data["topic"]
+    return _compact(
+        data,
+        {
+            "handoff": "auto",
+            "handoff_reason": "",
+            "soothing": "",
+            "processes": [],
+            "related": [],
+            "valid_from": None,
+            "valid_to": None,
+            "status": "published",
+        },
+    )
+
+
+def _compact(data: dict, defaults: dict) -> dict:
+    """Leave out fields at their default, so exported files stay as short as hand-written ones."""
+    return {k: v for k, v in data.items() if k not in defaults or v != defaults[k]}
+
+
+def _write(path: Path, doc: dict) -> Path:
+    inside(path.parent.resolve(), path)  # never follow a symlink out of the export folder
+    path.write_text(_dump(doc), encoding="utf-8")
+    return path
