@@ -495,7 +495,7 @@ def simulate(ctx, days: int, conversations: int, seed: int, bad: int):
     Example:
         kb simulate --days 14 --conversations 5000 --seed 7
     """
-    from kb.authoring.simulate import simulate as run
+    from kb.demo.simulate import simulate as run
     from kb.search import open_engine
 
     store = _store(ctx)
