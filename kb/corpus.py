@@ -16,7 +16,17 @@ from pathlib import Path
 import yaml
 
 from kb.errors import CorpusError
-from kb.model import CASE_OUTCOMES, HANDOFFS, STATUSES, URGENCIES, Case, Entry, Process, Topic
+from kb.model import (
+    CASE_OUTCOMES,
+    HANDOFFS,
+    STATUSES,
+    URGENCIES,
+    Case,
+    Entry,
+    Process,
+    Topic,
+    defaults,
+)
 from kb.store import Store
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -541,14 +551,14 @@ def export_corpus(store: Store, folder: str | Path) -> list[Path]:
         cases_by_topic.setdefault(topic_of[case.entries[0]], []).append(case)
     written = []
     for topic in store.topics():
-        doc: dict = {"topic": _compact(asdict(topic), {"parent": None, "description": ""})}
+        doc: dict = {"topic": _compact(asdict(topic), defaults(Topic))}
         doc["entries"] = [_entry_doc(e) for e in entries if e.topic == topic.id]
         doc["cases"] = [
-            _compact(asdict(c), {"outcome": "resolved", "date": None})
+            _compact(asdict(c), defaults(Case))
             for c in cases_by_topic.get(topic.id, [])
         ]
         written.append(_write(folder / f"{topic.id}.yaml", doc))
-    processes = [_compact(asdict(p), {"description": ""}) for p in store.processes()]
+    processes = [_compact(asdict(p), defaults(Process)) for p in store.processes()]
     if processes:
         written.append(_write(folder / PROCESSES_FILE, {"processes": processes}))
     return written
@@ -557,19 +567,7 @@ def export_corpus(store: Store, folder: str | Path) -> list[Path]:
 def _entry_doc(entry: Entry) -> dict:
     data = entry.content()
     del data["topic"]
-    return _compact(
-        data,
-        {
-            "handoff": "auto",
-            "handoff_reason": "",
-            "soothing": "",
-            "processes": [],
-            "related": [],
-            "valid_from": None,
-            "valid_to": None,
-            "status": "published",
-        },
-    )
+    return _compact(data, defaults(Entry, "urgency"))  # a corpus file must name the urgency
 
 
 def _compact(data: dict, defaults: dict) -> dict:

@@ -22,12 +22,13 @@ import numpy as np
 from kb.errors import ConfigError
 from kb.graph.build import KnowledgeGraph, keyword_node
 from kb.model import Case, Entry
+from kb.search import TOP
 from kb.search.bm25 import BM25Index
 from kb.search.cases import CaseHit, cosine_similarity, rank_cases, token_similarity
 from kb.search.confidence import confidence
 from kb.search.dense import DenseIndex
 from kb.search.embed import Embedder
-from kb.search.fusion import rrf, weighted_sum
+from kb.search.fusion import FUSIONS, rrf, weighted_sum
 from kb.search.lexicon import Concepts, LexiconIndex
 from kb.store import Store
 from kb.text import Tokenizer, normalise
@@ -38,7 +39,6 @@ RETRIEVERS = ("bm25", "lexicon", "dense")
 # keyword is named, so it mostly breaks ties (its real job is explanation and confidence).
 WEIGHTS = {"bm25": 1.0, "lexicon": 0.1, "dense": 0.5}
 RRF_K = 5.0  # small k: the first ranks decide (a need is usually the top hit of some retriever)
-FUSIONS = ("rrf", "weighted")  # rrf won on the labelled set; `kb eval --fusion` compares them
 DEPTH = 30  # how deep each retriever's list goes into fusion
 
 
@@ -93,7 +93,7 @@ class Engine:
         db: str | Path,
         embedder: Embedder | None,
         query_cache: int = 4096,
-        fusion: str = "rrf",
+        fusion: str = FUSIONS[0],
     ):
         if fusion not in FUSIONS:
             raise ConfigError(f"unknown fusion {fusion!r}; choose from {', '.join(FUSIONS)}")
@@ -255,13 +255,13 @@ class Engine:
     def search(
         self,
         query: str,
-        top: int = 5,
+        top: int = TOP,
         topic: list[str] | None = None,
         retrievers: Iterable[str] = RETRIEVERS,
     ) -> SearchResult:
         """Rank live entries for a customer message; `topic` is a list of topic ids to keep."""
         self.refresh()
-        retrievers = [r for r in retrievers if r in self._retrievers()]
+        retrievers = [r for r in retrievers if r in self.retrievers()]
         norm = normalise(query)
         key = (norm, top, tuple(topic or ()), topic is None, tuple(retrievers),
                dt.date.today())  # fmt: skip
@@ -352,11 +352,12 @@ class Engine:
             live = self.entries.get(draft.id)
             self._reindex(draft, draft.id)
             try:
-                return self._search(query, norm, top, None, list(self._retrievers()))
+                return self._search(query, norm, top, None, list(self.retrievers()))
             finally:
                 self._reindex(live, draft.id)
 
-    def _retrievers(self) -> list[str]:
+    def retrievers(self) -> list[str]:
+        """The retrievers this engine runs: dense only when it has an embedder."""
         return [r for r in RETRIEVERS if r != "dense" or self.dense is not None]
 
     def _phrasing(self, entry: Entry, text_index: int | None, tokens: set[str]) -> str:
