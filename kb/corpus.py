@@ -554,8 +554,7 @@ def export_corpus(store: Store, folder: str | Path) -> list[Path]:
         doc: dict = {"topic": _compact(asdict(topic), defaults(Topic))}
         doc["entries"] = [_entry_doc(e) for e in entries if e.topic == topic.id]
         doc["cases"] = [
-            _compact(asdict(c), defaults(Case))
-            for c in cases_by_topic.get(topic.id, [])
+            _compact(asdict(c), defaults(Case)) for c in cases_by_topic.get(topic.id, [])
         ]
         written.append(_write(folder / f"{topic.id}.yaml", doc))
     processes = [_compact(asdict(p), defaults(Process)) for p in store.processes()]

@@ -60,7 +60,7 @@ def test_errors_are_one_line_each_and_exit_non_zero(runner, mini_corpus, tmp_pat
 
 def test_config_names_the_layer_each_setting_came_from(runner, tmp_path):
     toml = tmp_path / "site.toml"
-    toml.write_text('port = 9000\nthreads = 4\n', encoding="utf-8")
+    toml.write_text("port = 9000\nthreads = 4\n", encoding="utf-8")
     env = {"KB_CONFIG": str(toml), "KB_THREADS": "2", "KB_DB": str(tmp_path / "env.db")}
     env |= {f"KB_{name.upper()}": None for name in ("host", "page_size_max", "port")}
 
