@@ -1,4 +1,8 @@
-"""The `kb` command: the operator's way in (init, import, export, stats, entries, serve)."""
+"""The `kb` command: the operator's way in. `kb --help` lists the commands, each with an example.
+
+Every default shown in help is read from where it is defined (kb.config's SETTINGS, or the
+owning module's constant), so help and behaviour cannot drift apart.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,16 @@ from pathlib import Path
 import click
 
 from kb import config
+from kb.authoring.gaps import MIN_COUNT
+from kb.authoring.monitor import DAYS_MAX
 from kb.errors import KbError
+from kb.graph import DEPTH, DEPTH_MAX
+from kb.keys import ROLES
+from kb.search import TOP, TOP_MAX
+from kb.search.fusion import FUSIONS
 from kb.store import Store
+
+DEFAULTS = config.DEFAULTS
 
 
 class _Group(click.Group):
@@ -26,7 +38,7 @@ class _Group(click.Group):
 
 
 @click.group(cls=_Group)
-@click.option("--db", envvar="KB_DB", help="SQLite database file [default: kb-data/kb.db].")
+@click.option("--db", envvar="KB_DB", help=f"SQLite database file [default: {DEFAULTS['db']}].")
 @click.version_option(package_name="kefu-kb")
 @click.pass_context
 def cli(ctx: click.Context, db: str | None):
@@ -36,7 +48,15 @@ def cli(ctx: click.Context, db: str | None):
     Example:
         kb import corpus/ && kb stats
     """
-    ctx.obj = config.load({"db": db})
+    ctx.obj = config.load(_overrides(ctx))
+
+
+def _overrides(ctx: click.Context) -> dict:
+    """The settings given as options. --db read from KB_DB is left to config's environment
+    layer (same value), so that `kb config` names the variable it came from."""
+    root = ctx.find_root()
+    from_env = root.get_parameter_source("db") == click.core.ParameterSource.ENVIRONMENT
+    return {"db": None if from_env else root.params["db"]}
 
 
 def _store(ctx: click.Context) -> Store:
@@ -54,6 +74,33 @@ def init(ctx: click.Context):
     """
     store = _store(ctx)
     click.echo(f"database {store.path} at schema version {store.schema_version}")
+
+
+@cli.command("config")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object: per setting, its "
+              "value, source and help.")  # fmt: skip
+@click.pass_context
+def config_(ctx: click.Context, as_json: bool):
+    """Every setting, its value and where the value came from.
+
+    Settings resolve as defaults < kb.toml (or the file KB_CONFIG names) < KB_*
+    environment variables < command-line options; the source column names the
+    layer that won: default, file PATH, environment KB_NAME or command line.
+
+    \b
+    Example:
+        kb --db /srv/kb/kb.db config --json
+    """
+    found = config.resolve(_overrides(ctx))
+    if as_json:
+        out = {s.name: {"value": found[s.name].value, "source": found[s.name].source,
+                        "help": s.help} for s in config.SETTINGS}  # fmt: skip
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        return
+    rows = [(s.name, str(found[s.name].value), found[s.name].source) for s in config.SETTINGS]
+    name_w, value_w = (max(len(r[i]) for r in [("setting", "value", ""), *rows]) for i in (0, 1))
+    for name, value, source in [("setting", "value", "source"), *rows]:
+        click.echo(f"{name:<{name_w}}  {value:<{value_w}}  {source}")
 
 
 @cli.command("import")
@@ -224,7 +271,7 @@ def graph_check(ctx: click.Context, as_json: bool):
 
 @graph.command("show")
 @click.argument("entry_id")
-@click.option("--depth", default=1, show_default=True, type=click.IntRange(1, 2))
+@click.option("--depth", default=DEPTH, show_default=True, type=click.IntRange(1, DEPTH_MAX))
 @click.pass_context
 def graph_show(ctx: click.Context, entry_id: str, depth: int):
     """Print an entry's neighbourhood: topic, keywords, processes, related entries, cases.
@@ -248,7 +295,7 @@ def graph_show(ctx: click.Context, entry_id: str, depth: int):
 
 @cli.command()
 @click.argument("query")
-@click.option("--top", default=5, show_default=True, type=click.IntRange(1, 50))
+@click.option("--top", default=TOP, show_default=True, type=click.IntRange(1, TOP_MAX))
 @click.option("--topic", help="Only this topic and its sub-topics.")
 @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON answer.")
 @click.pass_context
@@ -289,7 +336,7 @@ def search(ctx: click.Context, query: str, top: int, topic: str | None, as_json:
 @click.option("--ablate", is_flag=True, help="Also each retriever alone and each one left out.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--misses", is_flag=True, help="List the queries whose top hit is wrong.")
-@click.option("--fusion", type=click.Choice(["rrf", "weighted"]), default="rrf", show_default=True,
+@click.option("--fusion", type=click.Choice(FUSIONS), default=FUSIONS[0], show_default=True,
               help="Reciprocal-rank fusion or a weighted sum of max-scaled scores.")  # fmt: skip
 @click.option("--cases", "cases_file", type=click.Path(exists=True, dir_okay=False),
               help="Also score similar cases: query<TAB>case ids joined by |.")  # fmt: skip
@@ -392,11 +439,12 @@ def _rules(ctx, days, threshold, min_sample):
 
 
 _window = [
-    click.option("--days", type=click.IntRange(1, 366), help="Window in days [default: 14]."),
+    click.option("--days", type=click.IntRange(1, DAYS_MAX),
+                 help=f"Window in days [default: {DEFAULTS['monitor_days']}]."),
     click.option("--threshold", type=click.FloatRange(0, 1), help="Flag above this takeover rate "
-                 "[default: 0.3]."),
+                 f"[default: {DEFAULTS['takeover_threshold']}]."),
     click.option("--min-sample", type=click.IntRange(1), help="Served recommendations a version "
-                 "needs before it is judged [default: 20]."),
+                 f"needs before it is judged [default: {DEFAULTS['min_sample']}]."),
 ]  # fmt: skip
 
 
@@ -454,7 +502,7 @@ def monitor(ctx, days, threshold, min_sample, as_json: bool, show_all: bool):
 
 @cli.command()
 @_with_window
-@click.option("--min-count", default=2, show_default=True, type=click.IntRange(1),
+@click.option("--min-count", default=MIN_COUNT, show_default=True, type=click.IntRange(1),
               help="Smallest group shown.")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON answer.")
 @click.pass_context
@@ -482,7 +530,7 @@ def gaps(ctx, days, threshold, min_sample, min_count: int, as_json: bool):
 
 
 @cli.command()
-@click.option("--days", default=14, show_default=True, type=click.IntRange(1, 366))
+@click.option("--days", default=14, show_default=True, type=click.IntRange(1, DAYS_MAX))
 @click.option("--conversations", default=5000, show_default=True, type=click.IntRange(1))
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--bad", default=3, show_default=True, type=click.IntRange(0),
@@ -499,7 +547,7 @@ def simulate(ctx, days: int, conversations: int, seed: int, bad: int):
     Example:
         kb simulate --days 14 --conversations 5000 --seed 7
     """
-    from kb.authoring.simulate import simulate as run
+    from kb.demo.simulate import simulate as run
     from kb.search import open_engine
 
     store = _store(ctx)
@@ -554,7 +602,7 @@ def restore(ctx, file: str):
 
 @cli.group()
 def keys():
-    """API keys: each has a name and a role (bot, agent, editor, admin); stored hashed.
+    """API keys: each has a name and a role (see `kb keys create --help`); stored hashed.
 
     \b
     Example:
@@ -563,7 +611,7 @@ def keys():
 
 
 @keys.command("create")
-@click.option("--role", required=True, type=click.Choice(["bot", "agent", "editor", "admin"]))
+@click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option("--name", required=True, help="Who or what uses the key (unique).")
 @click.pass_context
 def keys_create(ctx, role: str, name: str):
@@ -608,8 +656,8 @@ def keys_revoke(ctx, name: str):
 
 
 @cli.command()
-@click.option("--host", help="Address to listen on [default: 127.0.0.1].")
-@click.option("--port", type=int, help="Port [default: 8080].")
+@click.option("--host", help=f"Address to listen on [default: {DEFAULTS['host']}].")
+@click.option("--port", type=int, help=f"Port [default: {DEFAULTS['port']}].")
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None):
     """Run the HTTP service (waitress). With no database yet, create it from the corpus.

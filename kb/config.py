@@ -1,7 +1,7 @@
 """Settings in one place: defaults, then a TOML file, then KB_* environment, then overrides.
 
-Each setting has a default and a line of help; `kb config` style listings and the
-README read from SETTINGS, so there is one list to keep true.
+Each setting has a default and a line of help; `kb config` lists them (with each
+value and the layer it came from) from SETTINGS, so there is one list to keep true.
 """
 
 from __future__ import annotations
@@ -60,28 +60,53 @@ SETTINGS = [
 DEFAULTS = {s.name: s.default for s in SETTINGS}
 
 
+@dataclass(frozen=True)
+class Resolved:
+    """A setting's value and the layer it came from: `default`, `file PATH`,
+    `environment KB_NAME` or `command line`."""
+
+    value: Any
+    source: str
+
+
+def resolve(
+    overrides: dict[str, Any] | None = None, env: dict[str, str] | None = None
+) -> dict[str, Resolved]:
+    """Every setting with its source: defaults < $KB_CONFIG (or ./kb.toml) < KB_* env < overrides.
+
+    >>> found = resolve({"port": 9000}, env={"KB_HOST": "0.0.0.0"})
+    >>> {name: found[name].source for name in ("port", "host", "threads")}
+    {'port': 'command line', 'host': 'environment KB_HOST', 'threads': 'default'}
+    >>> found["port"].value
+    9000
+    """
+    env = os.environ if env is None else env
+    out = {name: Resolved(value, "default") for name, value in DEFAULTS.items()}
+    path = Path(env.get("KB_CONFIG", "kb.toml"))
+    if path.is_file():
+        with path.open("rb") as fh:
+            out |= _from(_checked(tomllib.load(fh), str(path)), f"file {path}")
+    variables = {k[3:].lower(): k for k in env if k.startswith("KB_") and k != "KB_CONFIG"}
+    checked = _checked({name: env[var] for name, var in variables.items()}, "environment")
+    for name, value in checked.items():
+        out[name] = Resolved(value, f"environment {variables[name]}")
+    overrides = {k: v for k, v in (overrides or {}).items() if v is not None}
+    return out | _from(overrides, "command line")
+
+
 def load(overrides: dict[str, Any] | None = None, env: dict[str, str] | None = None) -> dict:
-    """Resolve settings: defaults < $KB_CONFIG (or ./kb.toml) < KB_* env < overrides.
+    """The settings' values, resolved as `resolve` does (which also says where each came from).
 
     >>> load({"port": 9000}, env={})["port"]
     9000
     >>> load(env={"KB_PORT": "81"})["port"]
     81
     """
-    env = os.environ if env is None else env
-    cfg = dict(DEFAULTS)
-    path = Path(env.get("KB_CONFIG", "kb.toml"))
-    if path.is_file():
-        with path.open("rb") as fh:
-            cfg.update(_checked(tomllib.load(fh), str(path)))
-    cfg.update(
-        _checked(
-            {k[3:].lower(): v for k, v in env.items() if k.startswith("KB_") and k != "KB_CONFIG"},
-            "environment",
-        )
-    )
-    cfg.update({k: v for k, v in (overrides or {}).items() if v is not None})
-    return cfg
+    return {name: found.value for name, found in resolve(overrides, env).items()}
+
+
+def _from(values: dict, source: str) -> dict[str, Resolved]:
+    return {name: Resolved(value, source) for name, value in values.items()}
 
 
 def _checked(values: dict, source: str) -> dict:

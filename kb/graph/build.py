@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import networkx as nx
 
+from kb.graph import DEPTH
 from kb.model import Case, Entry, Process, Topic
 from kb.store import Store
 from kb.text import normalise
@@ -168,7 +169,7 @@ class KnowledgeGraph:
                     out.setdefault(u[6:], set()).add(self.g.nodes[kw]["label"])
         return out
 
-    def neighbourhood(self, entry_id: str, depth: int = 1) -> nx.DiGraph:
+    def neighbourhood(self, entry_id: str, depth: int = DEPTH) -> nx.DiGraph:
         """The sub-graph within `depth` steps of an entry, ignoring edge direction."""
         me = node("entry", entry_id)
         reach = nx.single_source_shortest_path_length(self.g.to_undirected(as_view=True), me, depth)

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import threading
 
+from kb.search.fusion import FUSIONS
+
+TOP = 5  # hits a search returns unless asked for more
+TOP_MAX = 50  # most hits one search may ask for
 _building = threading.Lock()
 
 
-def open_engine(settings: dict, fusion: str = "rrf"):
+def open_engine(settings: dict, fusion: str = FUSIONS[0]):
     """The engine for a resolved settings dict (database file, embedder, precision target)."""
     from kb.search.calibrate import ANSWER_PRECISION
     from kb.search.embed import make_embedder

@@ -24,13 +24,13 @@ import numpy as np
 from kb.errors import ConfigError
 from kb.graph.build import KnowledgeGraph, keyword_node
 from kb.model import Case, Entry
-from kb.search import calibrate
+from kb.search import TOP, calibrate
 from kb.search.bm25 import BM25Index
 from kb.search.calibrate import Calibration, features
 from kb.search.cases import CaseAnchor, CaseHit, cosine_similarity, rank_cases, token_similarity
 from kb.search.dense import DenseIndex
 from kb.search.embed import Embedder
-from kb.search.fusion import rrf, weighted_sum
+from kb.search.fusion import FUSIONS, rrf, weighted_sum
 from kb.search.lexicon import Concepts, LexiconIndex
 from kb.search.results import Alternative, Hit, Retrieved, SearchResult
 from kb.store import Store
@@ -38,7 +38,6 @@ from kb.text import Tokenizer, normalise
 
 RETRIEVERS = ("bm25", "lexicon", "dense")
 RRF_K = 5.0  # small k: the first ranks decide (a need is usually the top hit of some retriever)
-FUSIONS = ("rrf", "weighted")  # rrf won on the labelled set; `kb eval --fusion` compares them
 DEPTH = 30  # how deep each retriever's list goes into fusion
 
 
@@ -54,7 +53,7 @@ class Engine:
         db: str | Path,
         embedder: Embedder | None,
         query_cache: int = 4096,
-        fusion: str = "rrf",
+        fusion: str = FUSIONS[0],
         answer_precision: float = calibrate.ANSWER_PRECISION,
     ):
         if fusion not in FUSIONS:
@@ -293,7 +292,7 @@ class Engine:
     def search(
         self,
         query: str,
-        top: int = 5,
+        top: int = TOP,
         topic: list[str] | None = None,
         retrievers: Iterable[str] = RETRIEVERS,
     ) -> SearchResult:
@@ -423,7 +422,7 @@ class Engine:
                 self._reindex(live, draft.id)
 
     def retrievers(self) -> list[str]:
-        """The retrievers this engine runs (dense only with an embedder)."""
+        """The retrievers this engine runs: dense only when it has an embedder."""
         return [r for r in RETRIEVERS if r != "dense" or self.dense is not None]
 
     def _phrasing(self, entry: Entry, text_index: int | None, tokens: set[str]) -> str:

@@ -7,6 +7,10 @@ weight says how much its opinion counts.
 
 from __future__ import annotations
 
+# How the engine may fuse; the first is the default (rrf won on the labelled set;
+# `kb eval --fusion` compares them).
+FUSIONS = ("rrf", "weighted")
+
 
 def rrf(
     rankings: dict[str, list[str]], weights: dict[str, float], k: float = 60.0

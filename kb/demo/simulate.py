@@ -57,10 +57,10 @@ def simulate(
     engine: Engine,
     store: Store,
     rules: Rules,
-    days: int = 14,
-    conversations: int = 5000,
-    seed: int = 0,
-    bad: int = 3,
+    days: int,
+    conversations: int,
+    seed: int,
+    bad: int,
     progress: Callable[[int], None] | None = None,
 ) -> Summary:
     """Replay `conversations` spread over the last `days` days, ending now."""

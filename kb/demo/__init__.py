@@ -1,0 +1,1 @@
+"""Demo traffic: realistic conversations through recommend and feedback (`kb simulate`)."""
