@@ -150,12 +150,16 @@ def stats(ctx: click.Context, as_json: bool):
     Example:
         kb stats --json
     """
+    from kb.search.calibrate import stored
+
     store = _store(ctx)
+    fit = stored(store)
     report = {
         "totals": store.totals(),
         "topics": store.topic_counts(),
         "missing": store.entries_missing(),
         "last_import": store.last_import(),
+        "calibration": fit.summary() if fit else None,
     }
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
@@ -171,6 +175,12 @@ def stats(ctx: click.Context, as_json: bool):
         click.echo(f"{row}  {t['name']}")
     for what, ids in report["missing"].items():
         click.echo(f"\nentries with no {what}: {len(ids)}" + (f"  {', '.join(ids)}" if ids else ""))
+    if fit is None:
+        click.echo("\nsearch calibration: not fitted yet (the first search engine start fits it)")
+    else:
+        click.echo(f"\nsearch calibration ({fit.embedder}, {fit.entries} entries) at "
+                   f"{fit.fitted_at}: {fit.note}; confidence line {fit.line:.3f} for "
+                   f"precision {fit.target}")  # fmt: skip
 
 
 @cli.group()

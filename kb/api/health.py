@@ -7,6 +7,7 @@ from kb.api.auth import PUBLIC, requires
 from kb.api.openapi import documented
 from kb.api.resources import get_store
 from kb.api.schemas import I, S, obj
+from kb.search.calibrate import stored
 
 bp = Blueprint("health", __name__, url_prefix="/api/v1")
 
@@ -15,15 +16,24 @@ bp = Blueprint("health", __name__, url_prefix="/api/v1")
 @requires(PUBLIC)
 @documented(
     "Service status (no key needed)",
-    obj({"status": S, "version": S, "schema_version": I, "entries": I}),
+    obj(
+        {
+            "status": S,
+            "version": S,
+            "schema_version": I,
+            "entries": I,
+            "calibration": {"type": ["object", "null"]},
+        }
+    ),
     errors=(),
 )
 def health():
-    """Is the service up, and can it read its database?"""
+    """Is the service up, can it read its database, and when did search calibrate itself?"""
     store = get_store()
     return {
         "status": "ok",
         "version": __version__,
         "schema_version": store.schema_version,
         "entries": store.count_entries(live_only=True),
+        "calibration": fit.summary() if (fit := stored(store)) else None,
     }

