@@ -1,8 +1,11 @@
 """Normalisation and tokenisation of customer text: the first two steps of every search.
 
 Chat messages arrive full-width, traditional or simplified, with order numbers,
-placeholders such as `[图片]`, greetings and emoji. Normalising them away first
-means "我買的衣服可以退貨嗎？" and "我买的衣服可以退货吗?" are the same query.
+placeholders such as `[图片]`, greetings and emoji; platform logs add order cards,
+masked values (`[数字x]`, `[姓名x]`), client tags (`京东快递(移动端)`) and sentences
+pasted twice. Normalising them away first means "我買的衣服可以退貨嗎？" and
+"我买的衣服可以退货吗?" are the same query. `clauses` cuts a long message into the
+clauses that could each carry a need.
 """
 
 from __future__ import annotations
@@ -18,17 +21,58 @@ import opencc
 
 _T2S = opencc.OpenCC("t2s")
 
-# Chat placeholders ([图片], [订单x], 【商品链接】), links, and long digit runs
-# (order, tracking and phone numbers: 8+ digits, optionally with a courier prefix).
-_PLACEHOLDER = re.compile(r"[\[【][^\]】]{1,16}[\]】]")
+# Chat placeholders ([图片], masked [订单x] [数字x] [姓名x], 【商品链接】): innermost brackets only,
+# so that an order card's outer bracket is left for _CARD_BOX. A masked number followed by a
+# date unit ([数字x]月[数字x]号) is a date and goes with its unit.
+_PLACEHOLDER = re.compile(
+    r"\[(?:数字|日期|时间)[a-z0-9]{0,2}\](?:[年月日号点时分秒])?|[\[【][^\[\]【】]{1,16}[\]】]"
+)
+_DIGIT = re.compile(r"\d")
 _URL = re.compile(r"https?://\S+|www\.\S+")
-_NUMBER = re.compile(r"(?<![a-z0-9])[a-z]{0,4}\d{8,}(?![0-9])")
+# Dates and times (2018-03-05 12:30:00, 2018/3/5, 2018年3月5日, 12:30) and amounts (¥199.00,
+# 59.90元): values of order cards, never the need. A bare decimal stays (6.18 is a sale).
+_DATETIME = re.compile(
+    r"(?<!\d)(?:\d{4}[-/.年]\d{1,2}[-/.月]\d{1,2}[日号]?(?:\s*\d{1,2}:\d{2}(?::\d{2})?)?"
+    r"|\d{1,2}:\d{2}(?::\d{2})?)(?!\d)"
+)
+_AMOUNT = re.compile(r"[¥$]\s*\d[\d,]*(?:\.\d+)?元?|(?<![\d.])\d+\.\d{1,2}元")
+# Long digit runs (order, tracking and phone numbers: 8+ digits, optionally with a courier
+# prefix) and phone numbers written in groups (138-1234-5678).
+_NUMBER = re.compile(
+    r"(?<![a-z0-9])[a-z]{0,4}\d{8,}(?![0-9])|(?<!\d)1\d{2}[- ]\d{4}[- ]\d{4}(?!\d)"
+)
+# Order cards the chat client pastes: `[订单编号:…,订单金额:…,下单时间:…]` in a bracket, or
+# fields `咨询订单号:… 订单金额:… 下单时间:…`. They run after the values are gone, and take
+# the labels with them: 订单金额 and 下单时间 would match every entry that mentions an order.
+# A lone 订单号: typed by the customer keeps its word (it may be the need: 订单号查不到).
+_CARD_LABELS = (
+    "咨询订单号|订单金额|下单时间|付款时间|支付时间|成交时间|交易时间|创建时间|"
+    "实付金额|实付款|支付金额|付款金额|应付金额|商品金额|订单总额"
+)
+_CARD_BOX = re.compile(r"[\[【]\s*(?:咨询)?订单(?:编号|号)\s*:[^\[\]【】]{0,80}[\]】]")
+_CARD_FIELD = re.compile(
+    rf"(?:{_CARD_LABELS})\s*:[\s\d.,/-]*"
+    rf"|(?:咨询)?订单(?:编号|号)\s*:[\s\d.,/-]*(?=(?:{_CARD_LABELS})\s*:)"
+)
+# Client tags: the entrance a message came through (京东快递(移动端), (pc端)) and "sent via"
+# prefixes (顾客通过点击web咚咚[站点x]信息发送:). The tag's label goes with it when it stands
+# alone between spaces or punctuation.
+_CLIENT_TAG = re.compile(
+    r"(?:(?:^|(?<=[\s,.!?;:]))[^\s,.!?;:()]{0,8})?"
+    r"\((?:移动端|pc端|web端|网页端|网页版|手机端|电脑端|客户端|app端?|微信端|小程序|h5)\)"
+)
+_VIA = re.compile(
+    r"(?:顾客|客户|用户|买家|会员)?通过点击[^:!?。\n]{0,24}?发送\s*:"
+    r"|(?:顾客|客户|用户|买家|会员)通过[^:!?。\n]{0,24}?发送\s*:"
+    r"|\(?来自(?:手机淘宝|手机京东|手机天猫|京东app|淘宝app|天猫app|千牛|微信小程序|pc端|移动端)\)?"
+)
 # Greetings and filler that say nothing about the need. 亲 only on its own, so 亲戚 stays.
 _FILLER = re.compile(
     r"你好|您好|在吗|在么|在嘛|在不在|有人吗|哈喽|hello|hi\b|客服|请问|麻烦(你|您)?|谢谢|"
     r"(?:^|(?<=[\s,.!?~]))亲亲?(?=$|[\s,.!?~])"
 )
-_SPACE = re.compile(r"\s+")
+# Punctuation (ASCII after folding, and the CJK marks NFKC keeps) becomes a space.
+_PUNCT = re.compile(r"[\s,.!?~:;\"'()<>\[\]{}。、【】「」『』《》“”‘’…·]+")
 # Misspellings customers type so often that they are the word (homophones of the pinyin IME).
 TYPOS = {
     "推货": "退货", "退歀": "退款", "退欵": "退款", "退宽": "退款", "快第": "快递", "快底": "快递",
@@ -58,20 +102,131 @@ def normalise(text: str) -> str:
     'abc 123'
     >>> normalise("推货的快第单号")
     '退货的快递单号'
+
+    Platform chat: order cards, masked values, client tags and a sentence pasted twice.
+
+    >>> normalise("顾客通过点击web咚咚[站点x]信息发送:[订单编号:[订单x]，订单金额:[金额x]，"
+    ...           "下单时间:[日期x] [时间x]] 退款什么时候到？退款什么时候到？")
+    '退款什么时候到'
+    >>> normalise("咨询订单号:81234567890 订单金额:¥199.00 下单时间:2018-03-05 12:30:00 "
+    ...           "京东快递(移动端) [数字x]号买的还没发货")
+    '买的还没发货'
     """
-    text = _URL.sub(" ", fold(text))
-    text = _PLACEHOLDER.sub(" ", text)
-    text = _NUMBER.sub(" ", text)
-    text = "".join(" " if _is_noise(c) else c for c in text)
+    text = _strip_chat(fold(text)).translate(_NOISE)
     text = _FILLER.sub(" ", text)
     text = _TYPO.sub(lambda m: TYPOS[m.group()], text)
-    text = re.sub(r"[\s,.!?~:;\"'()<>]+", " ", text)
-    return _SPACE.sub(" ", text).strip()
+    return _once(_PUNCT.sub(" ", text).strip())
+
+
+# Clauses: sentences end at these marks (after folding) or a newline; a long sentence is cut at
+# commas and spaces into pieces, and a piece shorter than CLAUSE_MIN joins its neighbour.
+_SENTENCE_END = re.compile(r"[。!?;\n]+")
+_COMMA = re.compile(r"[,、\s]+")
+CLAUSE_LONG = 20  # characters of normalised text above which a sentence is cut at its commas
+CLAUSE_MIN = 4  # a piece shorter than this carries no need of its own (急, 着急用)
+# A clause made only of acknowledgements, thanks and particles carries no need.
+_EMPTY_CLAUSE = re.compile(
+    r"(?:好的?|行|嗯+|哦+|噢+|喔+|啊+|呀|哈+|呵+|ok|okay|收到|知道了|明白了?|了解了?|多谢|感谢|"
+    r"辛苦(?:了|啦|你了|您了)?|麻烦(?:了|你了|您了)|拜托(?:了|啦)?|那个|这个|亲|人呢|有人|"
+    r"的|了|吗|呢|吧|啦|哇|嘛|么|哈|呐|\s)+"
+)
+
+
+def clauses(text: str) -> list[str]:
+    """The normalised clauses of a message that could each carry a need, in order, once each.
+
+    A chat message often holds several sentences of which one says what is wanted; each
+    clause can be searched on its own and the best one weighed against the whole message.
+    Sentences split at 。！？；!?; and newlines; a sentence longer than CLAUSE_LONG characters
+    is cut at its commas and spaces; short pieces join their neighbour; greetings, thanks
+    and acknowledgements are dropped, and so is a clause seen before. Takes raw or
+    normalised text (normalised text has only spaces left to cut at).
+
+    >>> for clause in clauses("你好，在吗？我上周买的电饭煲今天收到了，内胆上有好几道划痕，"
+    ...                       "外包装也压坏了，能给我换一个新的吗？着急用！谢谢"):
+    ...     print(clause)
+    我上周买的电饭煲今天收到了
+    内胆上有好几道划痕
+    外包装也压坏了
+    能给我换一个新的吗 着急用
+    >>> clauses("好的。好的。发票抬头开错了能重开吗？发票抬头开错了能重开吗？")
+    ['发票抬头开错了能重开吗']
+    >>> clauses("嗯嗯 谢谢亲")
+    []
+    """
+    pieces = []
+    for sentence in _SENTENCE_END.split(_strip_chat(fold(text))):
+        whole = normalise(sentence)
+        if len(whole) <= CLAUSE_LONG:
+            pieces.append(whole)
+        else:
+            pieces += [normalise(p) for p in _COMMA.split(sentence)]
+    packed: list[str] = []
+    for piece in pieces:
+        if not piece or _EMPTY_CLAUSE.fullmatch(piece):
+            continue
+        if packed and (len(piece) < CLAUSE_MIN or len(packed[-1]) < CLAUSE_MIN):
+            packed[-1] += " " + piece
+        else:
+            packed.append(piece)
+    return list(dict.fromkeys(packed))
+
+
+def _strip_chat(text: str) -> str:
+    """Folded text without links, placeholders, order cards, client tags, dates, amounts, numbers.
+
+    Punctuation stays, so that `clauses` can still split the result into sentences.
+    """
+    # each pattern runs only where its first sign is present: this is the hot path
+    if "www." in text or "://" in text:
+        text = _URL.sub(" ", text)
+    if "[" in text or "【" in text:
+        text = _PLACEHOLDER.sub(" ", text)
+    if _DIGIT.search(text):
+        text = _NUMBER.sub(" ", _AMOUNT.sub(" ", _DATETIME.sub(" ", text)))
+    if ":" in text:
+        text = _CARD_FIELD.sub(" ", _CARD_BOX.sub(" ", text))
+    if ")" in text:
+        text = _CLIENT_TAG.sub(" ", text)
+    if "发送" in text or "来自" in text:
+        text = _VIA.sub(" ", text)
+    return text
+
+
+def _once(text: str) -> str:
+    """Space-separated chunks with exact repeats dropped: a sentence pasted twice counts once.
+
+    A chunk that is one string repeated (这个能退吗这个能退吗) is that string once; runs of one
+    character (哈哈哈) are left alone.
+
+    >>> _once("这个能退款吗 快递到哪了 这个能退款吗这个能退款吗")
+    '这个能退款吗 快递到哪了'
+    """
+    chunks = text.split(" ")
+    for i, chunk in enumerate(chunks):
+        if len(chunk) >= 4:
+            period = (chunk + chunk).find(chunk, 1)
+            if 2 <= period < len(chunk):
+                chunks[i] = chunk[:period]
+    return " ".join(dict.fromkeys(chunks))
 
 
 def _is_noise(char: str) -> bool:
     """Emoji, symbols and control characters: nothing a retriever can use."""
     return unicodedata.category(char)[0] in "SC" and char not in "%+#"
+
+
+class _NoiseTable(dict):
+    """`str.translate` table: noise characters to a space, the rest kept; filled as they come."""
+
+    def __missing__(self, code: int) -> int:
+        value = 32 if _is_noise(chr(code)) else code
+        if len(self) < 50_000:  # bounded: a flood of rare characters is judged, not kept
+            self[code] = value
+        return value
+
+
+_NOISE = _NoiseTable()
 
 
 def char_ngrams(text: str, n: int = 2) -> list[str]:

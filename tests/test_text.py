@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import jieba
+import pytest
 
-from kb.text import Tokenizer, char_ngrams, normalise
+from kb.text import Tokenizer, char_ngrams, clauses, normalise
 
 
 def test_traditional_full_width_and_simplified_normalise_alike():
@@ -37,3 +38,118 @@ def test_tokenizer_owns_its_dictionary():
         assert jieba.dt.FREQ.get("七天无理由退货运费") == before
     else:
         assert not jieba.dt.initialized  # the global tokenizer was never even loaded
+
+
+# Platform chat lines, one kind of noise each, written from the field definitions of JD and
+# Taobao chat logs: (message, the normalised text expected).
+CHAT_NOISE = {
+    "order card, fields": (
+        "咨询订单号:[订单x] 订单金额:[金额x] 下单时间:[日期x] [时间x] 退款申请了三天还没到账",
+        "退款申请了三天还没到账",
+    ),
+    "order card, fields with real values": (
+        "咨询订单号：90871234561 订单金额：¥268.00 下单时间：2019-06-18 21:04:37 发票怎么开",
+        "发票怎么开",
+    ),
+    "order card, bracketed and masked": (
+        "[订单编号:[订单x]，订单金额:[金额x]，下单时间:[日期x] [时间x]] 这单能改地址吗",
+        "这单能改地址吗",
+    ),
+    "order card, bracketed with values": (
+        "【订单编号：20190618553214，订单金额：¥59.90，下单时间：2019-06-18 10:01】 没赠品",
+        "没赠品",
+    ),
+    "order card, number then amount": (
+        "订单号:[订单x] 订单金额:[金额x] 怎么少了一件",
+        "怎么少了一件",
+    ),
+    "masked tokens": (
+        "我[数字x]月[数字x]号下的单 收件人[姓名x] 电话[电话x] 地址[地址x] 链接[链接x] "
+        "[站点x] [日期x] [时间x] 付了[金额x] 到现在都没发货",
+        "我 下的单 收件人 电话 地址 链接 付了 到现在都没发货",
+    ),
+    "client tag": ("京东快递(移动端) 快递员不送货上门", "快递员不送货上门"),
+    "client tag, pc": ("售后服务（PC端） 保修期是多久", "保修期是多久"),
+    "sent via, with a card": (
+        "顾客通过点击web咚咚[站点x]信息发送:[订单编号:[订单x]，订单金额:[金额x]，"
+        "下单时间:[日期x] [时间x]] 东西坏了",
+        "东西坏了",
+    ),
+    "sent via, a product": ("顾客通过点击商品详情页信息发送：[链接x] 这个有现货吗", "这个有现货吗"),
+    "sentence pasted twice": ("运费险怎么理赔？运费险怎么理赔？", "运费险怎么理赔"),
+    "sentence pasted twice, no mark": ("优惠券用不了优惠券用不了", "优惠券用不了"),
+    "clauses pasted twice": (
+        "衣服洗了一次就缩水了，能退吗 衣服洗了一次就缩水了，能退吗",
+        "衣服洗了一次就缩水了 能退吗",
+    ),
+    "long digit runs": (
+        "运单号 773012345678901 手机 13812345678 一直没有物流",
+        "运单号 手机 一直没有物流",
+    ),
+    "phone in groups": ("快递员电话 138-1234-5678 打不通", "快递员电话 打不通"),
+    "amounts": ("实付¥199.00 退款只退了150.50元 差价怎么算", "实付 退款只退了 差价怎么算"),
+    "dates and times": (
+        "2018-03-05 12:30:00 下的单 2018/3/7 还显示待出库 预计18:00前能发吗",
+        "下的单 还显示待出库 预计 前能发吗",
+    ),
+}
+
+
+@pytest.mark.parametrize(("message", "expected"), CHAT_NOISE.values(), ids=CHAT_NOISE)
+def test_platform_chat_noise_is_removed(message: str, expected: str):
+    assert normalise(message) == expected
+
+
+# words and bigrams of card labels, masks and client tags; none of the messages' needs use them
+CARD_WORDS = ("金额", "时间", "咨询", "编号", "移动", "动端", "点击", "发送", "数字", "站点")
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return Tokenizer()
+
+
+@pytest.mark.parametrize(("message", "expected"), CHAT_NOISE.values(), ids=CHAT_NOISE)
+def test_no_stray_card_words_are_left_for_bm25(tokenizer, message: str, expected: str):
+    tokens = tokenizer.tokens(message)
+    assert not [t for t in tokens if any(w in t for w in CARD_WORDS)]
+    assert not [t for t in tokens if t.isdigit() and len(t) >= 6]
+
+
+def test_the_need_survives_a_card_and_its_own_words_stay():
+    # a customer who types 订单号 or 下单时间 in a sentence of their own keeps those words
+    assert normalise("订单号：3301928475521 查不到") == "订单号 查不到"
+    assert normalise("下单时间写错了") == "下单时间写错了"
+    assert normalise("6.18的券还能用吗") == "6 18的券还能用吗"  # a sale, not an amount
+
+
+def test_normalise_is_idempotent_on_chat():
+    for message, _ in CHAT_NOISE.values():
+        assert normalise(normalise(message)) == normalise(message)
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("退货运费谁出", ["退货运费谁出"]),
+        ("在吗？？亲 谢谢", []),
+        ("好的。嗯嗯。收到", []),
+        (
+            "咨询订单号:[订单x] 订单金额:[金额x] 下单时间:[日期x] [时间x] 你好！"
+            "我买的奶粉显示已签收但是我没收到。快递员电话也打不通。麻烦帮我查一下好吗？谢谢",
+            ["我买的奶粉显示已签收但是我没收到", "快递员电话也打不通", "帮我查一下好吗"],
+        ),
+        (  # one long sentence of chat, cut at its spaces; 急 joins its neighbour
+            "亲 在吗 我上周买的那个电饭煲 今天收到发现内胆有划痕 想问下能换货吗 急",
+            ["我上周买的那个电饭煲", "今天收到发现内胆有划痕", "想问下能换货吗 急"],
+        ),
+        ("急！快递到哪了", ["急 快递到哪了"]),
+        ("能开发票吗？能开发票吗？好的谢谢", ["能开发票吗"]),
+        (
+            "我上周买的那个电饭煲 今天收到发现内胆有划痕 想问下能换货吗",  # normalised already
+            ["我上周买的那个电饭煲", "今天收到发现内胆有划痕", "想问下能换货吗"],
+        ),
+    ],
+)
+def test_clauses(message: str, expected: list[str]):
+    assert clauses(message) == expected

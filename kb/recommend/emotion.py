@@ -24,6 +24,21 @@ _SHOUT = re.compile(r"[!?]*\?[!?]*\?[!?]*\?[!?]*|[!?]*![!?]*![!?]*![!?]*")
 _PRESS = re.compile(r"[!?]{2}|^\W*\?\W*$")
 _CHANT = re.compile(r"(\w{2,4})\1\1")  # 退钱退钱退钱: a demand chanted
 _NUMBER = re.compile(r"[a-z]{0,4}\d{6,}")  # order and tracking numbers hide 12315s
+# Asking for a person in words the lexicon's phrases cannot hold: 人工 or 真人 as the whole
+# message or said twice, a refusal of the bot (别跟我扯机器人, 不要自动回复; 个/台/款 between
+# means a product: 不要这个机器人了), asking whether it is a bot, and calling a manager
+# (叫你们领导来; 需要主管审核 is a question about a process). Runs on folded text after the
+# calm phrases (人工费, 扫地机器人) are cancelled.
+_HUMAN = re.compile(
+    r"^\W*(?:人工|真人|活人)(?:客服)?[啊呀吧嘛]?\W*$"
+    r"|人工\W*(?:人工|在吗|在么|在不在|在哪|呢)"
+    r"|(?:别|不要|不想|不用|不需要|不和|不跟|少|滚|拒绝)[^,.!?;。个台款只]{0,6}?"
+    r"(?:机器人|自动回复|智能客服|ai客服)"
+    r"|(?:你|你们|您|客服)(?:到底)?(?:是不是|是|就是)(?:个)?(?:机器人|ai)"
+    r"|(?:机器人|自动回复)\W*(?:滚|闭嘴|别说了|别回了)"
+    r"|(?<!需)(?:叫|找|让|请|喊|换|要|把)(?:你们|你)?的?(?:领导|主管|经理|负责人|上级|上司)"
+    r"|(?:你们|你)的?(?:领导|主管|经理|负责人|上级|上司)(?:呢|在哪|出来|过来|来|跟我|和我|联系我)"
+)
 _SECTIONS = ("threat", "insult", "exasperation", "annoyed", "anxious", "glad", "human", "calm")
 
 
@@ -56,6 +71,8 @@ def detect(message: str, repeats: int = 0) -> Emotion:
     'calm'
     >>> detect("能退款吗", repeats=2).label
     'angry'
+    >>> detect("别跟我扯机器人 叫你们领导来").wants_human, detect("安装要人工费吗").wants_human
+    (True, False)
     """
     text = _NUMBER.sub(" ", fold(message))
     words = lexicon()
@@ -75,6 +92,9 @@ def detect(message: str, repeats: int = 0) -> Emotion:
     anger += len(hits("annoyed"))
     worry = len(hits("anxious"))
     wants_human = bool(hits("human"))
+    if not wants_human and (asked := _HUMAN.search(text)) is not None:
+        wants_human = True
+        signals.append("human:" + asked.group().strip())
     glad = hits("glad")
     shout = _SHOUT.search(text)
     if shout and ("?" in shout.group() or not glad):

@@ -99,7 +99,7 @@ def recommend(
         scores=_scores(result.top),
         session_id=request.session_id,
         channel=request.channel,
-        gap=not result.confident,  # whatever was decided, the knowledge base had no answer
+        gap=not result.confident and decision.reason != "asked_for_human",  # a need unanswered
     )
     store.add_recommendation(record, served=served)
     soothing = ""

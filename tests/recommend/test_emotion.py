@@ -46,6 +46,69 @@ def test_asking_for_a_person_is_heard_apart_from_emotion():
     assert emotion.wants_human and emotion.label == "calm"
 
 
+@pytest.mark.parametrize(
+    "message",
+    [
+        "我要和人工说话",
+        "找真人",
+        "叫你们领导来",
+        "人工人工",
+        "人工！！！",
+        "人工 在吗",
+        "别跟我扯机器人",
+        "不要机器人 我要人工",
+        "我不想跟机器人聊天",
+        "别再自动回复了",
+        "你是机器人吧 找个真人来",
+        "你们是不是机器人啊",
+        "能不能换个人工",
+        "有没有人工啊",
+        "真人",
+        "有活人吗",
+        "給我轉人工",
+        "客服是真人吗",
+        "找你们主管来跟我说",
+        "让你们负责人联系我",
+        "能不能说人话",
+        "一直是机器人回复 转不了人工",
+        "人工客服 京东快递(移动端) 你好",
+    ],
+)
+def test_asking_for_a_person_in_any_wording(message: str):
+    emotion = detect(message)
+    assert emotion.wants_human, emotion.signals
+    assert any(s.startswith("human:") for s in emotion.signals)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "人工费怎么算",
+        "安装要人工费吗",
+        "人工成本涨了所以涨价吗",
+        "这款是人工智能音箱吗",
+        "机器人玩具没电了怎么充",
+        "扫地机器人不要了能退吗",
+        "我不要这个机器人了 能退吗",
+        "有真人实拍图吗",
+        "假发是真人发吗",
+        "人工草坪多少钱一平",
+        "退款需要人工审核吗",
+        "这个需要主管审批吗",
+        "收货人能换个人吗",
+        "老板 在吗 这个有货吗",
+    ],
+)
+def test_words_about_labour_ai_or_robots_are_not_asking_for_a_person(message: str):
+    emotion = detect(message)
+    assert not emotion.wants_human, emotion.signals
+
+
+def test_a_complaint_threat_is_not_a_request_for_a_person():
+    emotion = detect("我要投诉你们客服")
+    assert emotion.threat and not emotion.wants_human
+
+
 def test_repeated_asks_raise_the_temperature():
     assert detect("退款到了吗", repeats=0).label == "calm"
     assert detect("退款到了吗", repeats=1).label == "anxious"

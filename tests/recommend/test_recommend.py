@@ -43,6 +43,25 @@ def test_policy_on_the_seed_corpus(engine, store, query, decision, reason, first
         assert made.decision.offered[0].entry.id == first
 
 
+def test_asking_for_a_person_hands_off_and_is_no_content_gap(engine, store):
+    made = ask(engine, store, "我要和人工说话")
+    assert (made.decision.decision, made.decision.reason) == ("handoff", "asked_for_human")
+    assert not made.record.gap and not store.recommendation(made.record.id).gap
+    assert ask(engine, store, "讲个笑话").record.gap  # an unanswered need still is one
+
+
+def test_a_pasted_order_card_does_not_drown_a_refund_question(engine, store):
+    message = (
+        "顾客通过点击web咚咚[站点x]信息发送:[订单编号:[订单x]，订单金额:[金额x]，"
+        "下单时间:[日期x] [时间x]] 咨询订单号:[订单x] 订单金额:[金额x] 下单时间:[日期x] "
+        "[时间x] 京东快递(移动端) 你好 [数字x]号就显示退款成功了 银行卡里一直没收到钱 "
+        "显示退款成功了 银行卡里一直没收到钱"
+    )
+    made = ask(engine, store, message)
+    assert made.result.top.entry.id == "refund-not-received"
+    assert "订单金额" not in made.result.normalised and "下单时间" not in made.result.normalised
+
+
 def test_suggestions_hold_the_close_scenarios(engine, store):
     made = ask(engine, store, "我要退货 衣服有点问题")
     offered = [h.entry.id for h in made.decision.offered]
