@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import json
 import threading
 import time
@@ -34,7 +35,7 @@ from kb.search.fusion import FUSIONS, rrf, weighted_sum
 from kb.search.lexicon import Concepts, LexiconIndex
 from kb.search.results import Alternative, Hit, Retrieved, SearchResult
 from kb.store import Store
-from kb.text import Tokenizer, normalise
+from kb.text import Tokenizer, clauses, normalise
 
 RETRIEVERS = ("bm25", "lexicon", "dense")
 RRF_K = 5.0  # small k: the first ranks decide (a need is usually the top hit of some retriever)
@@ -304,13 +305,27 @@ class Engine:
                 self._results.move_to_end(key)
                 return replace(self._results[key], query=query)
             generation = self._generation
-        result = self._search(query, norm, top, topic, retrievers)
+        result = self._best_clause(query, norm, top, topic, retrievers)
         with self.lock:
             if generation == self._generation:
                 self._results[key] = result
                 if len(self._results) > self._results_max:
                     self._results.popitem(last=False)
         return result
+
+    def _best_clause(self, query, norm, top, topic, retrievers) -> SearchResult:
+        """The whole message, unless one of its clauses carries a need more surely: in a long
+        chat message one sentence says what is wanted and the rest would drown it."""
+        result = self._search(query, norm, top, topic, retrievers)
+        parts = clauses(query)
+        if len(parts) < 2:
+            return result
+        for part in parts[:CLAUSES_MAX]:
+            found = self._search(query, part, top, topic, retrievers)
+            best = result.top.confidence if result.top else 0.0
+            if found.top and found.top.confidence > best + CLAUSE_MARGIN:
+                result = replace(found, clause=part)
+        return replace(result, normalised=norm)
 
     def _forget_results(self) -> None:
         self._results.clear()
@@ -383,9 +398,9 @@ class Engine:
                            for n, r in found.lists.items()}  # fmt: skip
         return found
 
-    def _fuse(self, lists: dict[str, list[tuple[str, float]]]) -> dict[str, float]:
+    def _fuse(self, lists: dict[str, list[tuple[str, float]]], weights=None) -> dict[str, float]:
         """The candidate pool's order; the calibrated model then orders the judged top."""
-        weights = calibrate.WEIGHTS
+        weights = weights or self.calibration.weights
         if self.fusion == "rrf":
             return rrf({n: [i for i, _ in r] for n, r in lists.items()}, weights, RRF_K)
         return weighted_sum({n: dict(r) for n, r in lists.items()}, weights)
@@ -436,8 +451,9 @@ class Engine:
         name rivals and cases. Confidence is the calibrated model's, the line the fitted one."""
         for hit in hits:
             hit.confidence = self.calibration.confidence(features(hit.entry.id, found))
+        hits = confidence_order(hits)[:top]
+        for hit in hits:
             hit.confident = hit.confidence >= self.calibration.line
-        hits = sorted(hits, key=lambda h: (-h.confidence, -h.score, h.entry.id))[:top]
         confident = bool(hits) and hits[0].confident
         ambiguous = []
         if hits:
@@ -497,9 +513,36 @@ class Engine:
 # Refit the calibration once this many entries changed (or this share of them): an edit
 # moves the fitted model little, and a fit costs a few hundred searches.
 REFIT_MIN, REFIT_SHARE = 50, 0.1
+# A long message is searched whole and clause by clause (each clause costs a query
+# embedding): a clause wins when it is surer than the whole by more than the margin.
+CLAUSES_MAX, CLAUSE_MARGIN = 4, 0.05
+PROMOTE = 0.2  # how much surer the model must be to put a hit above the fused order
 JUDGED = calibrate.CANDIDATES  # at least this many are judged and ordered before the cut
 AMBIGUOUS = 0.85  # a rival within 15% of the top fused score is a real alternative
 CASES = 3  # similar cases attached to a search result
+
+
+def confidence_order(hits: list[Hit]) -> list[Hit]:
+    """Fused order, except that a hit the model is surer of by more than PROMOTE moves up;
+    then each confidence is capped by the one above, so the list reads in the order of the
+    confidence it shows. The fused order is the better ranker when the model wavers (on the
+    seed set, ordering by confidence alone lost 1.2 points of hit@1); the model is the better
+    judge when it is clearly surer (扬言投诉12315 at 0.95 over 投诉客服 at 0.71).
+
+    >>> from types import SimpleNamespace as H
+    >>> order = confidence_order([H(id="a", confidence=0.71), H(id="b", confidence=0.95),
+    ...                           H(id="c", confidence=0.8)])
+    >>> [(h.id, h.confidence) for h in order]
+    [('b', 0.95), ('a', 0.71), ('c', 0.71)]
+    """
+    ordered: list = []
+    for hit in hits:
+        above = next((k for k, h in enumerate(ordered)
+                      if h.confidence < hit.confidence - PROMOTE), len(ordered))  # fmt: skip
+        ordered.insert(above, hit)
+    for upper, lower in itertools.pairwise(ordered):
+        lower.confidence = min(lower.confidence, upper.confidence)
+    return ordered
 
 
 def _first_own_keyword(entry: Entry, other: Entry) -> str:

@@ -23,6 +23,7 @@ def test_the_seed_corpus_fits_its_own_model(engine):
     fit = engine.calibration
     assert fit.fitted and "fitted on" in fit.note
     assert fit.positives >= calibrate.MIN_PROBES and fit.negatives >= calibrate.MIN_PROBES
+    assert fit.weights in calibrate.WEIGHT_CHOICES
     assert 0.0 < fit.line <= 1.0 and fit.target == calibrate.ANSWER_PRECISION
     assert fit.coef != list(calibrate.PRIOR_COEF)
     assert fit.embedder == engine.vector_model and fit.fitted_at
@@ -43,6 +44,7 @@ def test_a_tiny_knowledge_base_keeps_the_prior_and_says_so(mini_corpus, db_path)
     engine.close()
     assert not fit.fitted and "too few probes" in fit.note
     assert fit.line == calibrate.PRIOR_LINE and fit.coef == list(calibrate.PRIOR_COEF)
+    assert fit.weights == calibrate.EQUAL_WEIGHTS
 
 
 def _one_phrasing_kb(path, n: int) -> None:
