@@ -4,8 +4,7 @@ Chat messages arrive full-width, traditional or simplified, with order numbers,
 placeholders such as `[图片]`, greetings and emoji; platform logs add order cards,
 masked values (`[数字x]`, `[姓名x]`), client tags (`京东快递(移动端)`) and sentences
 pasted twice. Normalising them away first means "我買的衣服可以退貨嗎？" and
-"我买的衣服可以退货吗?" are the same query. `clauses` cuts a long message into the
-clauses that could each carry a need.
+"我买的衣服可以退货吗?" are the same query.
 """
 
 from __future__ import annotations
@@ -118,64 +117,8 @@ def normalise(text: str) -> str:
     return _once(_PUNCT.sub(" ", text).strip())
 
 
-# Clauses: sentences end at these marks (after folding) or a newline; a long sentence is cut at
-# commas and spaces into pieces, and a piece shorter than CLAUSE_MIN joins its neighbour.
-_SENTENCE_END = re.compile(r"[。!?;\n]+")
-_COMMA = re.compile(r"[,、\s]+")
-CLAUSE_LONG = 20  # characters of normalised text above which a sentence is cut at its commas
-CLAUSE_MIN = 4  # a piece shorter than this carries no need of its own (急, 着急用)
-# A clause made only of acknowledgements, thanks and particles carries no need.
-_EMPTY_CLAUSE = re.compile(
-    r"(?:好的?|行|嗯+|哦+|噢+|喔+|啊+|呀|哈+|呵+|ok|okay|收到|知道了|明白了?|了解了?|多谢|感谢|"
-    r"辛苦(?:了|啦|你了|您了)?|麻烦(?:了|你了|您了)|拜托(?:了|啦)?|那个|这个|亲|人呢|有人|"
-    r"的|了|吗|呢|吧|啦|哇|嘛|么|哈|呐|\s)+"
-)
-
-
-def clauses(text: str) -> list[str]:
-    """The normalised clauses of a message that could each carry a need, in order, once each.
-
-    A chat message often holds several sentences of which one says what is wanted; each
-    clause can be searched on its own and the best one weighed against the whole message.
-    Sentences split at 。！？；!?; and newlines; a sentence longer than CLAUSE_LONG characters
-    is cut at its commas and spaces; short pieces join their neighbour; greetings, thanks
-    and acknowledgements are dropped, and so is a clause seen before. Takes raw or
-    normalised text (normalised text has only spaces left to cut at).
-
-    >>> for clause in clauses("你好，在吗？我上周买的电饭煲今天收到了，内胆上有好几道划痕，"
-    ...                       "外包装也压坏了，能给我换一个新的吗？着急用！谢谢"):
-    ...     print(clause)
-    我上周买的电饭煲今天收到了
-    内胆上有好几道划痕
-    外包装也压坏了
-    能给我换一个新的吗 着急用
-    >>> clauses("好的。好的。发票抬头开错了能重开吗？发票抬头开错了能重开吗？")
-    ['发票抬头开错了能重开吗']
-    >>> clauses("嗯嗯 谢谢亲")
-    []
-    """
-    pieces = []
-    for sentence in _SENTENCE_END.split(_strip_chat(fold(text))):
-        whole = normalise(sentence)
-        if len(whole) <= CLAUSE_LONG:
-            pieces.append(whole)
-        else:
-            pieces += [normalise(p) for p in _COMMA.split(sentence)]
-    packed: list[str] = []
-    for piece in pieces:
-        if not piece or _EMPTY_CLAUSE.fullmatch(piece):
-            continue
-        if packed and (len(piece) < CLAUSE_MIN or len(packed[-1]) < CLAUSE_MIN):
-            packed[-1] += " " + piece
-        else:
-            packed.append(piece)
-    return list(dict.fromkeys(packed))
-
-
 def _strip_chat(text: str) -> str:
     """Folded text without links, placeholders, order cards, client tags, dates, amounts, numbers.
-
-    Punctuation stays, so that `clauses` can still split the result into sentences.
     """
     # each pattern runs only where its first sign is present: this is the hot path
     if "www." in text or "://" in text:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import jieba
 import pytest
 
-from kb.text import Tokenizer, char_ngrams, clauses, normalise
+from kb.text import Tokenizer, char_ngrams, normalise
 
 
 def test_traditional_full_width_and_simplified_normalise_alike():
@@ -126,30 +126,3 @@ def test_the_need_survives_a_card_and_its_own_words_stay():
 def test_normalise_is_idempotent_on_chat():
     for message, _ in CHAT_NOISE.values():
         assert normalise(normalise(message)) == normalise(message)
-
-
-@pytest.mark.parametrize(
-    ("message", "expected"),
-    [
-        ("退货运费谁出", ["退货运费谁出"]),
-        ("在吗？？亲 谢谢", []),
-        ("好的。嗯嗯。收到", []),
-        (
-            "咨询订单号:[订单x] 订单金额:[金额x] 下单时间:[日期x] [时间x] 你好！"
-            "我买的奶粉显示已签收但是我没收到。快递员电话也打不通。麻烦帮我查一下好吗？谢谢",
-            ["我买的奶粉显示已签收但是我没收到", "快递员电话也打不通", "帮我查一下好吗"],
-        ),
-        (  # one long sentence of chat, cut at its spaces; 急 joins its neighbour
-            "亲 在吗 我上周买的那个电饭煲 今天收到发现内胆有划痕 想问下能换货吗 急",
-            ["我上周买的那个电饭煲", "今天收到发现内胆有划痕", "想问下能换货吗 急"],
-        ),
-        ("急！快递到哪了", ["急 快递到哪了"]),
-        ("能开发票吗？能开发票吗？好的谢谢", ["能开发票吗"]),
-        (
-            "我上周买的那个电饭煲 今天收到发现内胆有划痕 想问下能换货吗",  # normalised already
-            ["我上周买的那个电饭煲", "今天收到发现内胆有划痕", "想问下能换货吗"],
-        ),
-    ],
-)
-def test_clauses(message: str, expected: list[str]):
-    assert clauses(message) == expected

@@ -35,7 +35,7 @@ from kb.search.fusion import FUSIONS, rrf, weighted_sum
 from kb.search.lexicon import Concepts, LexiconIndex
 from kb.search.results import Alternative, Hit, Retrieved, SearchResult
 from kb.store import Store
-from kb.text import Tokenizer, clauses, normalise
+from kb.text import Tokenizer, normalise
 
 RETRIEVERS = ("bm25", "lexicon", "dense")
 RRF_K = 5.0  # small k: the first ranks decide (a need is usually the top hit of some retriever)
@@ -305,27 +305,13 @@ class Engine:
                 self._results.move_to_end(key)
                 return replace(self._results[key], query=query)
             generation = self._generation
-        result = self._best_clause(query, norm, top, topic, retrievers)
+        result = self._search(query, norm, top, topic, retrievers)
         with self.lock:
             if generation == self._generation:
                 self._results[key] = result
                 if len(self._results) > self._results_max:
                     self._results.popitem(last=False)
         return result
-
-    def _best_clause(self, query, norm, top, topic, retrievers) -> SearchResult:
-        """The whole message, unless one of its clauses carries a need more surely: in a long
-        chat message one sentence says what is wanted and the rest would drown it."""
-        result = self._search(query, norm, top, topic, retrievers)
-        parts = clauses(query)
-        if len(parts) < 2:
-            return result
-        for part in parts[:CLAUSES_MAX]:
-            found = self._search(query, part, top, topic, retrievers)
-            best = result.top.confidence if result.top else 0.0
-            if found.top and found.top.confidence > best + CLAUSE_MARGIN:
-                result = replace(found, clause=part)
-        return replace(result, normalised=norm)
 
     def _forget_results(self) -> None:
         self._results.clear()
@@ -513,9 +499,6 @@ class Engine:
 # Refit the calibration once this many entries changed (or this share of them): an edit
 # moves the fitted model little, and a fit costs a few hundred searches.
 REFIT_MIN, REFIT_SHARE = 50, 0.1
-# A long message is searched whole and clause by clause (each clause costs a query
-# embedding): a clause wins when it is surer than the whole by more than the margin.
-CLAUSES_MAX, CLAUSE_MARGIN = 4, 0.05
 PROMOTE = 0.2  # how much surer the model must be to put a hit above the fused order
 JUDGED = calibrate.CANDIDATES  # at least this many are judged and ordered before the cut
 AMBIGUOUS = 0.85  # a rival within 15% of the top fused score is a real alternative

@@ -44,7 +44,6 @@ class SearchResult:
     ambiguous: list[str]  # entries whose scores are too close to the top one to call
     alternatives: list[Alternative] = field(default_factory=list)  # "did you mean"
     cases: list[CaseHit] = field(default_factory=list)  # past cases worth reading
-    clause: str = ""  # the clause of a long message the hits answer ("": the whole message)
 
     @property
     def top(self) -> Hit | None:

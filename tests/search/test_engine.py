@@ -135,3 +135,18 @@ def test_an_entry_outside_its_validity_window_is_not_served(live):
     expired = replace(entry, valid_from="2020-01-01", valid_to="2020-12-31")
     live.store.save_entry(expired, "editor", base_version=entry.version)
     assert "refund-presale-deposit" not in _ids(live.search(query, top=10))
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["你们这什么破服务我要投诉12315", "我要退货", "发票抬头开错了能重开吗", "优惠券用不了",
+     "在吗 我的快第怎麼還沒到", "你们招聘客服吗"],
+)  # fmt: skip
+def test_results_are_listed_in_the_order_of_their_confidence(engine, query):
+    confidences = [h.confidence for h in engine.search(query, top=10).hits]
+    assert confidences == sorted(confidences, reverse=True)
+
+
+def test_the_surer_scenario_is_served_first(engine):
+    result = engine.search("你们这什么破服务我要投诉12315")
+    assert result.top.entry.id == "complain-regulator"

@@ -28,7 +28,12 @@ def test_eval_json_on_the_labelled_set(runner, seed_db, tmp_path):
     result = runner.invoke(cli, args)
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
-    assert {"n", "hit@1", "hit@3", "mrr@10", "out_n", "out_recognised"} <= set(report)
+    assert {"n", "hit@1", "hit@3", "mrr@10", "out_n", "out_recognised", "coverage",
+            "answer_precision", "out_false_confident", "precision@coverage50",
+            "precision@coverage70", "precision@coverage90"} <= set(report)  # fmt: skip
+    assert report["answer_precision"] >= 0.9 and report["coverage"] >= 0.5
+    assert report["out_false_confident"] == round(1 - report["out_recognised"], 4)
+    assert report["precision@coverage50"] >= report["precision@coverage90"]
     assert report["n"] >= 300 and report["out_n"] >= 40
     assert report["hit@1"] >= 0.90 and report["hit@3"] >= 0.97
     assert report["out_recognised"] >= 0.70
