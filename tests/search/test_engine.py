@@ -135,3 +135,22 @@ def test_an_entry_outside_its_validity_window_is_not_served(live):
     expired = replace(entry, valid_from="2020-01-01", valid_to="2020-12-31")
     live.store.save_entry(expired, "editor", base_version=entry.version)
     assert "refund-presale-deposit" not in _ids(live.search(query, top=10))
+
+
+def test_cache_false_computes_the_search_and_leaves_the_cache_alone(live, monkeypatch):
+    computed = []
+    search = live._search
+    monkeypatch.setattr(live, "_search", lambda *a: computed.append(a) or search(*a))
+    query = "发票抬头开错了能重开吗"
+    first = live.search(query)
+    assert len(computed) == 1 and live.search(query).hits is first.hits  # served from cache
+    assert len(computed) == 1
+    uncached = live.search(query, cache=False)
+    assert len(computed) == 2 and uncached.hits is not first.hits
+    assert _ids(uncached) == _ids(first)
+    live.search(query, cache=False)  # no edit in between: computed again all the same
+    assert len(computed) == 3
+    other = "退货运费谁出"
+    live.search(other, cache=False)
+    live.search(other)  # the uncached search did not fill the cache
+    assert len(computed) == 5
