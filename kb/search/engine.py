@@ -293,6 +293,7 @@ class Engine:
         top: int = TOP,
         topic: list[str] | None = None,
         retrievers: Iterable[str] = RETRIEVERS,
+        cache: bool = True,  # False: neither read nor fill the result cache (benchmarks)
     ) -> SearchResult:
         """Rank live entries for a customer message; `topic` is a list of topic ids to keep."""
         self.refresh()
@@ -301,13 +302,13 @@ class Engine:
         key = (norm, top, tuple(topic or ()), topic is None, tuple(retrievers),
                dt.date.today())  # fmt: skip
         with self.lock:
-            if key in self._results:
+            if cache and key in self._results:
                 self._results.move_to_end(key)
                 return replace(self._results[key], query=query)
             generation = self._generation
         result = self._search(query, norm, top, topic, retrievers)
         with self.lock:
-            if generation == self._generation:
+            if cache and generation == self._generation:
                 self._results[key] = result
                 if len(self._results) > self._results_max:
                     self._results.popitem(last=False)

@@ -147,6 +147,20 @@ def test_results_are_listed_in_the_order_of_their_confidence(engine, query):
     assert confidences == sorted(confidences, reverse=True)
 
 
-def test_the_surer_scenario_is_served_first(engine):
-    result = engine.search("你们这什么破服务我要投诉12315")
-    assert result.top.entry.id == "complain-regulator"
+def test_cache_false_computes_the_search_and_leaves_the_cache_alone(live, monkeypatch):
+    computed = []
+    search = live._search
+    monkeypatch.setattr(live, "_search", lambda *a: computed.append(a) or search(*a))
+    query = "发票抬头开错了能重开吗"
+    first = live.search(query)
+    assert len(computed) == 1 and live.search(query).hits is first.hits  # served from cache
+    assert len(computed) == 1
+    uncached = live.search(query, cache=False)
+    assert len(computed) == 2 and uncached.hits is not first.hits
+    assert _ids(uncached) == _ids(first)
+    live.search(query, cache=False)  # no edit in between: computed again all the same
+    assert len(computed) == 3
+    other = "退货运费谁出"
+    live.search(other, cache=False)
+    live.search(other)  # the uncached search did not fill the cache
+    assert len(computed) == 5
