@@ -34,7 +34,7 @@ from kb import config
 from kb.search.results import Retrieved
 
 STORE_KEY = "calibration"  # the store's meta row holding the latest fit
-MODEL_VERSION = 3  # bump when FEATURES or the fit change: stored fits are then refitted
+MODEL_VERSION = 4  # bump when FEATURES or the fit change: stored fits are then refitted
 FEATURES = ("dense", "dense_margin", "bm25_share", "bm25_margin", "lexicon", "agree",
             "fused_share", "fused_first")  # fmt: skip
 # The prior, used when a knowledge base cannot fit its own: the fit of the seed corpus's
@@ -139,6 +139,32 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = L2, steps: int = 50) 
     return np.concatenate([[coef[0] - float(slopes @ mean)], slopes])
 
 
+def fit_monotone(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """fit_logistic with every slope at least zero: more evidence never lowers confidence.
+
+    The probes never show an exact match (the phrasing is held out), so an unconstrained
+    fit may weigh correlated features against each other (cosine up, cosine margin down)
+    and call a customer's verbatim phrasing unsure. A feature whose slope comes out
+    negative is dropped and the rest refitted.
+
+    >>> x = np.array([[0.0, 1.0], [1.0, 1.0], [2.0, 0.0], [3.0, 0.0]])
+    >>> coef = fit_monotone(x, np.array([0.0, 0.0, 1.0, 1.0]))
+    >>> bool(coef[1] > 0 and coef[2] == 0)
+    True
+    """
+    active = list(range(x.shape[1]))
+    while True:
+        coef = fit_logistic(x[:, active], y)
+        slopes = coef[1:]
+        if not active or slopes.min() >= 0:
+            break
+        del active[int(np.argmin(slopes))]
+    out = np.zeros(x.shape[1] + 1)
+    out[0] = coef[0]
+    out[[1 + a for a in active]] = coef[1:]
+    return out
+
+
 def choose_line(
     positives: list[tuple[float, bool]], negatives: list[float], target: float
 ) -> float | None:
@@ -241,7 +267,7 @@ def fit(
                       fitted_at=stamp, target=target, version=MODEL_VERSION)  # fmt: skip
     enough = len(positives) >= MIN_PROBES and len(negatives) >= MIN_PROBES
     if enough and 0 < sum(labels) < len(labels):
-        out.coef = [float(c) for c in fit_logistic(np.array(rows), np.array(labels))]
+        out.coef = [float(c) for c in fit_monotone(np.array(rows), np.array(labels))]
         out.fitted = True
     scored = [out.confidence(r) for r in rows] if rows else []
     pos, neg = [], []
