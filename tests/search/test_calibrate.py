@@ -44,7 +44,7 @@ def test_a_tiny_knowledge_base_keeps_the_prior_and_says_so(mini_corpus, db_path)
     engine.close()
     assert not fit.fitted and "too few probes" in fit.note
     assert fit.line == calibrate.PRIOR_LINE and fit.coef == list(calibrate.PRIOR_COEF)
-    assert fit.weights == calibrate.EQUAL_WEIGHTS
+    assert fit.weights == calibrate.UNFITTED_WEIGHTS
 
 
 def _one_phrasing_kb(path, n: int) -> None:
@@ -68,7 +68,7 @@ def test_one_phrasing_per_entry_sets_only_the_line_from_left_out_entries(db_path
     engine.close()
     assert fit.positives == 0 and fit.negatives == 70
     assert not fit.fitted and "prior model" in fit.note
-    assert fit.line >= calibrate.PRIOR_LINE
+    assert fit.line >= calibrate.PRIOR_LINE and fit.weights == calibrate.UNFITTED_WEIGHTS
 
 
 def test_the_fit_is_stored_and_a_restart_reuses_it(seed_db, tmp_path):
