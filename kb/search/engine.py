@@ -71,6 +71,8 @@ class Engine:
         self.entries: dict[str, Entry] = {}
         self._dated: set[str] = set()  # entries with a validity window
         self._phrase_tokens: dict[str, list[set[str]]] = {}  # per entry, per text of texts()
+        self._verbatim: dict[str, set[str]] = {}  # normalised phrasing -> entries that hold it
+        self._verbatim_of: dict[str, list[str]] = {}  # entry -> its normalised phrasings
         self.lexicon = LexiconIndex(self.concepts)
         self.bm25 = BM25Index()
         self.dense = DenseIndex(embedder.dim) if embedder else None
@@ -100,6 +102,7 @@ class Engine:
             entries = self.store.entries(live_only=True)
             self.entries = {e.id: e for e in entries}
             self._dated = set()
+            self._verbatim, self._verbatim_of = {}, {}
             self.tokenizer.add_words(_lexicon_words(entries))
             self.lexicon = LexiconIndex(self.concepts)
             self.bm25 = BM25Index()
@@ -199,6 +202,7 @@ class Engine:
             self.entries.pop(entry_id, None)
             self._dated.discard(entry_id)
             self._phrase_tokens.pop(entry_id, None)
+            self._forget_phrasings(entry_id)
             self.lexicon.remove_entry(entry_id)
             self.bm25.remove_entry(entry_id)
             if self.dense is not None:
@@ -219,6 +223,17 @@ class Engine:
         if bm25:
             self.bm25.set_entry(entry.id, self._document(entry))
         self._phrase_tokens[entry.id] = [set(self.tokenizer.tokens(t)) for t in self.texts(entry)]
+        self._forget_phrasings(entry.id)
+        self._verbatim_of[entry.id] = [normalise(t) for t in entry.questions]
+        for text in self._verbatim_of[entry.id]:
+            self._verbatim.setdefault(text, set()).add(entry.id)
+
+    def _forget_phrasings(self, entry_id: str) -> None:
+        for text in self._verbatim_of.pop(entry_id, []):
+            holders = self._verbatim.get(text, set())
+            holders.discard(entry_id)
+            if not holders:
+                self._verbatim.pop(text, None)
 
     def _document(self, entry: Entry) -> list[str]:
         """BM25 tokens: title twice, phrasings, lexicon words, and the domain concepts they name."""
@@ -436,8 +451,11 @@ class Engine:
     def _judge(self, query, norm, hits: list[Hit], top: int, found, vector, tokens) -> SearchResult:
         """Attach confidences, order by them and keep `top`, call the first confident or not,
         name rivals and cases. Confidence is the calibrated model's, the line the fitted one."""
+        verbatim = self._verbatim.get(norm, set())
         for hit in hits:
             hit.confidence = self.calibration.confidence(features(hit.entry.id, found))
+            if verbatim == {hit.entry.id}:  # the editor wrote these very words for this entry
+                hit.confidence = max(hit.confidence, VERBATIM)
         hits = confidence_order(hits)[:top]
         for hit in hits:
             hit.confident = hit.confidence >= self.calibration.line
@@ -500,6 +518,7 @@ class Engine:
 # Refit the calibration once this many entries changed (or this share of them): an edit
 # moves the fitted model little, and a fit costs a few hundred searches.
 REFIT_MIN, REFIT_SHARE = 50, 0.1
+VERBATIM = 0.99  # confidence of one entry's own phrasing, typed word for word
 PROMOTE = 0.2  # how much surer the model must be to put a hit above the fused order
 JUDGED = calibrate.CANDIDATES  # at least this many are judged and ordered before the cut
 AMBIGUOUS = 0.85  # a rival within 15% of the top fused score is a real alternative
