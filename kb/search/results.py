@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from kb.model import Entry
 from kb.search.cases import CaseHit
@@ -60,14 +61,19 @@ class Retrieved:
     lexicon: dict[str, LexiconHit] = field(default_factory=dict)
     fused: dict[str, float] = field(default_factory=dict)  # filled by fusion
 
+    @cached_property
+    def _positions(self) -> dict[str, dict[str, tuple[int, float]]]:
+        """retriever -> entry -> (rank, score); built once the lists are final (judging)."""
+        return {name: {item: (rank, score) for rank, (item, score) in enumerate(ranked, 1)}
+                for name, ranked in self.lists.items()}  # fmt: skip
+
     def rank(self, retriever: str, entry_id: str) -> int | None:
-        for i, (item, _) in enumerate(self.lists.get(retriever, ()), start=1):
-            if item == entry_id:
-                return i
-        return None
+        found = self._positions.get(retriever, {}).get(entry_id)
+        return found[0] if found else None
 
     def score(self, retriever: str, entry_id: str) -> float | None:
-        return next((v for i, v in self.lists.get(retriever, ()) if i == entry_id), None)
+        found = self._positions.get(retriever, {}).get(entry_id)
+        return found[1] if found else None
 
     def best_other(self, retriever: str, entry_id: str) -> float | None:
         """The best score any other entry got from `retriever` (None: no other entry)."""
