@@ -156,9 +156,10 @@ class BM25Index:
         return score
 
     def idf_mass(self, tokens: list[str]) -> float:
-        """The most any document could score for `tokens` (each term's idf): a scale for scores
-        that does not depend on the size of the knowledge base."""
-        return sum(self.idf(t) for t in dict.fromkeys(tokens) if self._df.get(t, 0) > 0)
+        """The idf of every term of the query, known or not: a scale for scores that does not
+        depend on the size of the knowledge base. A word no entry has counts at full weight,
+        since no entry explains it (收据能盖章吗: no entry says 盖章)."""
+        return sum(self.idf(t) for t in dict.fromkeys(tokens))
 
     def search(
         self, tokens: list[str], k: int, allowed: set[str] | None = None

@@ -30,7 +30,7 @@ def ask(engine, store, query: str, session: str | None = None, **kwargs):
     ("query", "decision", "reason", "first"),
     [
         ("衣服买回来不喜欢 能退不", "answer", "confident_match", "return-7day-no-reason"),
-        ("我要退货 衣服有点问题", "answer", "confident_match", "return-quality-problem"),
+        ("衣服开线了要退货", "answer", "confident_match", "return-quality-problem"),
         ("我要退货", "suggest", "possible_matches", None),
         ("用了你们的面霜脸上起红疹", "handoff", "entry_policy", "allergy-cosmetics"),
         ("讲个笑话", "handoff", "no_confident_match", None),
