@@ -128,16 +128,15 @@ class Engine:
         started = time.perf_counter()
         with self.lock:
             retrievers = self.retrievers()
-            positives, negatives = calibrate.probes(
-                {i: self.texts(e) for i, e in self.entries.items()}
-            )
+            texts = {i: self.texts(e) for i, e in self.entries.items()}
+            positives, negatives = calibrate.probes(texts)
             vectors = {}
             if self.dense is not None:
-                texts = [self.texts(self.entries[i])[j] for i, j in positives + negatives]
-                vectors = self._encode(texts, as_queries=True)
+                probed = [texts[i][j] for i, j in positives + negatives]
+                vectors = self._encode(probed, as_queries=True)
 
             def probe(entry_id: str, index: int, whole: bool) -> Retrieved:
-                text = self.texts(self.entries[entry_id])[index]
+                text = texts[entry_id][index]
                 vector = vectors.get(text_hash(text)) if vectors else None
                 tokens = self.tokenizer.tokens(text)
                 leave_out = (entry_id, None if whole else index)

@@ -50,7 +50,7 @@ def evaluate(engine, labelled: Iterable[Labelled], retrievers=None) -> dict:
     n = hit1 = hit3 = 0
     rr = 0.0
     out_n = out_recognised = 0
-    confident_hits = out_confident = 0
+    confident_hits = 0
     scored: list[tuple[float, bool]] = []  # in scope: (top confidence, top is right)
     confident_right = []  # in scope, confident: is the top hit right?
     misses = []
@@ -61,7 +61,6 @@ def evaluate(engine, labelled: Iterable[Labelled], retrievers=None) -> dict:
         if item.expected is None:
             out_n += 1
             out_recognised += not result.confident
-            out_confident += result.confident
             continue
         n += 1
         rank = next((i for i, e in enumerate(ids, start=1) if e in item.expected), None)
@@ -84,7 +83,7 @@ def evaluate(engine, labelled: Iterable[Labelled], retrievers=None) -> dict:
         "confident@1": round(confident_hits / hit1, 4) if hit1 else 0.0,
         "coverage": round(len(confident_right) / n, 4) if n else 0.0,
         "answer_precision": _share(confident_right),
-        "out_false_confident": round(out_confident / out_n, 4) if out_n else 0.0,
+        "out_false_confident": round((out_n - out_recognised) / out_n, 4) if out_n else 0.0,
         **{f"precision@coverage{c}": precision_at_coverage(scored, c / 100) for c in COVERAGES},
         "misses": misses,
     }
