@@ -25,7 +25,7 @@ import numpy as np
 from kb.errors import ConfigError
 from kb.graph.build import KnowledgeGraph, keyword_node
 from kb.model import Case, Entry
-from kb.search import TOP, calibrate
+from kb.search import TOP, calibrate, solution
 from kb.search.bm25 import BM25Index
 from kb.search.calibrate import Calibration, features
 from kb.search.cases import CaseAnchor, CaseHit, cosine_similarity, rank_cases, token_similarity
@@ -34,10 +34,12 @@ from kb.search.embed import Embedder
 from kb.search.fusion import FUSIONS, rrf, weighted_sum
 from kb.search.lexicon import Concepts, LexiconIndex
 from kb.search.results import Alternative, Hit, Retrieved, SearchResult
+from kb.search.solution import SolutionIndex, solution_text
 from kb.store import Store
 from kb.text import Tokenizer, normalise
 
-RETRIEVERS = ("bm25", "lexicon", "dense")
+RETRIEVERS = ("bm25", "lexicon", "dense", *solution.RETRIEVERS)
+DENSE = ("dense", "solution_dense")  # the retrievers that need an embedder
 RRF_K = 5.0  # small k: the first ranks decide (a need is usually the top hit of some retriever)
 DEPTH = 30  # how deep each retriever's list goes into fusion
 
@@ -82,6 +84,7 @@ class Engine:
         self.lexicon = LexiconIndex(self.concepts)
         self.bm25 = BM25Index()
         self.dense = DenseIndex(embedder.dim) if embedder else None
+        self.solutions = SolutionIndex(embedder.dim if embedder else None)
         self._seq = 0
         self._case_seq = -1
         self.graph = KnowledgeGraph()
@@ -117,6 +120,7 @@ class Engine:
             self.bm25.build({e.id: self._document(e) for e in entries})
             if self.dense is not None:
                 self.dense.build(self._vectors(entries))
+            self._build_solutions(entries)
             self.graph = KnowledgeGraph.from_store(self.store)
             self._load_cases()
             if not self._load_calibration():
@@ -202,6 +206,14 @@ class Engine:
                 self.calibrate()
             return changed
 
+    def _build_solutions(self, entries: list[Entry]) -> None:
+        texts = {e.id: t for e in entries if (t := solution_text(e, self.texts(e)))}
+        vectors = {}
+        if self.embedder is not None:
+            by_hash = self._encode(list(texts.values()))
+            vectors = {i: by_hash[text_hash(t)] for i, t in texts.items()}
+        self.solutions.build({i: self.tokenizer.tokens(t) for i, t in texts.items()}, vectors)
+
     def _reindex(self, entry: Entry | None, entry_id: str) -> None:
         self._excluded = ("", set())
         if entry is None:
@@ -211,14 +223,19 @@ class Engine:
             self._forget_phrasings(entry_id)
             self.lexicon.remove_entry(entry_id)
             self.bm25.remove_entry(entry_id)
+            self.solutions.remove_entry(entry_id)
             if self.dense is not None:
                 self.dense.remove_entry(entry_id)
             return
         self.entries[entry.id] = entry
         self.tokenizer.add_words(_lexicon_words([entry]))
         self._index_text(entry)
+        text = solution_text(entry, self.texts(entry))
+        vector = None
         if self.dense is not None:
             self.dense.set_entry(entry.id, self._vectors([entry])[entry.id])
+            vector = self._encode([text])[text_hash(text)] if text else None
+        self.solutions.set_entry(entry.id, self.tokenizer.tokens(text) if text else [], vector)
 
     def _index_text(self, entry: Entry, bm25: bool = True) -> None:
         if entry.valid_from or entry.valid_to:
@@ -340,7 +357,7 @@ class Engine:
         self._generation += 1
 
     def _search(self, query, norm, top, topic, retrievers) -> SearchResult:
-        vector = self._embed_query(norm) if "dense" in retrievers and norm else None
+        vector = self._embed_query(norm) if set(DENSE) & set(retrievers) and norm else None
         with self.lock:
             excluded = self._out_of_date()
             allowed = None
@@ -393,7 +410,7 @@ class Engine:
                         ranked = sorted([*ranked, (entry_id, own)], key=lambda p: -p[1])
             found.lists["bm25"] = ranked[:DEPTH]
             found.idf_mass = self.bm25.idf_mass(terms)
-        if vector is not None and self.dense is not None:
+        if "dense" in retrievers and vector is not None and self.dense is not None:
             hits = self.dense.search(vector, DEPTH, allowed, skip=leave_out)
             found.dense = {h.entry_id: h for h in hits}
             found.lists["dense"] = [(h.entry_id, h.score) for h in hits]
@@ -405,6 +422,9 @@ class Engine:
                 hits = [h for h in hits if h.entry_id != leave_out[0]]
             found.lexicon = {h.entry_id: h for h in hits[:DEPTH]}
             found.lists["lexicon"] = [(h.entry_id, h.score) for h in hits[:DEPTH]]
+        left_out = leave_out[0] if leave_out and leave_out[1] is None else None
+        found.lists |= self.solutions.search(tokens, vector, list(retrievers), DEPTH, allowed,
+                                             left_out)  # fmt: skip
         if excluded:
             found.lists = {n: [(i, v) for i, v in r if i not in excluded]
                            for n, r in found.lists.items()}  # fmt: skip
@@ -447,8 +467,8 @@ class Engine:
                 self._reindex(live, draft.id)
 
     def retrievers(self) -> list[str]:
-        """The retrievers this engine runs: dense only when it has an embedder."""
-        return [r for r in RETRIEVERS if r != "dense" or self.dense is not None]
+        """The retrievers this engine runs: the dense ones only when it has an embedder."""
+        return [r for r in RETRIEVERS if r not in DENSE or self.dense is not None]
 
     def _phrasing(self, entry: Entry, text_index: int | None, tokens: set[str]) -> str:
         """The dense retriever's closest phrasing, else the one sharing most tokens."""

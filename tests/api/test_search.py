@@ -18,7 +18,7 @@ def test_get_search_answers_with_explained_results(search_client):
         top
     )
     assert top["matched"]["keywords"] and top["matched"]["phrasing"]
-    assert set(top["ranks"]) == {"bm25", "lexicon", "dense"}
+    assert set(top["ranks"]) == {"bm25", "lexicon", "dense", "solution", "solution_dense"}
 
 
 def test_post_search_and_topic_filter(search_client):

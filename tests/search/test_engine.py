@@ -51,7 +51,7 @@ def test_every_hit_explains_itself(engine):
     hit = engine.search("价保怎么申请 买了三天就降价了").top
     assert hit.entry.id == "price-protection"
     assert hit.keywords and hit.terms
-    assert set(hit.ranks) == {"bm25", "lexicon", "dense"}
+    assert set(hit.ranks) == {"bm25", "lexicon", "dense", "solution", "solution_dense"}
     assert hit.ranks["bm25"] is not None and hit.scores["dense"] > 0
     assert hit.phrasing
     assert 0.0 <= hit.confidence <= 1.0
@@ -92,6 +92,25 @@ def test_an_edit_is_searchable_at_once_without_re_encoding_others(live):
     assert live.encoded - encoded == 1  # only the new phrasing went to the encoder
 
 
+def test_the_solution_text_is_searched_as_its_own_field(live):
+    entry = live.store.get_entry("return-exchange")
+    live.store.save_entry(replace(entry, solution=entry.solution + "\n换货可选顺丰上门取件。"),
+                          "editor", base_version=entry.version)  # fmt: skip
+    hit = next(h for h in live.search("换货能顺丰上门取件吗", top=10).hits
+               if h.entry.id == "return-exchange")  # fmt: skip
+    assert hit.ranks["solution"] == 1
+    assert "顺丰" not in " ".join(entry.questions)  # only the solution says it
+
+
+def test_a_solution_that_repeats_a_phrasing_is_not_indexed_again(live):
+    entry = live.store.get_entry("return-exchange")
+    live.store.save_entry(replace(entry, solution=entry.questions[0]), "editor",
+                          base_version=entry.version)  # fmt: skip
+    hit = live.search(entry.questions[0]).top
+    assert hit.entry.id == "return-exchange"
+    assert hit.ranks["solution"] is None and hit.ranks["solution_dense"] is None
+
+
 def test_an_edit_from_another_connection_is_seen(live, seed_store):
     other = type(live.store)(live.store.path)
     entry = other.get_entry("giftbox-bulk")
@@ -116,7 +135,7 @@ def test_lexical_only_engine(seed_db, tmp_path):
     engine = Engine(copy_db(seed_db, tmp_path), None)
     result = engine.search("发票抬头开错了能重开吗")
     assert result.top.entry.id == "invoice-reissue"
-    assert set(result.top.ranks) == {"bm25", "lexicon"}
+    assert set(result.top.ranks) == {"bm25", "lexicon", "solution"}
     engine.close()
 
 
