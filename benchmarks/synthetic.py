@@ -38,6 +38,7 @@ def synthetic_entries(seed: list[Entry], size: int, rng: random.Random) -> list[
             title=f"{base.title}（{tag}）",
             questions=[f"{product} {q}" for q in picked],
             keywords={**base.keywords, f"{product}{base.title[:2]}": [tag]},
+            solution=f"{tag}：{base.solution}",
             related=related,
         ))  # fmt: skip
     return out

@@ -26,7 +26,11 @@ DEFAULTS = config.DEFAULTS
 
 
 class _Group(click.Group):
-    """Turn every KbError into one line on stderr and a non-zero exit, never a traceback."""
+    """Turn every KbError into one line on stderr and a non-zero exit, never a traceback;
+    take `--db FILE` after the command too (`kb import corpus --db x.db`)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, db_first(args))
 
     def invoke(self, ctx: click.Context):
         try:
@@ -35,6 +39,33 @@ class _Group(click.Group):
             for error in exc.errors if isinstance(exc, ValidationFailed) else [exc]:
                 click.echo(f"error: {error.message}", err=True)
             sys.exit(1)
+
+
+def db_first(args: list[str]) -> list[str]:
+    """`--db FILE` or `--db=FILE` moved to the front, where the group reads it; arguments
+    after `--` stay as they are.
+
+    >>> db_first(["import", "corpus", "--db", "x.db"])
+    ['--db', 'x.db', 'import', 'corpus']
+    >>> db_first(["search", "--", "--db=1"])
+    ['search', '--', '--db=1']
+    """
+    out, moved, i = [], [], 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            out += args[i:]
+            break
+        if arg == "--db" and i + 1 < len(args):
+            moved += args[i : i + 2]
+            i += 2
+            continue
+        if arg.startswith("--db="):
+            moved.append(arg)
+        else:
+            out.append(arg)
+        i += 1
+    return moved + out
 
 
 @click.group(cls=_Group)
@@ -316,9 +347,12 @@ def search(ctx: click.Context, query: str, top: int, topic: str | None, as_json:
     Example:
         kb search "買的鞋子不合適可以退貨嗎" --top 3
     """
+    from kb.errors import InvalidParameter
     from kb.search import open_engine
     from kb.serialise import result_json
 
+    if not query.strip():
+        raise InvalidParameter("QUERY is empty: give the customer's message", "query")
     engine = open_engine(ctx.obj)
     topics = engine.store.topic_subtree(topic) if topic else None
     result = engine.search(query, top=top, topic=topics)
@@ -645,10 +679,14 @@ def keys_list(ctx):
     Example:
         kb keys list
     """
-    click.echo(f"{'name':<24} {'role':<7} {'key starts':<14} {'created':<26} revoked")
-    for k in _store(ctx).api_keys():
-        click.echo(f"{k['name']:<24} {k['role']:<7} kb_{k['prefix']:<11} {k['created_at']:<26} "
-                   f"{k['revoked_at'] or ''}")  # fmt: skip
+    from kb.text import display_width, pad
+
+    keys = _store(ctx).api_keys()
+    width = max([24, *(display_width(k["name"]) for k in keys)])
+    click.echo(f"{pad('name', width)} {'role':<7} {'key starts':<14} {'created':<26} revoked")
+    for k in keys:
+        click.echo(f"{pad(k['name'], width)} {k['role']:<7} kb_{k['prefix']:<11} "
+                   f"{k['created_at']:<26} {k['revoked_at'] or ''}")  # fmt: skip
 
 
 @keys.command("revoke")

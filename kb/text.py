@@ -172,6 +172,20 @@ class _NoiseTable(dict):
 _NOISE = _NoiseTable()
 
 
+def display_width(text: str) -> int:
+    """Terminal columns `text` takes: wide and full-width characters (汉字, ！) take two.
+
+    >>> display_width("客服01"), display_width("agent")
+    (6, 5)
+    """
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def pad(text: str, width: int) -> str:
+    """`text` left-aligned in `width` terminal columns (str.ljust counts characters)."""
+    return text + " " * max(0, width - display_width(text))
+
+
 def char_ngrams(text: str, n: int = 2) -> list[str]:
     """Character n-grams of each run of Chinese characters (typos split words; n-grams survive).
 

@@ -6,6 +6,7 @@ import json
 
 from kb.cli import cli
 from kb.store import Store
+from kb.text import display_width
 
 
 def test_init_import_stats_show_export(runner, mini_corpus, tmp_path):
@@ -81,3 +82,32 @@ def test_config_names_the_layer_each_setting_came_from(runner, tmp_path):
     assert table[0].split() == ["setting", "value", "source"]
     assert [line.split()[0] for line in table[1:]] == list(found)
     assert table[4].split()[:2] == ["port", "9000"] and table[4].endswith(f"file {toml}")
+
+
+def test_db_after_the_command_is_the_same_option(runner, mini_corpus, tmp_path):
+    db = tmp_path / "after.db"
+    result = runner.invoke(cli, ["import", str(mini_corpus), "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    store = Store(db)
+    assert store.get_entry("return-7day").title
+    store.close()
+    shown = runner.invoke(cli, ["entry", "show", "return-7day", f"--db={db}"])
+    assert shown.exit_code == 0 and "七天无理由退货" in shown.output
+
+
+def test_an_empty_search_is_an_error(runner, tmp_path):
+    result = runner.invoke(cli, ["--db", str(tmp_path / "e.db"), "search", "  "])
+    assert result.exit_code == 1
+    assert result.output.strip() == "error: QUERY is empty: give the customer's message"
+
+
+def test_keys_list_aligns_chinese_names(runner, tmp_path):
+    db = str(tmp_path / "k.db")
+    for name in ("客服小王", "bot-1"):
+        created = runner.invoke(
+            cli, ["--db", db, "keys", "create", "--name", name, "--role", "agent"]
+        )
+        assert created.exit_code == 0, created.output
+    lines = runner.invoke(cli, ["--db", db, "keys", "list"]).output.splitlines()
+    role_columns = {display_width(line[: line.index(" agent ")]) for line in lines[1:]}
+    assert len(lines) == 3 and len(role_columns) == 1  # the role column starts at one place
