@@ -13,6 +13,7 @@ import yaml
 
 from kb.corpus.files import PROCESSES_FILE, inside
 from kb.corpus.validate import known_ids, read_corpus
+from kb.corpus.vectors import load_vectors
 from kb.model import Case, Entry, Process, Topic, defaults
 from kb.store import Store
 
@@ -43,6 +44,8 @@ def import_corpus(store: Store, path: str | Path, author: str = "import") -> dic
                 counts[key] += 1
         for case in corpus.cases:
             store.upsert_case(case)
+        if Path(path).is_dir():
+            counts["vectors"] = load_vectors(store, Path(path))
         store.record_import(str(path), author, counts)
     return counts
 
