@@ -1,7 +1,28 @@
-// The one way the pages talk to the server: the JSON API, with the key from sessionStorage.
-// Every text from the server is put on the page with textContent, never as HTML.
+// The one way the pages talk to the server: the JSON API, with the key from localStorage
+// (once per browser: an agent opens many tabs). Every text from the server is put on the
+// page with textContent, never as HTML. Error codes stay English for programs; people read
+// the Chinese sentence `said(error)` makes of them.
 
 const KEY = "kefu-kb.key";
+
+// What a person reads for each error code; the server's English message is the fallback.
+const SAID = {
+  unauthorized: "API key 无效或已被吊销，请重新登录",
+  forbidden: "这个 key 没有权限做这件事，请换一个有权限的 key",
+  database_busy: "数据库正忙，请稍后再试",
+  database_read_only: "数据库当前只读，暂时不能保存",
+  version_conflict: "别人刚保存过这条知识",
+  not_found: "找不到了，可能已被删除",
+  entry_not_found: "这条知识不存在或已被删除",
+  internal_error: "服务器出错了，请稍后再试",
+};
+
+export function said(error) {
+  if (error instanceof ApiError) {
+    return SAID[error.code] || (error.status >= 500 ? SAID.internal_error : error.message);
+  }
+  return "连不上服务器，请检查网络或服务是否在运行"; // fetch's TypeError: Failed to fetch
+}
 
 export class ApiError extends Error {
   constructor(status, body) {
@@ -15,8 +36,8 @@ export class ApiError extends Error {
   }
 }
 
-export function key() { return sessionStorage.getItem(KEY); }
-export function forget() { sessionStorage.removeItem(KEY); }
+export function key() { return localStorage.getItem(KEY); }
+export function forget() { localStorage.removeItem(KEY); }
 
 export async function api(path, { method = "GET", body } = {}) {
   const headers = { Authorization: `Bearer ${key() || ""}` };
@@ -78,7 +99,7 @@ export function toast(message) {
   node.timer = setTimeout(() => node.classList.remove("show"), 1600);
 }
 
-// Ask for a key once per browser session; check it against a route the page needs.
+// Ask for a key once per browser; check it against a route the page needs.
 export function login(probe, onReady) {
   const ready = async () => {
     try { await api(probe); onReady(); return true; } catch (e) { return e; }
@@ -95,16 +116,16 @@ export function login(probe, onReady) {
     const overlay = el("div", { class: "login" }, form);
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
-      sessionStorage.setItem(KEY, input.value.trim());
+      localStorage.setItem(KEY, input.value.trim());
       const result = await ready();
       if (result === true) overlay.remove();
-      else { error.textContent = result.status === 403 ? `这个 key 没有权限：${result.message}` : result.message; }
+      else error.textContent = said(result);
     });
     document.body.append(overlay);
     input.focus();
   };
   if (!key()) { show(); return; }
-  ready().then((result) => { if (result !== true) show(result.message); });
+  ready().then((result) => { if (result !== true) show(said(result)); });
 }
 
 export function debounce(fn, ms) {

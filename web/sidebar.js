@@ -1,16 +1,40 @@
 // The agent sidebar: search as you type, arrows to move, Enter copies the selected answer.
-import { api, debounce, el, highlighted, login, toast } from "/web/api.js";
+// An answer with slots ({order_id}) is copied only once every slot is filled; weak hits
+// (below the suggest floor recommend uses) are folded away without a copy button.
+import { api, debounce, el, highlighted, login, said, toast } from "/web/api.js";
 
 const box = document.getElementById("q");
 const list = document.getElementById("results");
+const weak = document.getElementById("weak");
 const status = document.getElementById("status");
 const dym = document.getElementById("dym");
 let results = [];
 let selected = 0;
 let asked = "";
 let sequence = 0;
+let composing = false; // an input method is mid-word: "fapiao" is not a query yet
+const reported = new Set(); // message + entry already reported: a second click sends nothing
+const topicNames = {}; // topic id -> name: people read names, not ids
 
 const URGENCY = { high: "紧急", medium: "一般", low: "不急" };
+const SLOTS = { order_id: "订单号", tracking_no: "运单号", refund_amount: "退款金额", deadline: "截止时间" };
+const SLOT = /\{(\w+)\}/g;
+
+// Where a slot's value may already be in the customer's message.
+const FOUND = {
+  order_id: [/订单(?:号|编号)?\s*[:：]?\s*(\d{8,24})/, /(?<![\dA-Za-z])(\d{12,24})(?!\d)/],
+  tracking_no: [/(?:运单|快递单|物流单)号?\s*[:：]?\s*([A-Za-z]{0,4}\d{8,20})/,
+    /(?<![A-Za-z])((?:SF|YT|JD|ZTO|STO|YD|JT|EMS)\d{8,18})/i],
+  refund_amount: [/(\d+(?:\.\d{1,2})?)\s*(?:元|块)/, /[¥￥]\s*(\d+(?:\.\d{1,2})?)/],
+};
+
+function found(name, message) {
+  for (const pattern of FOUND[name] || []) {
+    const match = message.match(pattern);
+    if (match) return match[1];
+  }
+  return "";
+}
 
 async function search() {
   const q = box.value.trim();
@@ -18,45 +42,73 @@ async function search() {
   if (!q) { render([], null); status.textContent = "输入客户消息开始搜索"; return; }
   status.textContent = "搜索中…";
   try {
-    const body = await api("/search", { method: "POST", body: { q, top: 5 } });
+    const body = await api("/search", { method: "POST", body: { q, top: 5, truncate: true } });
     if (mine !== sequence) return; // a newer keystroke won
     asked = q;
     render(body.results, body);
-    status.textContent = body.results.length
-      ? (body.confident ? `找到 ${body.results.length} 条` : "没有十分确定的答案，请核对后再用")
-      : "没有找到相关知识";
+    const cut = body.truncated_from
+      ? `消息较长（${body.truncated_from} 字），只搜索了前 ${body.query.length} 字。` : "";
+    status.textContent = cut + (results.length
+      ? (body.confident ? `找到 ${results.length} 条` : "没有十分确定的答案，请核对后再用")
+      : (body.results.length ? "没有可以直接用的答案，下面只是可能相关的" : "没有找到相关知识"));
   } catch (error) {
-    if (mine === sequence) status.textContent = `出错了：${error.message}`;
+    if (mine === sequence) status.textContent = `出错了：${said(error)}`;
   }
 }
 
 function render(hits, body) {
-  results = hits;
+  const floor = body ? body.suggest_floor : 0;
+  const strong = hits.filter((h, i) => (i === 0 && body.confident) || h.confidence >= floor);
+  const faint = hits.filter((h) => !strong.includes(h));
+  results = strong;
   selected = 0;
-  list.replaceChildren(...hits.map((hit, i) => item(hit, i, body)));
+  list.replaceChildren(...strong.map((hit, i) => item(hit, i, body)));
+  weak.hidden = !faint.length;
+  weak.replaceChildren(el("summary", {}, `可能相关（${faint.length}）`),
+    ...faint.map((hit) => el("div", { class: "card faint", dataset: { id: hit.id } },
+      el("div", { class: "title" }, hit.title),
+      el("div", { class: "meta muted" }, `${topicNames[hit.topic] || hit.topic} · 置信度 ${Math.round(hit.confidence * 100)}%`))));
   dym.hidden = !(body && body.did_you_mean && body.did_you_mean.length);
   if (!dym.hidden) {
     dym.replaceChildren("您是不是要找：", ...body.did_you_mean.map((alt) =>
-      el("button", { onclick: () => choose(hits.findIndex((h) => h.id === alt.entry_id)) },
+      el("button", { onclick: () => choose(strong.findIndex((h) => h.id === alt.entry_id)) },
         `${alt.title}（${alt.keyword}）`)));
   }
   mark();
 }
 
+// The solution with each {slot} as a small field, prefilled from the message when it has one.
+function answer(hit) {
+  const parts = [];
+  let at = 0;
+  for (const match of hit.solution.matchAll(SLOT)) {
+    parts.push(match.index > at ? hit.solution.slice(at, match.index) : null);
+    const name = match[1];
+    parts.push(el("input", { class: "slot", dataset: { slot: name }, value: found(name, box.value),
+      placeholder: SLOTS[name] || name, "aria-label": SLOTS[name] || name,
+      onclick: (e) => e.stopPropagation(), oninput: (e) => e.target.classList.remove("missing") }));
+    at = match.index + match[0].length;
+  }
+  parts.push(hit.solution.slice(at));
+  return parts.map((p) => (typeof p === "string" ? highlighted(p, hit.words) : p));
+}
+
 function item(hit, i, body) {
-  const words = [...(hit.matched.keywords || []), ...(hit.matched.terms || [])];
+  hit.words = [...(hit.matched.keywords || []), ...(hit.matched.terms || [])];
   const cases = (body.cases || []).filter((c) => c.via === hit.id || (c.entries || []).includes(hit.id));
+  const done = reported.has(`${asked}\u0000${hit.id}`);
   return el("li", { dataset: { id: hit.id }, onclick: () => choose(i) },
     el("div", { class: "card" },
       el("div", { class: "row" },
         el("span", { class: "title grow" }, hit.title),
+        hit.handoff === "always" ? el("span", { class: "badge high" }, "须转人工") : null,
         el("span", { class: `badge ${hit.urgency}` }, URGENCY[hit.urgency] || hit.urgency)),
-      el("div", { class: "meta muted" }, `${hit.topic} · 置信度 ${Math.round(hit.confidence * 100)}%`),
-      el("div", { class: "solution" }, ...highlighted(hit.solution, words)),
+      el("div", { class: "meta muted" }, `${topicNames[hit.topic] || hit.topic} · 置信度 ${Math.round(hit.confidence * 100)}%`),
+      el("div", { class: "solution" }, ...answer(hit)),
       el("div", { class: "actions" },
         el("button", { class: "primary", onclick: (e) => { e.stopPropagation(); copy(i); } }, "复制答案"),
-        el("button", { onclick: (e) => { e.stopPropagation(); report(hit, "resolved"); } }, "已解决"),
-        el("button", { class: "danger", onclick: (e) => { e.stopPropagation(); report(hit, "takeover"); } }, "不适用，我来答")),
+        el("button", { class: "report", disabled: done, onclick: (e) => { e.stopPropagation(); report(hit, "resolved"); } }, "已解决"),
+        el("button", { class: "report danger", disabled: done, onclick: (e) => { e.stopPropagation(); report(hit, "takeover"); } }, "不适用，我来答")),
       cases.length ? el("details", {},
         el("summary", {}, `相似案例（${cases.length}）`),
         el("ul", {}, ...cases.map((c) => el("li", {},
@@ -80,8 +132,17 @@ function choose(i) {
 async function copy(i) {
   const hit = results[i];
   if (!hit) return;
+  const slots = [...list.children[i].querySelectorAll("input.slot")];
+  const empty = slots.filter((s) => !s.value.trim());
+  if (empty.length) {
+    empty.forEach((s) => s.classList.add("missing"));
+    empty[0].focus();
+    toast(`请先填写：${empty.map((s) => SLOTS[s.dataset.slot] || s.dataset.slot).join("、")}`);
+    return;
+  }
+  const values = Object.fromEntries(slots.map((s) => [s.dataset.slot, s.value.trim()]));
   try {
-    await navigator.clipboard.writeText(hit.solution);
+    await navigator.clipboard.writeText(hit.solution.replace(SLOT, (_, name) => values[name]));
     toast("已复制答案");
   } catch {
     toast("复制失败：浏览器不允许访问剪贴板");
@@ -89,19 +150,43 @@ async function copy(i) {
 }
 
 async function report(hit, outcome) {
+  const id = `${asked}\u0000${hit.id}`;
+  if (reported.has(id)) return;
+  reported.add(id);
+  const li = list.querySelector(`li[data-id="${CSS.escape(hit.id)}"]`);
+  if (li) li.querySelectorAll("button.report").forEach((b) => { b.disabled = true; });
   try {
     await api("/feedback/agent", { method: "POST", body: { query: asked, entry_id: hit.id, outcome } });
     toast(outcome === "resolved" ? "已记录：答案解决了问题" : "已记录：需要人工回答");
   } catch (error) {
-    toast(`记录失败：${error.message}`);
+    reported.delete(id);
+    if (li) li.querySelectorAll("button.report").forEach((b) => { b.disabled = false; });
+    toast(`记录失败：${said(error)}`);
   }
 }
 
-box.addEventListener("input", debounce(search, 30)); // short: results within 100 ms of the last key
+function clear() {
+  box.value = "";
+  search();
+}
+
+const later = debounce(search, 30); // short: results within 100 ms of the last key
+box.addEventListener("compositionstart", () => { composing = true; });
+box.addEventListener("compositionend", () => { composing = false; later(); });
+box.addEventListener("input", (event) => { if (!composing && !event.isComposing) later(); });
 box.addEventListener("keydown", (event) => {
+  if (composing || event.isComposing || event.keyCode === 229) return; // the IME's own keys
   if (event.key === "ArrowDown") { event.preventDefault(); choose(Math.min(selected + 1, results.length - 1)); }
   else if (event.key === "ArrowUp") { event.preventDefault(); choose(Math.max(selected - 1, 0)); }
-  else if (event.key === "Enter") { event.preventDefault(); copy(selected); }
+  else if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+    event.preventDefault();
+    if (results[selected]) report(results[selected], "resolved");
+  } else if (event.key === "Enter") { event.preventDefault(); copy(selected); }
+  else if (event.key === "Escape") { event.preventDefault(); clear(); }
 });
 
-login("/search?q=%E9%80%80%E8%B4%A7", () => box.focus());
+login("/topics", async () => {
+  box.focus();
+  const { topics } = await api("/topics");
+  for (const t of topics) topicNames[t.id] = t.name;
+});

@@ -8,7 +8,7 @@ from kb.api.auth import requires
 from kb.api.openapi import documented
 from kb.api.params import TOP_MAX, int_arg, json_body, text
 from kb.api.resources import get_engine, get_store
-from kb.api.schemas import NOT_FOUND, QUERY, TOP, B, S, arr, obj, q, ref
+from kb.api.schemas import NOT_FOUND, QUERY, TOP, B, I, N, S, arr, obj, q, ref
 from kb.errors import InvalidParameter
 from kb.serialise import result_json
 
@@ -22,17 +22,24 @@ RESULT = obj(
         "did_you_mean": arr(ref("Alternative")),
         "results": arr(ref("Hit")),
         "cases": arr(ref("CaseHit")),
+        "suggest_floor": N,
+        "truncated_from": I,
     }
 )
 
 
-def _params() -> tuple[str, int, str | None]:
-    """q, top and topic from the query string (GET) or a JSON object (POST)."""
+def _params() -> tuple[str, int, str | None, int | None]:
+    """q, top, topic and the length q was cut from, from the query string (GET) or a JSON
+    object (POST); `"truncate": true` searches a long paste's first query_max_chars."""
     limit = current_app.config["KB"]["query_max_chars"]
+    cut_from = None
     if request.method == "POST":
         body = json_body('{"q": "..."}')
         if "q" not in body and "query" in body:
             body["q"] = body["query"]
+        long = isinstance(body.get("q"), str) and len(body["q"]) > limit
+        if body.get("truncate") is True and long:
+            cut_from, body["q"] = len(body["q"]), body["q"][:limit]
         top = body.get("top", 5)
         if isinstance(top, bool) or not isinstance(top, int) or not 1 <= top <= TOP_MAX:
             raise InvalidParameter(
@@ -43,7 +50,7 @@ def _params() -> tuple[str, int, str | None]:
         body = {"q": request.args.get("q")}
         top, topic = int_arg("top", 5, 1, TOP_MAX), request.args.get("topic")
     q = text(body, "q", limit, required=True)
-    return q, top, topic
+    return q, top, topic, cut_from
 
 
 @bp.route("/search", methods=["GET", "POST"])
@@ -56,9 +63,15 @@ def _params() -> tuple[str, int, str | None]:
     params=[q("q", QUERY, True), q("top", TOP), q("topic", S)],
 )
 @documented("Hybrid search (JSON body)", RESULT, method="post", errors=NOT_FOUND,
-            body=obj({"q": QUERY, "top": TOP, "topic": S}, ["q"], strict=False))  # fmt: skip
+            body=obj({"q": QUERY, "top": TOP, "topic": S, "truncate": B}, ["q"],
+                     strict=False))  # fmt: skip
 def search():
-    """Rank entries for a customer message, each with why it matched and how sure the engine is."""
-    q, top, topic = _params()
+    """Rank entries for a customer message, each with why it matched and how sure the engine is;
+    `suggest_floor` is the confidence below which recommend would not even suggest a hit."""
+    q, top, topic, cut_from = _params()
     topics = get_store().topic_subtree(topic) if topic else None
-    return result_json(get_engine().search(q, top=top, topic=topics))
+    out = result_json(get_engine().search(q, top=top, topic=topics))
+    out["suggest_floor"] = current_app.config["KB"]["suggest_floor"]
+    if cut_from is not None:
+        out["truncated_from"] = cut_from
+    return out

@@ -39,7 +39,7 @@ def test_a_wrong_key_is_refused_in_words(open_page, site):
     page = open_page("/author", login=False)
     page.fill("input[name=key]", "kb_not-a-real-key-000000000000000000000000")
     page.click(".login button[type=submit]")
-    page.wait_for_selector("#login-error:has-text('unknown')")
+    page.wait_for_selector("#login-error:has-text('API key 无效或已被吊销')")
     assert page.locator("article.flag").count() == 0
 
 
