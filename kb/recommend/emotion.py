@@ -115,7 +115,8 @@ def hear(message: str) -> Heard:
 
 
 def side_features(message: str, heard: Heard) -> np.ndarray:
-    """Lexicon counts (at most 2 each), punctuation and length: the model's inputs beside the vector.
+    """Lexicon counts (at most 2 each), punctuation and length: what the model reads beside
+    the vector.
 
     >>> float(dict(zip(SIDE, side_features("骗子!!!", hear("骗子!!!"))))["exclaim"])
     3.0

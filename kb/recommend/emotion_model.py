@@ -16,6 +16,7 @@ from importlib import resources
 
 import numpy as np
 
+
 @dataclass(frozen=True)
 class EmotionModel:
     """Weights and what made them: the embedder whose vectors they read, and its dimension."""
