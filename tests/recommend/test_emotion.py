@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -223,3 +224,18 @@ def test_learned_accuracy_on_labelled_messages(engine):
     assert report["accuracy"] >= 0.906
     assert report["labels"]["angry"]["precision"] >= 0.85  # 0.887 when written
     assert report["macro_f1"] >= 0.9
+
+
+def test_eval_emotion_prints_macro_f1_and_every_figure_as_json(runner):
+    from kb.cli import cli
+
+    path = str(DATA)
+    shown = runner.invoke(cli, ["eval-emotion", path], env={"KB_EMBEDDER": "fake"})
+    assert shown.exit_code == 0, shown.output
+    assert ": lexicon, n 181," in shown.output and "macro-F1 0." in shown.output
+    done = runner.invoke(cli, ["eval-emotion", path, "--json"], env={"KB_EMBEDDER": "fake"})
+    report = json.loads(done.output)
+    assert report["detector"] == "lexicon"  # the fake embedder's vectors mean nothing to it
+    assert report["accuracy"] == pytest.approx(0.906, abs=0.001)
+    assert set(report["labels"]["angry"]) == {"n", "precision", "recall", "f1"}
+    assert 0.85 < report["macro_f1"] < 1 and report["misses"][0]["line"] > 0
