@@ -443,30 +443,45 @@ def eval_(ctx, file: str, ablate: bool, as_json: bool, misses: bool, fusion: str
 @cli.command("eval-emotion")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--misses", is_flag=True, help="List the messages labelled wrong.")
+@click.option("--json", "as_json", is_flag=True, help="Print every figure as one JSON object.")
 @click.pass_context
-def eval_emotion(ctx, file: str, misses: bool):
+def eval_emotion(ctx, file: str, misses: bool, as_json: bool):
     """Measure emotion detection on a labelled file: label<TAB>message (calm, anxious, angry).
 
-    Prints accuracy, per-label precision and recall, and the confusion table; also
-    accuracy on odd and even lines separately (tune on one half, read the other).
+    Prints accuracy, macro-F1, per-label precision, recall and F1, and the confusion
+    table; also accuracy on odd and even lines separately (tune on one half, read the
+    other). The learned model reads the configured embedder's vectors when it was
+    trained on that embedder; otherwise the lexicon decides alone, as recommend does.
 
     \b
     Example:
-        kb eval-emotion tests/data/emotion.tsv
+        kb eval-emotion tests/data/emotion.tsv --json
     """
     from kb.recommend.emotion import LABELS
-    from kb.recommend.evaluate import evaluate_emotion, read_emotions
+    from kb.recommend.emotion_model import model
+    from kb.recommend.evaluate import evaluate_emotion, read_emotions, vectors_by
+    from kb.search.embed import make_embedder
 
-    r = evaluate_emotion(read_emotions(file))
-    click.echo(f"{file}: n {r['n']}, accuracy {r['accuracy']:.3f} (odd lines "
-               f"{r['accuracy_odd']:.3f}, even lines {r['accuracy_even']:.3f})")  # fmt: skip
-    click.echo(f"{'label':<8} {'n':>4} {'precision':>9} {'recall':>7}   predicted: "
+    labelled = read_emotions(file)
+    embedder = make_embedder(ctx.obj["embedder"])
+    learned = embedder is not None and model().reads(embedder.name)
+    r = evaluate_emotion(labelled, vectors_by(embedder) if learned else None)
+    r["detector"] = f"lexicon + model ({embedder.name})" if learned else "lexicon"
+    if as_json:
+        r["misses"] = [dict(zip(("line", "gold", "got", "message"), m, strict=True))
+                       for m in r["misses"]]  # fmt: skip
+        click.echo(json.dumps({"file": file, **r}, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{file}: {r['detector']}, n {r['n']}, accuracy {r['accuracy']:.3f} (odd lines "
+               f"{r['accuracy_odd']:.3f}, even lines {r['accuracy_even']:.3f}), "
+               f"macro-F1 {r['macro_f1']:.3f}")  # fmt: skip
+    click.echo(f"{'label':<8} {'n':>4} {'precision':>9} {'recall':>7} {'f1':>6}   predicted: "
                + " ".join(f"{x:>7}" for x in LABELS))  # fmt: skip
     for label in LABELS:
         row = r["labels"][label]
         counts = " ".join(f"{r['confusion'][label][x]:>7}" for x in LABELS)
-        click.echo(f"{label:<8} {row['n']:>4} {row['precision']:>9.3f} {row['recall']:>7.3f}"
-                   f"              {counts}")  # fmt: skip
+        click.echo(f"{label:<8} {row['n']:>4} {row['precision']:>9.3f} {row['recall']:>7.3f} "
+                   f"{row['f1']:>6.3f}              {counts}")  # fmt: skip
     if misses:
         for line, gold, got, message in r["misses"]:
             click.echo(f"line {line}: {gold} -> {got}: {message}")

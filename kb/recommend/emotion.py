@@ -9,14 +9,17 @@ the entry's soothing script. Accuracy is measured on tests/data/emotion.tsv
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 
+import numpy as np
 import yaml
 
-from kb.text import fold
+from kb.recommend import emotion_model
+from kb.text import fold, normalise
 
 LABELS = ("calm", "anxious", "angry")
 # ??? is shouting; !!! is shouting unless glad words sit beside it; ?? or a lone ? presses.
@@ -40,6 +43,11 @@ _HUMAN = re.compile(
     r"|(?:你们|你)的?(?:领导|主管|经理|负责人|上级|上司)(?:呢|在哪|出来|过来|来|跟我|和我|联系我)"
 )
 _SECTIONS = ("threat", "insult", "exasperation", "annoyed", "anxious", "glad", "human", "calm")
+# what the learned model reads beside the embedding (emotion_model.py)
+SIDE = ("threat", "insult", "exasperation", "annoyed", "anxious", "glad", "human",
+        "shout", "press", "chant", "question", "exclaim", "ellipsis", "length")  # fmt: skip
+_ELLIPSIS = re.compile(r"\.{2,}|。{2,}|…")
+_NEGATED = re.compile(r"(?:不|没|别|不太|不是很|没有)$")
 
 
 @dataclass
@@ -50,6 +58,18 @@ class Emotion:
     signals: list[str] = field(default_factory=list)  # what was heard, e.g. "threat:12315"
 
 
+@dataclass
+class Heard:
+    """What the lexicon and the punctuation heard in one message, before any verdict."""
+
+    counts: dict[str, int]  # hits per lexicon section (calm excluded)
+    shout: str = ""  # ??? or !!! (not next to glad words)
+    press: str = ""  # ?? or a lone ?
+    chant: str = ""  # 退钱退钱退钱
+    wants_human: bool = False
+    signals: list[str] = field(default_factory=list)
+
+
 @cache
 def lexicon() -> dict[str, tuple[str, ...]]:
     source = resources.files("kb.recommend").joinpath("emotion.yaml")
@@ -57,8 +77,81 @@ def lexicon() -> dict[str, tuple[str, ...]]:
     return {name: tuple(fold(str(w)) for w in raw.get(name, [])) for name in _SECTIONS}
 
 
-def detect(message: str, repeats: int = 0) -> Emotion:
-    """The customer's emotion; `repeats` is how many earlier messages of the session asked the same.
+def hear(message: str) -> Heard:
+    """Lexicon hits and punctuation runs on folded text; calm phrases and numbers cancelled first.
+
+    >>> hear("不喜欢!!!").counts["glad"], hear("很喜欢!!!").shout
+    (0, '')
+    """
+    text = _NUMBER.sub(" ", fold(message))
+    words = lexicon()
+    signals = []
+    for phrase in words["calm"]:  # a relaxed 急, a neutral question about 差评
+        if phrase in text:
+            text = text.replace(phrase, " ")
+            signals.append(f"calm:{phrase}")
+    counts = {}
+    for section in _SECTIONS[:-1]:
+        found = [w for w in words[section] if w in text]
+        if section == "glad":  # 不喜欢, 没感谢: a negated glad word is no delight
+            found = [w for w in found if not _NEGATED.search(text.split(w, 1)[0])]
+        counts[section] = len(found)
+        signals.extend(f"{section}:{w}" for w in found)
+    heard = Heard(counts, wants_human=bool(counts["human"]), signals=signals)
+    if not heard.wants_human and (asked := _HUMAN.search(text)) is not None:
+        heard.wants_human = True
+        signals.append("human:" + asked.group().strip())
+    shout, press = _SHOUT.search(text), _PRESS.search(text)
+    if shout and ("?" in shout.group() or not counts["glad"]):
+        heard.shout = shout.group()
+    elif press and not counts["glad"]:
+        heard.press = press.group()
+    if heard.shout or heard.press:
+        signals.append("punctuation:" + (heard.shout or heard.press))
+    if chant := _CHANT.search(text):
+        heard.chant = chant.group(1)
+        signals.append("chant:" + heard.chant)
+    return heard
+
+
+def side_features(message: str, heard: Heard) -> np.ndarray:
+    """Lexicon counts (at most 2 each), punctuation and length: what the model reads beside
+    the vector.
+
+    >>> float(dict(zip(SIDE, side_features("骗子!!!", hear("骗子!!!"))))["exclaim"])
+    3.0
+    """
+    text = fold(message)
+    counts = [min(heard.counts[s], 2) for s in SIDE[:6]]
+    return np.array([*counts, heard.wants_human, bool(heard.shout), bool(heard.press),
+                     bool(heard.chant), min(text.count("?"), 3), min(text.count("!"), 3),
+                     bool(_ELLIPSIS.search(text)), math.log1p(len(normalise(message)))],
+                    dtype=np.float32)  # fmt: skip
+
+
+def lexicon_label(heard: Heard, repeats: int = 0) -> str:
+    """The lexicon's own verdict: words and punctuation scored, for when there is no embedding."""
+    c = heard.counts
+    anger = 2 * (c["threat"] + c["insult"] + c["exasperation"]) + c["annoyed"]
+    worry = c["anxious"] + bool(heard.press) + bool(repeats)
+    anger += (2 if "?" in heard.shout else 1) if heard.shout else 0
+    anger += 2 if heard.chant else 0
+    anger += 2 if repeats >= 2 else 0
+    if anger >= 2:
+        return "angry"
+    return "anxious" if anger or worry else "calm"
+
+
+def detect(
+    message: str, repeats: int = 0, vector: np.ndarray | None = None, angry_before: bool = False
+) -> Emotion:
+    """The customer's emotion from the message and the session so far.
+
+    `repeats`: earlier messages of the session that asked the same; `angry_before`: an
+    earlier message of the session was angry (anger lingers: a hurried line is angry now).
+    `vector`: the message's unit query embedding from the model's embedder (emotion_model),
+    which the engine computed for dense search; without it the lexicon decides alone. The
+    lexicon raises the learned label, never lowers it: a threat is angry whatever the tone.
 
     >>> detect("衣服有点小，能换大一码吗").label
     'calm'
@@ -74,46 +167,15 @@ def detect(message: str, repeats: int = 0) -> Emotion:
     >>> detect("别跟我扯机器人 叫你们领导来").wants_human, detect("安装要人工费吗").wants_human
     (True, False)
     """
-    text = _NUMBER.sub(" ", fold(message))
-    words = lexicon()
-    signals = []
-    for phrase in words["calm"]:  # a relaxed 急, a neutral question about 差评
-        if phrase in text:
-            text = text.replace(phrase, " ")
-            signals.append(f"calm:{phrase}")
-
-    def hits(section: str) -> list[str]:
-        found = [w for w in words[section] if w in text]
-        signals.extend(f"{section}:{w}" for w in found)
-        return found
-
-    threats = hits("threat")
-    anger = 2 * (len(threats) + len(hits("insult")) + len(hits("exasperation")))
-    anger += len(hits("annoyed"))
-    worry = len(hits("anxious"))
-    wants_human = bool(hits("human"))
-    if not wants_human and (asked := _HUMAN.search(text)) is not None:
-        wants_human = True
-        signals.append("human:" + asked.group().strip())
-    glad = hits("glad")
-    shout = _SHOUT.search(text)
-    if shout and ("?" in shout.group() or not glad):
-        anger += 2 if "?" in shout.group() else 1
-        signals.append("punctuation:" + shout.group())
-    elif _PRESS.search(text) and not glad:
-        worry += 1
-        signals.append("punctuation:" + _PRESS.search(text).group())
-    if _CHANT.search(text):
-        anger += 2
-        signals.append("chant:" + _CHANT.search(text).group(1))
-    if repeats:
-        signals.append(f"repeated:{repeats}")
-        anger += 2 if repeats >= 2 else 0
-        worry += 1
-    if anger >= 2:
+    heard = hear(message)
+    signals = heard.signals + ([f"repeated:{repeats}"] if repeats else [])
+    label = lexicon_label(heard, repeats)
+    if vector is not None:
+        p = emotion_model.model().probabilities(vector, side_features(message, heard))
+        learned = LABELS[int(p.argmax())]
+        signals.append(f"model:{learned}:{p.max():.2f}")
+        label = max(label, learned, key=LABELS.index)
+    if angry_before and label == "anxious":
         label = "angry"
-    elif anger or worry:
-        label = "anxious"
-    else:
-        label = "calm"
-    return Emotion(label, bool(threats), wants_human, signals)
+        signals.append("angry_before")
+    return Emotion(label, bool(heard.counts["threat"]), heard.wants_human, signals)

@@ -1,12 +1,17 @@
-"""Emotion detection on a labelled file: accuracy, per-label precision and recall, confusion."""
+"""Emotion detection on a labelled file: accuracy, per-label precision, recall, F1, confusion."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+
+import numpy as np
 
 from kb.errors import CorpusError
 from kb.recommend.emotion import LABELS, detect
+from kb.search.embed import Embedder
 from kb.search.evaluate import Labelled
+from kb.text import normalise
 
 
 def read_emotions(path: str | Path) -> list[Labelled]:
@@ -23,13 +28,29 @@ def read_emotions(path: str | Path) -> list[Labelled]:
     return out
 
 
-def evaluate_emotion(labelled: list[Labelled]) -> dict:
-    """Accuracy, per-label precision and recall, and the confusion table of emotion detection."""
+def vectors_by(embedder: Embedder) -> Callable[[list[str]], list[np.ndarray | None]]:
+    """Messages -> the query vectors the engine would compute (None where nothing is left)."""
+
+    def encode(messages: list[str]) -> list[np.ndarray | None]:
+        texts = sorted({t for t in map(normalise, messages) if t})
+        found = dict(zip(texts, embedder.encode_queries(texts) if texts else [], strict=True))
+        return [found.get(normalise(m)) for m in messages]
+
+    return encode
+
+
+def evaluate_emotion(labelled: list[Labelled], encode=None) -> dict:
+    """Accuracy, per-label precision, recall and F1, macro-F1 and the confusion table.
+
+    `encode` (see `vectors_by`) gives the learned model its vectors; without it the lexicon
+    decides alone.
+    """
     confusion = {gold: dict.fromkeys(LABELS, 0) for gold in LABELS}
     misses, halves = [], {0: [0, 0], 1: [0, 0]}
-    for item in labelled:
+    vectors = encode([i.query for i in labelled]) if encode else [None] * len(labelled)
+    for item, vector in zip(labelled, vectors, strict=True):
         (gold,) = item.expected
-        got = detect(item.query).label
+        got = detect(item.query, vector=vector).label
         confusion[gold][got] += 1
         halves[item.line % 2][0] += got == gold
         halves[item.line % 2][1] += 1
@@ -39,16 +60,20 @@ def evaluate_emotion(labelled: list[Labelled]) -> dict:
     labels = {}
     for label in LABELS:
         predicted = sum(confusion[g][label] for g in LABELS)
+        precision = confusion[label][label] / predicted if predicted else 0.0
+        recall = confusion[label][label] / max(1, sum(confusion[label].values()))
         labels[label] = {
             "n": sum(confusion[label].values()),
-            "precision": confusion[label][label] / predicted if predicted else 0.0,
-            "recall": confusion[label][label] / max(1, sum(confusion[label].values())),
+            "precision": precision,
+            "recall": recall,
+            "f1": 2 * precision * recall / (precision + recall) if precision + recall else 0.0,
         }
     return {
         "n": n,
         "accuracy": sum(confusion[x][x] for x in LABELS) / n if n else 0.0,
         "accuracy_odd": halves[1][0] / max(1, halves[1][1]),
         "accuracy_even": halves[0][0] / max(1, halves[0][1]),
+        "macro_f1": sum(v["f1"] for v in labels.values()) / len(LABELS),
         "labels": labels,
         "confusion": confusion,
         "misses": misses,

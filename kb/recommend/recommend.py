@@ -10,7 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from kb.model import Recommendation, new_id
+from kb.recommend import emotion_model
 from kb.recommend.emotion import Emotion, detect
 from kb.recommend.policy import DEFAULT_POLICY, REASONS, Decision, Policy, decide
 from kb.recommend.rules import served
@@ -69,7 +72,12 @@ def recommend(
     at = at or dt.datetime.now(dt.UTC)
     result = engine.search(request.query, top=5)
     history = store.session_recommendations(request.session_id) if request.session_id else []
-    emotion = detect(request.query, repeats=_repeats(result, history))
+    emotion = detect(
+        request.query,
+        repeats=_repeats(result, history),
+        vector=_vector(engine, request.query),
+        angry_before=any(r.emotion == "angry" for r in history),
+    )
     failed = sum(
         r.outcome in ("takeover", "abandoned") or r.reason == "no_confident_match" for r in history
     )
@@ -106,6 +114,13 @@ def recommend(
     if emotion.label != "calm":
         soothing = (top.soothing if top else "") or SOOTHING[emotion.label]
     return Recommended(record, decision, result, emotion, soothing)
+
+
+def _vector(engine: Engine, query: str) -> np.ndarray | None:
+    """The query vector search already made, if the emotion model was trained on its embedder."""
+    if engine.embedder is None or not emotion_model.model().reads(engine.embedder.name):
+        return None
+    return engine.query_vector(query)
 
 
 def _scores(hit: Hit | None) -> dict[str, float]:

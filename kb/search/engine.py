@@ -318,6 +318,11 @@ class Engine:
             out[t] = v / (np.linalg.norm(v) or 1.0)
         return out
 
+    def query_vector(self, query: str) -> np.ndarray | None:
+        """The query vector dense search uses (cached: free after a search), None without one."""
+        norm = normalise(query)
+        return self._embed_query(norm) if self.embedder is not None and norm else None
+
     def _encode_query(self, text: str) -> np.ndarray:
         if self.embedder is None:
             raise ConfigError("this engine has no embedder (embedder = none)", "embedder")
