@@ -597,9 +597,11 @@ def backup(ctx, file: str):
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.pass_context
 def restore(ctx, file: str):
-    """Replace the database's content with a backup made by `kb backup` (checked first).
+    """Replace the database with a backup made by `kb backup`, checked whole first.
 
-    Stop `kb serve` first: running searches would keep serving their old index.
+    The backup is copied and migrated beside the database, then renamed over it; the
+    replaced file is kept beside it until that succeeded. Refused while `kb serve` holds
+    the database (its searches would keep serving the old index): stop the server first.
 
     \b
     Example:
@@ -688,6 +690,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None):
         counts = import_corpus(Store(settings["db"]), settings["corpus"], "kb serve")
         click.echo(f"imported {counts['entries_new']} entries, {counts['cases']} cases")
     store = Store(settings["db"])
+    serving = store.hold_for_serving()  # until this process exits: no restore under us
     if not store.api_keys():
         from kb.keys import create
 
@@ -711,6 +714,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None):
         threads=settings["threads"],
         ident="kefu-kb",
     )
+    serving.close()
 
 
 def main():

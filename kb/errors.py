@@ -17,6 +17,7 @@
     ├── KeyExists          an API key of that name exists
     ├── EntryExists        a new entry's id is taken
     ├── BackupInvalid      a file given to restore is not a sound kefu-kb database
+    ├── DatabaseInUse      a restore while a server holds the database, or the reverse (409)
     └── ConfigError        a setting has a bad value
 
 The API turns each into `{"error": {"code", "message", "field"}}` with `status`
@@ -163,6 +164,11 @@ class BackupInvalid(KbError):
 
     def __init__(self, path: str, reason: str):
         super().__init__(f"{path}: {reason}; nothing was restored", "file")
+
+
+class DatabaseInUse(KbError):
+    code = "database_in_use"
+    status = 409
 
 
 class ConfigError(KbError):

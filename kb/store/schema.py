@@ -227,8 +227,21 @@ def migrate(db: sqlite_utils.Database, upto: int = SCHEMA_VERSION) -> int:
 
 
 def schema_version(db: sqlite_utils.Database) -> int:
-    """The last migration applied; 0 for an empty database."""
+    """The last migration applied; 0 for an empty database. ValueError if it is not a number."""
     if not db["meta"].exists():
         return 0
     row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     return int(row[0]) if row else 0
+
+
+def columns(db: sqlite_utils.Database) -> dict[str, set[str]]:
+    """Each table's column names (SQLite's own tables left out)."""
+    return {t.name: {c.name for c in t.columns} for t in db.tables
+            if not t.name.startswith("sqlite_")}  # fmt: skip
+
+
+def expected_columns(version: int) -> dict[str, set[str]]:
+    """The tables and columns a database at schema `version` has: its migrations, replayed."""
+    db = sqlite_utils.Database(memory=True)
+    migrate(db, version)
+    return columns(db)
