@@ -678,10 +678,9 @@ def serve(ctx: click.Context, host: str | None, port: int | None):
     Example:
         kb serve --port 8080
     """
-    import waitress
-
     from kb.api import create_app
     from kb.corpus import import_corpus
+    from kb.serve import make_server
 
     settings = config.load({"db": ctx.obj["db"], "host": host, "port": port})
     # (the engine is built below, before listening, so the first search is not slow)
@@ -707,13 +706,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None):
     click.echo(f"kefu-kb serving {settings['db']} at {base}  (health: {base}/api/v1/health)")
     click.echo(f"    agent sidebar:  {base}/sidebar\n    authoring UI:   {base}/author")
     sys.stdout.flush()  # the key and addresses reach a log file before the first request
-    waitress.serve(
-        app,
-        host=settings["host"],
-        port=settings["port"],
-        threads=settings["threads"],
-        ident="kefu-kb",
-    )
+    make_server(app, settings).run()
     serving.close()
 
 
