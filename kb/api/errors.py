@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, request
 from werkzeug.exceptions import HTTPException
 
-from kb.errors import KbError, ValidationFailed
+from kb.errors import KbError, Unavailable, ValidationFailed
 
 
 def error_body(code: str, message: str, field: str | None = None) -> dict:
@@ -18,6 +18,8 @@ def init_app(app: Flask) -> None:
         body = error_body(exc.code, exc.message, exc.field)
         if isinstance(exc, ValidationFailed):  # an entry or case checked at once: every problem
             body["error"]["errors"] = [{"field": e.field, "message": e.reason} for e in exc.errors]
+        if isinstance(exc, Unavailable):
+            return body, exc.status, {"Retry-After": str(exc.retry_after)}
         return body, exc.status
 
     @app.errorhandler(HTTPException)

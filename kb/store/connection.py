@@ -22,9 +22,19 @@ from typing import IO
 
 import sqlite_utils
 
-from kb.errors import BackupInvalid, DatabaseInUse
+from kb.errors import (
+    BackupInvalid,
+    DatabaseBusy,
+    DatabaseInUse,
+    DatabaseReadOnly,
+    Unavailable,
+)
 from kb.store.schema import SCHEMA_VERSION, columns, expected_columns, migrate, schema_version
 
+# How long a write waits for another writer (a thread here, or another process) before it
+# gives up with DatabaseBusy: long enough for any write of ours (an import commits in about
+# a second), short enough that queued writers cannot hold every server thread for long.
+BUSY_WAIT = 3.0
 _WRITERS: dict[str, threading.Lock] = {}
 _WRITERS_LOCK = threading.Lock()
 
@@ -68,7 +78,7 @@ class Connection:
     def _open(self) -> None:
         path = str(self.path)
         self.db = sqlite_utils.Database(sqlite3.connect(path, check_same_thread=not self._shared))
-        self.db.execute("PRAGMA busy_timeout = 5000")
+        self.db.execute(f"PRAGMA busy_timeout = {int(BUSY_WAIT * 1000)}")
         self.db.execute("PRAGMA foreign_keys = ON")
         if path != ":memory:":
             self.db.enable_wal()
@@ -87,23 +97,47 @@ class Connection:
 
         BEGIN IMMEDIATE takes the write lock before the first read, so a check-then-write
         (the base version of an edit, whether an outcome was already reported) cannot
-        interleave with another connection's; the others wait up to busy_timeout.
+        interleave with another connection's; the others wait up to BUSY_WAIT, then get
+        DatabaseBusy (a 503 the caller retries).
         """
         conn = self.db.conn
         if conn.in_transaction:
             with self.db.atomic():  # nested: a savepoint
                 yield self
             return
-        with self._writer:
+        if not self._writer.acquire(timeout=BUSY_WAIT):
+            raise DatabaseBusy(f"another write held the database for {BUSY_WAIT:g} s")
+        try:
             conn.execute("BEGIN IMMEDIATE")
-            try:
-                conn.execute("PRAGMA defer_foreign_keys = ON")
-                yield self
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.rollback()
-                raise
+            conn.execute("PRAGMA defer_foreign_keys = ON")
+            yield self
+            conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            if conn.in_transaction:
+                conn.rollback()
+            if unavailable := self._unavailable(exc):
+                raise unavailable from exc
+            raise
+        except BaseException:
+            if conn.in_transaction:
+                conn.rollback()
+            raise
+        finally:
+            self._writer.release()
+
+    def _unavailable(self, exc: sqlite3.OperationalError) -> Unavailable | None:
+        """A write SQLite refused for now, as the error a caller can retry on; else None.
+
+        SQLite opens a file it may not write read-only and keeps it so: the connection is
+        reopened, so a write after the operator fixed the permissions succeeds.
+        """
+        if exc.sqlite_errorname in ("SQLITE_BUSY", "SQLITE_LOCKED"):
+            return DatabaseBusy(f"another process held the database for {BUSY_WAIT:g} s")
+        if exc.sqlite_errorname.startswith("SQLITE_READONLY"):
+            self.db.close()
+            self._open()
+            return DatabaseReadOnly(f"{self.path} cannot be written ({exc}); reads still work")
+        return None
 
     @property
     def schema_version(self) -> int:
