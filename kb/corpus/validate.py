@@ -22,6 +22,10 @@ from kb.errors import CorpusError, ValidationFailed
 from kb.model import CASE_OUTCOMES, HANDOFFS, STATUSES, URGENCIES, Case, Entry, Process, Topic
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+ID_MAX = 200  # characters: ids are slugs that name a scenario, not sentences
+# Phrasings per entry: the seed's largest entry has 9; each one is encoded when the entry is
+# saved or previewed (2,000 took 20 s), so a paste of a chat log is refused, not indexed.
+QUESTIONS_MAX = 100
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 CUSTOMER_MAX = 2000  # what a customer said, in a case: a message or two, not a transcript
 ACTION_MAX = 4000  # what the agent did
@@ -179,7 +183,7 @@ class _Fields:
         return value
 
     def ident(self, key: str = "id") -> str:
-        value = self.text(key)
+        value = self.text(key, max_chars=ID_MAX)
         if value and not ID_RE.match(value):
             self.fail(key, f"{value!r} is not an id: use lower-case a-z, 0-9 and '-'")
         return value
@@ -190,7 +194,7 @@ class _Fields:
             self.fail(key, f"unknown value {value!r}; choose from {', '.join(options)}")
         return value
 
-    def texts(self, key: str, required: bool = True) -> list[str]:
+    def texts(self, key: str, required: bool = True, max_items: int | None = None) -> list[str]:
         value = self.data.get(key)
         if value is None:
             if required:
@@ -198,6 +202,9 @@ class _Fields:
             return []
         if not isinstance(value, list):
             self.fail(key, f"must be a list, not {_kind(value)}")
+            return []
+        if max_items is not None and len(value) > max_items:
+            self.fail(key, f"holds {len(value)} items; the limit is {max_items}")
             return []
         out = []
         for i, item in enumerate(value):
@@ -290,7 +297,7 @@ def _entry(f: _File, data: LineMap, where: str, refs: list, topic: Topic | None)
         id=r.ident(),
         topic=topic.id if topic else "",
         title=r.text("title"),
-        questions=r.texts("questions"),
+        questions=r.texts("questions", max_items=QUESTIONS_MAX),
         keywords=_keywords(r),
         solution=r.text("solution"),
         urgency=r.choice("urgency", URGENCIES, None),
