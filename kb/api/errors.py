@@ -8,6 +8,11 @@ from werkzeug.exceptions import HTTPException
 from kb.errors import KbError, Unavailable, ValidationFailed
 
 
+def is_api(path: str) -> bool:
+    """Under /api every answer is JSON, errors included."""
+    return path == "/api" or path.startswith("/api/")
+
+
 def error_body(code: str, message: str, field: str | None = None) -> dict:
     return {"error": {"code": code, "message": message, "field": field}}
 
@@ -24,7 +29,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
-        if not request.path.startswith("/api/"):
+        if not is_api(request.path):
             return exc
         code = (exc.name or "error").lower().replace(" ", "_")
         return error_body(code, exc.description or exc.name), exc.code

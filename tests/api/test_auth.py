@@ -103,3 +103,19 @@ def test_pages_are_public_shells_with_a_script_policy(lexical_app):
         assert response.status_code == 200 and b'<script type="module"' in response.data
         assert "script-src 'self'" in response.headers["Content-Security-Policy"]
         response.close()
+
+
+def test_the_authoring_ui_cannot_be_framed_and_the_sidebar_can(lexical_app):
+    policies = {}
+    for page in ("author", "sidebar"):
+        response = lexical_app.test_client().get(f"/{page}")
+        policies[page] = response.headers["Content-Security-Policy"]
+        response.close()
+    author, sidebar = policies["author"], policies["sidebar"]
+    assert "frame-ancestors 'none'" in author and "frame-ancestors" not in sidebar
+
+
+@pytest.mark.parametrize("path", ["/api", "/api/v1//entries", "/api//v1/health"])
+def test_odd_api_paths_answer_the_json_error_shape(lexical_app, path):
+    response = lexical_app.test_client().get(path)
+    assert response.status_code == 404 and response.json["error"]["code"] == "not_found"
