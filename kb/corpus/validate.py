@@ -10,6 +10,7 @@ rules, so whatever the API accepts, export and import can round-trip.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,6 +90,15 @@ def _read_file(path: Path, corpus: Corpus, origins: dict, refs: list, errors: li
         mark = getattr(exc, "problem_mark", None)
         reason = getattr(exc, "problem", None) or str(exc)
         f.error(mark.line + 1 if mark else None, None, f"bad YAML: {reason}")
+        return
+    except RecursionError:
+        f.error(None, None, "nests too deep to be a corpus file")
+        return
+    try:
+        json.dumps(doc, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:  # YAML's "\ud800" escape makes half a surrogate pair
+        f.error(None, None, f"holds {exc.object[exc.start]!r}, which is not a character; "
+                "write the character itself")  # fmt: skip
         return
     if not isinstance(doc, LineMap):
         f.error(1, None, "a corpus file must be a mapping with topic, entries, cases, processes")
