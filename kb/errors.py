@@ -128,7 +128,7 @@ class KeyExists(KbError):
     status = 409
 
     def __init__(self, name: str):
-        super().__init__(f"an API key named {name!r} exists; revoke it or pick another name",
+        super().__init__(f"an active API key named {name!r} exists; revoke it or pick another name",
                          "name")  # fmt: skip
 
 

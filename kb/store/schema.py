@@ -208,7 +208,26 @@ _V6 = [
     )""",
 ]
 
-MIGRATIONS = [_V1, _V2, _V3, _V4, _V5, _V6]
+# v7: a revoked key's name may be given again: names are unique among active keys only.
+# SQLite cannot drop a UNIQUE constraint, so the table is rebuilt.
+_V7 = [
+    """CREATE TABLE api_keys_v7 (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL,
+        prefix TEXT NOT NULL UNIQUE,
+        hash TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT
+    )""",
+    "INSERT INTO api_keys_v7 SELECT id, name, role, prefix, hash, created_at, revoked_at "
+    "FROM api_keys",
+    "DROP TABLE api_keys",
+    "ALTER TABLE api_keys_v7 RENAME TO api_keys",
+    "CREATE UNIQUE INDEX api_keys_active_name ON api_keys(name) WHERE revoked_at IS NULL",
+]
+
+MIGRATIONS = [_V1, _V2, _V3, _V4, _V5, _V6, _V7]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
