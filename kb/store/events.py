@@ -190,6 +190,15 @@ class Events(Connection):
         )
         return rows[::-1]
 
+    def session_message(self, session_id: str, normalised: str, entry_id: str
+                        ) -> Recommendation | None:  # fmt: skip
+        """The session's recommendation of `entry_id` for this (normalised) message, if any."""
+        rows = self._recommendations(
+            "WHERE session_id = ? AND normalised = ? AND entry_id = ? LIMIT 1",
+            [session_id, normalised, entry_id],
+        )
+        return rows[0] if rows else None
+
     def takeovers(
         self, entry_id: str, version: int, limit: int = 20, *, served: Served
     ) -> list[Recommendation]:

@@ -21,6 +21,8 @@ ROUTES = [
     ("GET", "/api/v1/flags", None, "flags"),
     ("GET", "/api/v1/gaps", None, "flags"),
     ("GET", "/api/v1/graph/check", None, "flags"),
+    ("POST", "/api/v1/feedback/agent",
+     {"query": "运费", "entry_id": "return-shipping-fee", "outcome": "takeover"}, "sidebar"),
 ]
 
 

@@ -141,3 +141,17 @@ def test_gaps_group_unanswered_messages(api):
     gaps = api.get("/api/v1/gaps").json["gaps"]
     assert gaps[0]["count"] == 3 and "隐私包装" in gaps[0]["label"]
     assert all("笑话" not in g["label"] for g in gaps)  # a single message is not a group
+
+
+def test_an_agents_verdict_on_a_message_counts_once(api, seed_store, with_key):
+    body = {"query": "退货运费谁出", "entry_id": "return-shipping-fee", "outcome": "takeover"}
+    first = api.post("/api/v1/feedback/agent", json=body)
+    again = api.post("/api/v1/feedback/agent", json=body | {"outcome": "resolved"})
+    assert first.json["recorded"] is True and again.json["recorded"] is False
+    assert again.json["recommendation_id"] == first.json["recommendation_id"]
+    assert again.json["outcome"] == "takeover"
+    other = create_app({"db": str(seed_store.path), "embedder": "none"}).test_client()
+    other = with_key(other, seed_store.path, "agent")  # another agent: their own verdict
+    assert other.post("/api/v1/feedback/agent", json=body).json["recorded"] is True
+    stats = api.get("/api/v1/entries/return-shipping-fee/stats").json["versions"][0]
+    assert (stats["served"], stats["takeovers"]) == (2, 2)
