@@ -10,12 +10,16 @@ reverse proxy (nginx, Caddy) that buffers requests: it is built for the many slo
 
 from __future__ import annotations
 
+import json
 import time
 
 import waitress
 from flask import Flask
 from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer, MultiSocketServer
+from waitress.task import ErrorTask
+
+from kb.api.errors import error_body
 
 
 def make_server(app: Flask, settings: dict):
@@ -38,9 +42,26 @@ def make_server(app: Flask, settings: dict):
     return server
 
 
-class _TimedChannel(HTTPChannel):
-    """A connection whose request (headers and body) must arrive whole within `timeout` s."""
+class _JsonErrorTask(ErrorTask):
+    """Waitress's own refusals of a request it could not read (431 headers too large, 501 an
+    unknown transfer coding, 400 a malformed request) in the API's one error shape."""
 
+    def execute(self):
+        error = self.request.error
+        code = error.reason.lower().replace(" ", "_")
+        body = json.dumps(error_body(code, error.body)).encode()
+        self.status = f"{error.code} {error.reason}"
+        self.response_headers.append(("Content-Type", "application/json"))
+        self.set_close_on_finish()
+        self.content_length = len(body)
+        self.write(body)
+
+
+class _TimedChannel(HTTPChannel):
+    """A connection whose request (headers and body) must arrive whole within `timeout` s,
+    and whose unreadable requests are answered in JSON."""
+
+    error_task_class = _JsonErrorTask
     timeout: float
     started = 0.0
 
