@@ -109,3 +109,12 @@ def test_a_json_entry_is_bounded(change, field, reason):
     with pytest.raises(ValidationFailed) as err:
         entry_from_data(good | change, {"topics": {"returns"}})
     assert [(e.field, e.reason) for e in err.value.errors] == [(field, reason)]
+
+
+def test_a_json_entry_nested_past_the_stack_is_refused_not_a_recursion_error():
+    deep: list = []
+    for _ in range(100_000):
+        deep = [deep]
+    with pytest.raises(ValidationFailed) as err:
+        entry_from_data({"id": "x", "topic": "returns", "title": deep}, {"topics": {"returns"}})
+    assert "entry.title" in {e.field for e in err.value.errors}
