@@ -164,6 +164,7 @@ class FlagReport:
     before: VersionStats  # the flagged version, all time
     after: VersionStats | None  # the version that replaced it, measured from zero
     evidence: list  # Recommendations that ended in a takeover, newest first
+    from_sidebar: int  # of the version's takeovers (all time), those agents reported by hand
 
 
 def flag_reports(
@@ -184,6 +185,7 @@ def flag_reports(
                 before=all_time(store, flag.entry_id, flag.version),
                 after=all_time(store, flag.entry_id, flag.rewrite_version),
                 evidence=store.takeovers(flag.entry_id, flag.version, evidence, served=served),
+                from_sidebar=store.sidebar_takeovers(flag.entry_id, flag.version),
             )
         )
     return sorted(out, key=lambda r: (-r.window.takeovers, -r.before.takeovers, r.flag.id))

@@ -211,6 +211,14 @@ class Events(Connection):
         kept = (r for r in rows if served(r["decision"], r["entry_id"]))
         return [_recommendation(r) for r in islice(kept, limit)]
 
+    def sidebar_takeovers(self, entry_id: str, version: int) -> int:
+        """Takeovers of one entry version reported from the agents' sidebar, all time."""
+        return self.db.execute(
+            """SELECT count(*) FROM recommendations WHERE entry_id = ? AND entry_version = ?
+               AND outcome = 'takeover' AND channel = 'sidebar'""",
+            [entry_id, version],
+        ).fetchone()[0]
+
     def gap_messages(self, since_day: str, limit: int = 5000) -> list[Recommendation]:
         """Messages the knowledge base could not answer, newest first, from `since_day` on."""
         return self._recommendations(

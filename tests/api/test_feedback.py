@@ -127,6 +127,7 @@ def test_takeovers_flag_the_entry_with_evidence_and_stats_per_version(api):
     assert flag["window"]["rate"] == 0.4 and flag["window"]["ci95"][0] < 0.4
     assert {e["used_entry_id"] for e in flag["evidence"]} == {"promo-full-reduction"}
     assert all(e["agent_reply"].startswith("人工处理") for e in flag["evidence"])
+    assert flag["takeovers_from_sidebar"] == 0
     stats = api.get("/api/v1/entries/coupon-cannot-use/stats").json
     assert stats["versions"][0]["served"] == 20 and stats["versions"][0]["flagged"]
     assert sum(d["takeovers"] for d in stats["days"]) == 8
@@ -155,3 +156,12 @@ def test_an_agents_verdict_on_a_message_counts_once(api, seed_store, with_key):
     assert other.post("/api/v1/feedback/agent", json=body).json["recorded"] is True
     stats = api.get("/api/v1/entries/return-shipping-fee/stats").json["versions"][0]
     assert (stats["served"], stats["takeovers"]) == (2, 2)
+
+
+def test_a_flag_says_how_many_of_its_takeovers_agents_reported(api):
+    for i in range(20):
+        body = {"query": f"优惠券用不了 {i}", "entry_id": "coupon-cannot-use",
+                "outcome": "takeover" if i < 8 else "resolved"}  # fmt: skip
+        assert api.post("/api/v1/feedback/agent", json=body).json["recorded"] is True
+    (flag,) = api.get("/api/v1/flags").json["flags"]
+    assert flag["window"]["takeovers"] == 8 and flag["takeovers_from_sidebar"] == 8
