@@ -131,9 +131,10 @@ class Connection:
         SQLite opens a file it may not write read-only and keeps it so: the connection is
         reopened, so a write after the operator fixed the permissions succeeds.
         """
-        if exc.sqlite_errorname in ("SQLITE_BUSY", "SQLITE_LOCKED"):
+        name = exc.sqlite_errorname or ""  # None when the error is Python's, not SQLite's
+        if name in ("SQLITE_BUSY", "SQLITE_LOCKED"):
             return DatabaseBusy(f"another process held the database for {BUSY_WAIT:g} s")
-        if exc.sqlite_errorname.startswith("SQLITE_READONLY"):
+        if name.startswith("SQLITE_READONLY"):
             self.db.close()
             self._open()
             return DatabaseReadOnly(f"{self.path} cannot be written ({exc}); reads still work")
