@@ -646,9 +646,11 @@ def backup(ctx, file: str):
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.pass_context
 def restore(ctx, file: str):
-    """Replace the database's content with a backup made by `kb backup` (checked first).
+    """Replace the database with a backup made by `kb backup`, checked whole first.
 
-    Stop `kb serve` first: running searches would keep serving their old index.
+    The backup is copied and migrated beside the database, then renamed over it; the
+    replaced file is kept beside it until that succeeded. Refused while `kb serve` holds
+    the database (its searches would keep serving the old index): stop the server first.
 
     \b
     Example:
@@ -729,10 +731,9 @@ def serve(ctx: click.Context, host: str | None, port: int | None):
     Example:
         kb serve --port 8080
     """
-    import waitress
-
     from kb.api import create_app
     from kb.corpus import import_corpus
+    from kb.serve import make_server
 
     settings = config.load({"db": ctx.obj["db"], "host": host, "port": port})
     # (the engine is built below, before listening, so the first search is not slow)
@@ -741,6 +742,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None):
         counts = import_corpus(Store(settings["db"]), settings["corpus"], "kb serve")
         click.echo(f"imported {counts['entries_new']} entries, {counts['cases']} cases")
     store = Store(settings["db"])
+    serving = store.hold_for_serving()  # until this process exits: no restore under us
     if not store.api_keys():
         from kb.keys import create
 
@@ -757,13 +759,8 @@ def serve(ctx: click.Context, host: str | None, port: int | None):
     click.echo(f"kefu-kb serving {settings['db']} at {base}  (health: {base}/api/v1/health)")
     click.echo(f"    agent sidebar:  {base}/sidebar\n    authoring UI:   {base}/author")
     sys.stdout.flush()  # the key and addresses reach a log file before the first request
-    waitress.serve(
-        app,
-        host=settings["host"],
-        port=settings["port"],
-        threads=settings["threads"],
-        ident="kefu-kb",
-    )
+    make_server(app, settings).run()
+    serving.close()
 
 
 def main():

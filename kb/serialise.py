@@ -187,6 +187,7 @@ def flag_json(r: FlagReport) -> dict:
         "before": stats_json(r.before),
         "after": stats_json(r.after),
         "evidence": [evidence_json(e) for e in r.evidence],
+        "takeovers_from_sidebar": r.from_sidebar,
     }
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 
 from kb.cli import cli
-from kb.store import Store
+from kb.store import SCHEMA_VERSION, Store
 from kb.text import display_width
 
 
 def test_init_import_stats_show_export(runner, mini_corpus, tmp_path):
     db = str(tmp_path / "cli.db")
     result = runner.invoke(cli, ["--db", db, "init"])
-    assert result.exit_code == 0 and "schema version 6" in result.output
+    assert result.exit_code == 0 and f"schema version {SCHEMA_VERSION}" in result.output
 
     result = runner.invoke(cli, ["--db", db, "import", str(mini_corpus)])
     assert result.exit_code == 0, result.output

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import select
+import socket
 import subprocess
 import sys
 import time
@@ -14,6 +16,10 @@ from pathlib import Path
 
 import pytest
 import server as live
+
+from kb.cli import cli
+from kb.store import Store
+from tests.conftest import copy_db
 
 
 def _get(url: str, key: str | None = None) -> dict:
@@ -62,3 +68,50 @@ def test_first_start_imports_the_corpus_prints_a_key_and_serves_entries(tmp_path
         server.wait(10)
     assert "importing" in output and f"127.0.0.1:{port}" in output
     assert all(f"http://127.0.0.1:{port}/{page}" in output for page in ("sidebar", "author"))
+
+
+def _raw(port: int, request: bytes) -> bytes:
+    """Send bytes as they are (no client would send these) and read the answer to the end."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(request)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@pytest.mark.slow
+def test_slow_clients_cannot_take_health_down_and_are_cut_off(seed_db, tmp_path: Path, runner):
+    db = copy_db(seed_db, tmp_path / "db")
+    server, port = live.start(db, tmp_path / "serve.log", embedder="none", request_timeout=15)
+    slow = []
+    try:
+        for request, status in ((b"GET /api/v1/health HTTP/1.1\r\nno colon\r\n\r\n", b"400"),
+                                (b"POST /api/v1/search HTTP/1.1\r\nHost: x\r\n"
+                                 b"Transfer-Encoding: xchunked\r\n\r\n", b"501")):  # fmt: skip
+            head, _, body = _raw(port, request).partition(b"\r\n\r\n")
+            assert head.split()[1] == status and b"application/json" in head
+            assert json.loads(body)["error"]["code"]  # the API's error shape, not text
+
+        for _ in range(150):  # past waitress's own limit of 100 connections
+            sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+            sock.sendall(b"GET / HTTP/1.1\r\nX-a: ")
+            slow.append(sock)
+        for sock in slow:
+            sock.sendall(b"a")  # a byte now and then, as slowloris does
+        assert _get(f"http://127.0.0.1:{port}/api/v1/health")["status"] == "ok"
+        readable, _, _ = select.select(slow, [], [], 0)
+        assert not readable  # none was closed yet: they were all open while health answered
+
+        backup = tmp_path / "backup.db"
+        Store(db).backup(backup)
+        refused = runner.invoke(cli, ["--db", str(db), "restore", str(backup)])
+        assert refused.exit_code == 1 and "stop the server first" in refused.output
+
+        for sock in slow:  # each request is cut off once it has taken request_timeout
+            sock.settimeout(120)
+            assert sock.recv(100) == b""
+    finally:
+        for sock in slow:
+            sock.close()
+        live.stop(server)

@@ -41,6 +41,7 @@ async function flagsView() {
       el("div", { class: "numbers muted" },
         el("span", {}, "推荐 ", el("b", {}, flag.window.served)),
         el("span", {}, "转人工 ", el("b", {}, flag.window.takeovers)),
+        flag.takeovers_from_sidebar ? el("span", {}, `其中坐席侧栏报告 ${flag.takeovers_from_sidebar} 次（累计）`) : null,
         el("span", {}, `95% 区间 ${pct(flag.window.ci95[0])}–${pct(flag.window.ci95[1])}`),
         el("span", {}, `${flag.topic} · ${flag.entry_id}`)),
       chart,

@@ -37,6 +37,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = app.config["KB"]["request_max_bytes"]
     app.json.ensure_ascii = False
     app.json.sort_keys = False
+    app.url_map.merge_slashes = False  # /api/v1//entries is a JSON 404, not an HTML redirect
     resources.init_app(app)
     errors.init_app(app)
     auth.init_app(app)

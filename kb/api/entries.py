@@ -33,6 +33,8 @@ from kb.model import Entry
 from kb.serialise import entry_json, preview_json, version_json
 
 bp = Blueprint("entries", __name__, url_prefix="/api/v1")
+NOTE_MAX = 500  # an editor's note on a version: a line, kept with every version
+NOTE = {"type": "string", "maxLength": NOTE_MAX}
 SAVED = ref("Saved")
 
 
@@ -94,7 +96,8 @@ def _base_version(body: dict) -> int:
 def _conflict(exc: VersionConflict, store) -> tuple[dict, int]:
     """409 with what the other editor changed since the base version, to merge by hand."""
     head = store.get_entry(exc.entry_id)
-    base = store.entry_version(exc.entry_id, exc.expected).content() if exc.expected else None
+    known = 0 < exc.expected <= head.version  # a base ahead of the head has nothing to show
+    base = store.entry_version(exc.entry_id, exc.expected).content() if known else None
     body = error_body(exc.code, exc.message, exc.field)
     body["current"] = entry_json(head)
     body["theirs"] = diff(base, head.content())
@@ -118,7 +121,8 @@ def create_entry():
 @bp.put("/entries/<entry_id>")
 @requires("edit")
 @documented("Save an edit as a new version (editor); 409 on a conflict", SAVED,
-            body={"allOf": [ref("EntryInput"), BASE]}, errors=EDIT)  # fmt: skip
+            body={"allOf": [ref("EntryInput"), BASE, obj({"note": NOTE}, strict=False)]},
+            errors=EDIT)  # fmt: skip
 def update_entry(entry_id: str):
     """Save an edit as a new version; 409 with the other editor's changes if it moved on."""
     body = json_body('{"base_version": 3, "title": "...", "solution": "...", ...}')
@@ -127,7 +131,8 @@ def update_entry(entry_id: str):
     store.get_entry(entry_id)
     data = {k: v for k, v in body.items() if k not in ("base_version", "note")} | {"id": entry_id}
     try:
-        return _saved(*save(store, data, caller().name, base, body.get("note") or ""))
+        note = text(body, "note", NOTE_MAX) or ""
+        return _saved(*save(store, data, caller().name, base, note))
     except VersionConflict as exc:
         return _conflict(exc, store)
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 from flask import Flask, request
 from werkzeug.exceptions import HTTPException
 
-from kb.errors import KbError, ValidationFailed
+from kb.errors import KbError, Unavailable, ValidationFailed
+
+
+def is_api(path: str) -> bool:
+    """Under /api every answer is JSON, errors included."""
+    return path == "/api" or path.startswith("/api/")
 
 
 def error_body(code: str, message: str, field: str | None = None) -> dict:
@@ -18,11 +23,13 @@ def init_app(app: Flask) -> None:
         body = error_body(exc.code, exc.message, exc.field)
         if isinstance(exc, ValidationFailed):  # an entry or case checked at once: every problem
             body["error"]["errors"] = [{"field": e.field, "message": e.reason} for e in exc.errors]
+        if isinstance(exc, Unavailable):
+            return body, exc.status, {"Retry-After": str(exc.retry_after)}
         return body, exc.status
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
-        if not request.path.startswith("/api/"):
+        if not is_api(request.path):
             return exc
         code = (exc.name or "error").lower().replace(" ", "_")
         return error_body(code, exc.description or exc.name), exc.code

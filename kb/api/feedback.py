@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app
 
-from kb.api.auth import requires
+from kb.api.auth import caller, requires
 from kb.api.openapi import documented
 from kb.api.params import choice, json_body, text
 from kb.api.resources import get_store
@@ -90,22 +90,24 @@ def feedback_batch():
 
 
 @bp.post("/feedback/agent")
-@requires("feedback")
+@requires("sidebar")
 @documented(
-    "An agent's verdict on a template (sidebar)",
-    obj({"recommendation_id": S, "outcome": S, "entry_id": S, "version": I}),
+    "An agent's verdict on a template (sidebar; agents, not bots)",
+    obj({"recommendation_id": S, "outcome": S, "entry_id": S, "version": I, "recorded": B}),
     body=obj({"query": QUERY, "entry_id": ID, "outcome": enum(["resolved", "takeover"]),
               "agent_reply": NS}, ["query", "entry_id", "outcome"], strict=False),
     errors=NOT_FOUND,
 )  # fmt: skip
 def agent_feedback():
     """From the sidebar: this entry's template resolved the chat, or the agent had to write
-    their own answer (takeover). An entry with no live version is a 404."""
+    their own answer (takeover). An entry with no live version is a 404. An agent's verdict
+    on one message and entry counts once: a repeat is `recorded: false`, the first kept."""
     body = json_body('{"query": "...", "entry_id": "...", "outcome": "resolved"}')
     query = text(body, "query", current_app.config["KB"]["query_max_chars"], required=True)
     entry_id = text(body, "entry_id", 200, required=True)
     outcome = choice(body, "outcome", ("resolved", "takeover"))
-    rec = report_agent_use(get_store(), query, entry_id, outcome, _rules(),
-                           text(body, "agent_reply", REPLY_MAX))  # fmt: skip
-    return {"recommendation_id": rec.id, "outcome": outcome, "entry_id": rec.entry_id,
-            "version": rec.entry_version}  # fmt: skip
+    rec, recorded = report_agent_use(get_store(), caller().name, query, entry_id, outcome,
+                                     _rules(), text(body, "agent_reply", REPLY_MAX))  # fmt: skip
+    return {"recommendation_id": rec.id, "outcome": rec.outcome or outcome,
+            "entry_id": rec.entry_id, "version": rec.entry_version,
+            "recorded": recorded}  # fmt: skip

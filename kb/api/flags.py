@@ -19,7 +19,8 @@ EVIDENCE = obj({"recommendation_id": S, "at": S, "query": S, "session_id": NS,
                 "agent_reply": NS, "used_entry_id": NS})  # fmt: skip
 FLAG = obj({"id": I, "entry_id": S, "title": S, "topic": S, "version": I, "status": S,
             "opened_at": S, "closed_at": NS, "window": STATS, "before": STATS,
-            "after": nullable(STATS), "evidence": arr(EVIDENCE)})  # fmt: skip
+            "after": nullable(STATS), "evidence": arr(EVIDENCE),
+            "takeovers_from_sidebar": I})  # fmt: skip
 
 
 @bp.get("/flags")

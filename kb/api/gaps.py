@@ -27,10 +27,9 @@ GAP = obj({"id": S, "label": S, "count": I, "examples": arr(S), "first_seen": S,
 def gaps():
     """Messages the knowledge base could not answer, grouped by need, biggest group first."""
     rules = monitor_rules()
-    found = find_gaps(
-        get_store(), get_engine(), rules.since(), min_count=int_arg("min_count", 2, 1, 10**6)
-    )
+    min_count = int_arg("min_count", 2, 1, 10**6)
     limit = int_arg("limit", 50, 1, current_app.config["KB"]["page_size_max"])
+    found = find_gaps(get_store(), get_engine(), rules.since(), min_count=min_count)
     return {
         "window": {"days": rules.days, "since": rules.since()},
         "total": len(found),

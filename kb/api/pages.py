@@ -14,14 +14,14 @@ WEB = Path(__file__).resolve().parent.parent.parent / "web"
 bp = Blueprint("pages", __name__)
 # Scripts only from this origin: a second line behind building the DOM from text only.
 # Inline style attributes stay allowed (the charts set colours); the sidebar may be framed
-# by a chat tool, so frame-ancestors is left open.
+# by a chat tool, so frame-ancestors is left open there; the authoring UI may not be framed.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
        "img-src 'self' data:; object-src 'none'; base-uri 'none'")  # fmt: skip
 
 
 @bp.after_request
 def policy(response):
-    response.headers["Content-Security-Policy"] = CSP
+    response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
@@ -38,7 +38,10 @@ def sidebar():
 
 @bp.get("/author")
 def author():
-    return send_from_directory(WEB, "author.html")
+    response = send_from_directory(WEB, "author.html")
+    # the authoring UI edits the knowledge base: never inside another site's frame
+    response.headers["Content-Security-Policy"] = CSP + "; frame-ancestors 'none'"
+    return response
 
 
 @bp.get("/web/<path:name>")

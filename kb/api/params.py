@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import math
+
 from flask import current_app, request
 
 from kb.authoring.monitor import Rules
 from kb.errors import InvalidParameter
 
 TOP_MAX = 50  # results (or cases) one call returns: a screenful, not an export
+# The deepest body we take is a preview's synonyms (body.entry.keywords.word[i]): 4 levels.
+# 20 leaves room and keeps every walk over a body (ours, the validator's) shallow.
+DEPTH_MAX = 20
+INT_MAX = 2**63 - 1  # what SQLite stores
 
 
 def int_arg(name: str, default: int, low: int, high: int) -> int:
@@ -25,11 +31,57 @@ def int_arg(name: str, default: int, low: int, high: int) -> int:
 
 
 def json_body(example: str) -> dict:
-    """The request's JSON object; `example` shows the caller what one looks like."""
-    body = request.get_json(silent=True)
+    """The request's JSON object; `example` shows the caller what one looks like.
+
+    Refused whole, with the place named, before any route reads it: nesting deeper than
+    DEPTH_MAX, text that is not Unicode (a lone surrogate such as \\ud800, which no
+    database or page can hold), integers SQLite cannot store, NaN and infinities.
+    """
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # the parser gave up long before we would have
+        raise _too_deep("body") from None
     if not isinstance(body, dict):
         raise InvalidParameter(f"the body must be a JSON object such as {example}", "body")
+    _check_values(body)
     return body
+
+
+def _check_values(body: dict) -> None:
+    """Walk a parsed body without recursion, as described in `json_body`."""
+    stack = [(body, "", 1)]
+    while stack:
+        value, path, depth = stack.pop()
+        if depth > DEPTH_MAX:
+            raise _too_deep(path)
+        pairs = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in pairs:
+            if isinstance(key, str):
+                shown = key.encode("utf-8", "backslashreplace").decode()  # safe to echo back
+                where = f"{path}.{shown}" if path else shown
+                _check_text(key, where)
+            else:
+                where = f"{path}[{key}]"
+            if isinstance(item, str):
+                _check_text(item, where)
+            elif isinstance(item, int) and not isinstance(item, bool) and abs(item) > INT_MAX:
+                raise InvalidParameter(f"{where} is out of range (at most {INT_MAX})", where)
+            elif isinstance(item, float) and not math.isfinite(item):
+                raise InvalidParameter(f"{where} must be a finite number", where)
+            elif isinstance(item, dict | list):
+                stack.append((item, where, depth + 1))
+
+
+def _check_text(value: str, where: str) -> None:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidParameter(f"{where} holds a lone surrogate (such as \\ud800), which is "
+                               "not text; send UTF-8", where) from None  # fmt: skip
+
+
+def _too_deep(where: str) -> InvalidParameter:
+    return InvalidParameter(f"the body nests more than {DEPTH_MAX} levels deep", where or "body")
 
 
 def text(

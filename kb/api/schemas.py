@@ -8,6 +8,7 @@ beside the route; what several routes share is here.
 from __future__ import annotations
 
 from kb.api.params import TOP_MAX
+from kb.corpus.validate import ID_MAX, QUESTIONS_MAX
 from kb.model import HANDOFFS, STATUSES, URGENCIES
 
 S = {"type": "string"}
@@ -62,7 +63,7 @@ def int_range(low: int, high: int | Setting | None = None) -> dict:
     return out
 
 
-ID = {"type": "string", "minLength": 1, "maxLength": 200}
+ID = {"type": "string", "minLength": 1, "maxLength": ID_MAX}
 QUERY = {"type": "string", "minLength": 1, "maxLength": Setting("query_max_chars")}
 TOP = int_range(1, TOP_MAX)
 DAYS = q("days", int_range(1, 366))
@@ -88,7 +89,7 @@ ENTRY_FIELDS = {
     "id": ID,
     "topic": S,
     "title": S,
-    "questions": arr(S),
+    "questions": arr(S, maxItems=QUESTIONS_MAX),
     "keywords": {"type": "object", "additionalProperties": arr(S)},
     "solution": S,
     "urgency": enum(URGENCIES),

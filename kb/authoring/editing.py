@@ -61,7 +61,8 @@ class Preview:
 def preview(store: Store, engine: Engine, data: dict, query: str) -> Preview:
     """Validate a draft (its own id may be new) and rank it against the live entries."""
     known = known_ids(store)
-    known["entries"] = known["entries"] | {data.get("id")}
+    if isinstance(data.get("id"), str):  # anything else, the validator names
+        known["entries"] = known["entries"] | {data["id"]}
     draft = entry_from_data(data, known)
     result = engine.preview(draft, query)
     rank = next((i for i, h in enumerate(result.hits, 1) if h.entry.id == draft.id), None)

@@ -83,21 +83,27 @@ def report(store: Store, outcomes: list[Outcome], rules: Rules) -> list[bool]:
 
 
 def report_agent_use(
-    store: Store, query: str, entry_id: str, outcome: str, rules: Rules, reply: str | None = None
-) -> Recommendation:
+    store: Store, agent: str, query: str, entry_id: str, outcome: str, rules: Rules,
+    reply: str | None = None,
+) -> tuple[Recommendation, bool]:
     """An agent's verdict on a template from the sidebar: it resolved the chat, or they wrote
     their own answer (a takeover). Stored as a sidebar recommendation with its outcome, so
     the monitor counts it against the entry's live version like a bot's; an entry with no
-    live version is EntryNotFound (field `entry_id`)."""
+    live version is EntryNotFound (field `entry_id`). One agent's verdicts on one message
+    and entry count once (the session is the agent): returns the recommendation and whether
+    this call recorded it."""
     entry = store.live_entry(entry_id) if entry_id in store.ids("entries") else None
     if entry is None:
         raise EntryNotFound(entry_id, "entry_id", live=True)
+    session, norm = f"sidebar:{agent}", normalise(query)
+    if earlier := store.session_message(session, norm, entry.id):
+        return earlier, False
     at = dt.datetime.now(dt.UTC)
     rec = Recommendation(
         id=new_id(at),
         created_at=at.isoformat(timespec="seconds"),
         query=query,
-        normalised=normalise(query),
+        normalised=norm,
         decision="suggest",
         reason="agent_choice",
         emotion="calm",
@@ -106,11 +112,12 @@ def report_agent_use(
         entry_id=entry.id,
         entry_version=entry.version,
         candidates=[entry.id],
+        session_id=session,
         channel="sidebar",
     )
     store.add_recommendation(rec, served=served)
     report(store, [Outcome(rec.id, outcome, reply, entry.id)], rules)
-    return rec
+    return rec, True
 
 
 def sync_flags(
@@ -157,6 +164,7 @@ class FlagReport:
     before: VersionStats  # the flagged version, all time
     after: VersionStats | None  # the version that replaced it, measured from zero
     evidence: list  # Recommendations that ended in a takeover, newest first
+    from_sidebar: int  # of the version's takeovers (all time), those agents reported by hand
 
 
 def flag_reports(
@@ -177,6 +185,7 @@ def flag_reports(
                 before=all_time(store, flag.entry_id, flag.version),
                 after=all_time(store, flag.entry_id, flag.rewrite_version),
                 evidence=store.takeovers(flag.entry_id, flag.version, evidence, served=served),
+                from_sidebar=store.sidebar_takeovers(flag.entry_id, flag.version),
             )
         )
     return sorted(out, key=lambda r: (-r.window.takeovers, -r.before.takeovers, r.flag.id))

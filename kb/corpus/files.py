@@ -1,5 +1,5 @@
 """Which files make a corpus: a file, or a folder's YAML files, each inside the folder and
-under the one size limit."""
+regular files under the one size limit."""
 
 from __future__ import annotations
 
@@ -26,6 +26,8 @@ def corpus_files(path: str | Path) -> list[Path]:
     root = (path if path.is_dir() else path.parent).resolve()
     for file in files:
         inside(root, file)
+        if not file.is_file():  # a FIFO or a device would be read forever
+            raise CorpusError(str(file), None, None, "is not a regular file; refused")
         size = file.stat().st_size
         if size > FILE_MAX_BYTES:
             raise CorpusError(str(file), None, None, f"is {size} bytes; a corpus file may be "

@@ -79,17 +79,38 @@ def load(text: str):
 
 def lineless(value):
     """Plain JSON data dressed as parsed YAML, with no line numbers (an editor's JSON).
+    A loop, not recursion: no nesting a caller sends can exhaust the stack.
 
     >>> doc = lineless({"questions": ["a"]})
     >>> doc.line, doc.lines["questions"], doc["questions"].lines
     (None, None, [None])
+    >>> lineless([[{"k": [1]}]])[0][0]["k"]
+    [1]
     """
+    root = _dressed(value)
+    stack = [(value, root)]
+    while stack:
+        source, target = stack.pop()
+        pairs = source.items() if isinstance(source, dict) else enumerate(source)
+        for key, item in pairs:
+            child = _dressed(item)
+            if isinstance(target, LineMap):
+                target[str(key)] = child
+            else:
+                target.append(child)
+            if child is not item:
+                stack.append((item, child))
+    return root
+
+
+def _dressed(value):
+    """An empty LineMap or LineSeq with no lines, for a dict or a list; anything else as is."""
     if isinstance(value, dict):
-        out = LineMap({str(k): lineless(v) for k, v in value.items()})
+        out = LineMap()
         out.line, out.lines = None, defaultdict(lambda: None)
         return out
     if isinstance(value, list):
-        out = LineSeq(lineless(v) for v in value)
-        out.line, out.lines = None, [None] * len(out)
+        out = LineSeq()
+        out.line, out.lines = None, [None] * len(value)
         return out
     return value

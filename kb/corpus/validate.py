@@ -10,6 +10,7 @@ rules, so whatever the API accepts, export and import can round-trip.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,10 @@ from kb.errors import CorpusError, ValidationFailed
 from kb.model import CASE_OUTCOMES, HANDOFFS, STATUSES, URGENCIES, Case, Entry, Process, Topic
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+ID_MAX = 200  # characters: ids are slugs that name a scenario, not sentences
+# Phrasings per entry: the seed's largest entry has 9; each one is encoded when the entry is
+# saved or previewed (2,000 took 20 s), so a paste of a chat log is refused, not indexed.
+QUESTIONS_MAX = 100
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 CUSTOMER_MAX = 2000  # what a customer said, in a case: a message or two, not a transcript
 ACTION_MAX = 4000  # what the agent did
@@ -85,6 +90,15 @@ def _read_file(path: Path, corpus: Corpus, origins: dict, refs: list, errors: li
         mark = getattr(exc, "problem_mark", None)
         reason = getattr(exc, "problem", None) or str(exc)
         f.error(mark.line + 1 if mark else None, None, f"bad YAML: {reason}")
+        return
+    except RecursionError:
+        f.error(None, None, "nests too deep to be a corpus file")
+        return
+    try:
+        json.dumps(doc, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:  # YAML's "\ud800" escape makes half a surrogate pair
+        f.error(None, None, f"holds {exc.object[exc.start]!r}, which is not a character; "
+                "write the character itself")  # fmt: skip
         return
     if not isinstance(doc, LineMap):
         f.error(1, None, "a corpus file must be a mapping with topic, entries, cases, processes")
@@ -179,7 +193,7 @@ class _Fields:
         return value
 
     def ident(self, key: str = "id") -> str:
-        value = self.text(key)
+        value = self.text(key, max_chars=ID_MAX)
         if value and not ID_RE.match(value):
             self.fail(key, f"{value!r} is not an id: use lower-case a-z, 0-9 and '-'")
         return value
@@ -190,7 +204,7 @@ class _Fields:
             self.fail(key, f"unknown value {value!r}; choose from {', '.join(options)}")
         return value
 
-    def texts(self, key: str, required: bool = True) -> list[str]:
+    def texts(self, key: str, required: bool = True, max_items: int | None = None) -> list[str]:
         value = self.data.get(key)
         if value is None:
             if required:
@@ -198,6 +212,9 @@ class _Fields:
             return []
         if not isinstance(value, list):
             self.fail(key, f"must be a list, not {_kind(value)}")
+            return []
+        if max_items is not None and len(value) > max_items:
+            self.fail(key, f"holds {len(value)} items; the limit is {max_items}")
             return []
         out = []
         for i, item in enumerate(value):
@@ -290,7 +307,7 @@ def _entry(f: _File, data: LineMap, where: str, refs: list, topic: Topic | None)
         id=r.ident(),
         topic=topic.id if topic else "",
         title=r.text("title"),
-        questions=r.texts("questions"),
+        questions=r.texts("questions", max_items=QUESTIONS_MAX),
         keywords=_keywords(r),
         solution=r.text("solution"),
         urgency=r.choice("urgency", URGENCIES, None),

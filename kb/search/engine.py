@@ -73,6 +73,7 @@ class Engine:
         self.store = Store(db, shared=True)
         self.embedder = embedder
         self.lock = threading.RLock()
+        self._refreshing = threading.Lock()
         self.concepts = Concepts()
         self.tokenizer = Tokenizer()
         self.entries: dict[str, Entry] = {}
@@ -188,23 +189,36 @@ class Engine:
             self._case_vectors = {i: vectors[text_hash(t)] for i, t in texts.items()}
 
     def refresh(self) -> list[str]:
-        """Re-index the entries saved since the last look; return their ids."""
-        with self.lock:
-            if self.store.case_seq() != self._case_seq:
-                self._load_cases()
+        """Re-index the entries saved since the last look; return their ids.
+
+        One thread refreshes at a time; the others search the index as it is meanwhile
+        rather than wait for an entry's encoding (seconds for a long one).
+        """
+        if not self._refreshing.acquire(blocking=False):
+            return []
+        try:
+            with self.lock:
+                changed, _ = self.store.changed_since(self._seq)
+                fresh = [e for i in changed if (e := self.store.live_entry(i))]
+            self._cache_vectors(fresh)
+            with self.lock:
+                if self.store.case_seq() != self._case_seq:
+                    self._load_cases()
+                    self._forget_results()
+                changed, seq = self.store.changed_since(self._seq)
+                if not changed:
+                    return []
                 self._forget_results()
-            changed, seq = self.store.changed_since(self._seq)
-            if not changed:
-                return []
-            self._forget_results()
-            self._seq = seq
-            for entry_id in changed:
-                self._reindex(self.store.live_entry(entry_id), entry_id)
-                self.graph.set_entry(self.store.get_entry(entry_id))
-            self._changed_since_fit += len(changed)
-            if self._changed_since_fit > self._refit_after():
-                self.calibrate()
-            return changed
+                self._seq = seq
+                for entry_id in changed:
+                    self._reindex(self.store.live_entry(entry_id), entry_id)
+                    self.graph.set_entry(self.store.get_entry(entry_id))
+                self._changed_since_fit += len(changed)
+                if self._changed_since_fit > self._refit_after():
+                    self.calibrate()
+                return changed
+        finally:
+            self._refreshing.release()
 
     def _build_solutions(self, entries: list[Entry]) -> None:
         texts = {e.id: t for e in entries if (t := solution_text(e, self.texts(e)))}
@@ -277,6 +291,12 @@ class Engine:
         vectors = self._encode([t for ts in texts.values() for t in ts], as_queries=True)
         return {i: np.stack([vectors[text_hash(t)] for t in ts]) for i, ts in texts.items()}
 
+    def _cache_vectors(self, entries: list[Entry]) -> None:
+        """Encode what the cache lacks for `entries` before the lock is taken to index them,
+        so a long entry's encoding (seconds) does not hold every search up."""
+        if self.dense is not None and entries:
+            self._vectors(entries)
+
     def _encode(self, texts: list[str], as_queries: bool = False) -> dict[str, np.ndarray]:
         """text hash -> vector, encoding only texts the store has not cached.
 
@@ -290,7 +310,8 @@ class Engine:
         encode = self.embedder.encode_queries if as_queries else self.embedder.encode_passages
         model = self.vector_model if as_queries else self.embedder.name
         wanted = list(dict.fromkeys(texts))
-        cached = self.store.embeddings(model, [text_hash(t) for t in wanted])
+        with self.lock:  # the store's connection is shared; the encoder runs outside the lock
+            cached = self.store.embeddings(model, [text_hash(t) for t in wanted])
         missing = [t for t in wanted if text_hash(t) not in cached]
         if missing:
             fresh = {}
@@ -298,8 +319,9 @@ class Engine:
                 batch = missing[i : i + 64]
                 for text, vector in zip(batch, encode(batch), strict=True):
                     fresh[text_hash(text)] = np.asarray(vector, dtype=np.float32).tobytes()
-            self.encoded += len(missing)
-            self.store.put_embeddings(model, fresh)
+            with self.lock:
+                self.encoded += len(missing)
+                self.store.put_embeddings(model, fresh)
             cached.update(fresh)
         return {h: np.frombuffer(v, dtype=np.float32) for h, v in cached.items()}
 
@@ -459,10 +481,12 @@ class Engine:
         """Rank a customer message as if `draft` were live: an editor's test before saving.
 
         The draft takes its entry's place in every index for this one search, then the
-        live entry is put back; the lock keeps every other search out meanwhile.
+        live entry is put back; the lock keeps every other search out meanwhile (the
+        draft's phrasings are encoded before, without it).
         """
         self.refresh()
         norm = normalise(query)
+        self._cache_vectors([draft])
         with self.lock:
             live = self.entries.get(draft.id)
             self._reindex(draft, draft.id)

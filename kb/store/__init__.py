@@ -4,7 +4,8 @@ One `Store` front, composed of one class per concern. The public methods of each
 concern are the interface every backend implements (SQLite today, PostgreSQL next);
 SQLite specifics (pragmas, the writer lock, the online backup) stay in `connection`.
 
-    connection   open, transaction(), schema_version, backup(), restore()
+    connection   open, transaction(), schema_version, backup(), restore(),
+                 hold_for_serving()
     schema       the numbered migrations; migrate(), schema_version()
     knowledge    ids(); topics, topic_subtree; processes; cases, case_seq
     entries      save_entry (versions, optimistic locking), get_entry, live_entry,

@@ -11,7 +11,8 @@ class Admin(Connection):
 
     def add_key(self, name: str, role: str, prefix: str, digest: str) -> None:
         with self.transaction():
-            if self.db.execute("SELECT 1 FROM api_keys WHERE name = ?", [name]).fetchone():
+            active = "SELECT 1 FROM api_keys WHERE name = ? AND revoked_at IS NULL"
+            if self.db.execute(active, [name]).fetchone():
                 raise KeyExists(name)
             self.db["api_keys"].insert(
                 {"name": name, "role": role, "prefix": prefix, "hash": digest, "created_at": now()}

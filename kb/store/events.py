@@ -190,6 +190,15 @@ class Events(Connection):
         )
         return rows[::-1]
 
+    def session_message(self, session_id: str, normalised: str, entry_id: str
+                        ) -> Recommendation | None:  # fmt: skip
+        """The session's recommendation of `entry_id` for this (normalised) message, if any."""
+        rows = self._recommendations(
+            "WHERE session_id = ? AND normalised = ? AND entry_id = ? LIMIT 1",
+            [session_id, normalised, entry_id],
+        )
+        return rows[0] if rows else None
+
     def takeovers(
         self, entry_id: str, version: int, limit: int = 20, *, served: Served
     ) -> list[Recommendation]:
@@ -201,6 +210,14 @@ class Events(Connection):
         )
         kept = (r for r in rows if served(r["decision"], r["entry_id"]))
         return [_recommendation(r) for r in islice(kept, limit)]
+
+    def sidebar_takeovers(self, entry_id: str, version: int) -> int:
+        """Takeovers of one entry version reported from the agents' sidebar, all time."""
+        return self.db.execute(
+            """SELECT count(*) FROM recommendations WHERE entry_id = ? AND entry_version = ?
+               AND outcome = 'takeover' AND channel = 'sidebar'""",
+            [entry_id, version],
+        ).fetchone()[0]
 
     def gap_messages(self, since_day: str, limit: int = 5000) -> list[Recommendation]:
         """Messages the knowledge base could not answer, newest first, from `since_day` on."""

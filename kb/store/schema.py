@@ -208,7 +208,26 @@ _V6 = [
     )""",
 ]
 
-MIGRATIONS = [_V1, _V2, _V3, _V4, _V5, _V6]
+# v7: a revoked key's name may be given again: names are unique among active keys only.
+# SQLite cannot drop a UNIQUE constraint, so the table is rebuilt.
+_V7 = [
+    """CREATE TABLE api_keys_v7 (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL,
+        prefix TEXT NOT NULL UNIQUE,
+        hash TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT
+    )""",
+    "INSERT INTO api_keys_v7 SELECT id, name, role, prefix, hash, created_at, revoked_at "
+    "FROM api_keys",
+    "DROP TABLE api_keys",
+    "ALTER TABLE api_keys_v7 RENAME TO api_keys",
+    "CREATE UNIQUE INDEX api_keys_active_name ON api_keys(name) WHERE revoked_at IS NULL",
+]
+
+MIGRATIONS = [_V1, _V2, _V3, _V4, _V5, _V6, _V7]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -227,8 +246,21 @@ def migrate(db: sqlite_utils.Database, upto: int = SCHEMA_VERSION) -> int:
 
 
 def schema_version(db: sqlite_utils.Database) -> int:
-    """The last migration applied; 0 for an empty database."""
+    """The last migration applied; 0 for an empty database. ValueError if it is not a number."""
     if not db["meta"].exists():
         return 0
     row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     return int(row[0]) if row else 0
+
+
+def columns(db: sqlite_utils.Database) -> dict[str, set[str]]:
+    """Each table's column names (SQLite's own tables left out)."""
+    return {t.name: {c.name for c in t.columns} for t in db.tables
+            if not t.name.startswith("sqlite_")}  # fmt: skip
+
+
+def expected_columns(version: int) -> dict[str, set[str]]:
+    """The tables and columns a database at schema `version` has: its migrations, replayed."""
+    db = sqlite_utils.Database(memory=True)
+    migrate(db, version)
+    return columns(db)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import pytest
+import sqlite_utils
 
 from kb.api import create_app
 from kb.cli import cli
-from kb.errors import Unauthorized
+from kb.errors import KeyExists, Unauthorized
 from kb.keys import PERMISSIONS, authenticate, create
+from kb.store import Store, migrate
 
 # One request per route group: (method, path, JSON body, permission it needs).
 ROUTES = [
@@ -19,6 +21,8 @@ ROUTES = [
     ("GET", "/api/v1/flags", None, "flags"),
     ("GET", "/api/v1/gaps", None, "flags"),
     ("GET", "/api/v1/graph/check", None, "flags"),
+    ("POST", "/api/v1/feedback/agent",
+     {"query": "运费", "entry_id": "return-shipping-fee", "outcome": "takeover"}, "sidebar"),
 ]
 
 
@@ -103,3 +107,38 @@ def test_pages_are_public_shells_with_a_script_policy(lexical_app):
         assert response.status_code == 200 and b'<script type="module"' in response.data
         assert "script-src 'self'" in response.headers["Content-Security-Policy"]
         response.close()
+
+
+def test_the_authoring_ui_cannot_be_framed_and_the_sidebar_can(lexical_app):
+    policies = {}
+    for page in ("author", "sidebar"):
+        response = lexical_app.test_client().get(f"/{page}")
+        policies[page] = response.headers["Content-Security-Policy"]
+        response.close()
+    author, sidebar = policies["author"], policies["sidebar"]
+    assert "frame-ancestors 'none'" in author and "frame-ancestors" not in sidebar
+
+
+@pytest.mark.parametrize("path", ["/api", "/api/v1//entries", "/api//v1/health"])
+def test_odd_api_paths_answer_the_json_error_shape(lexical_app, path):
+    response = lexical_app.test_client().get(path)
+    assert response.status_code == 404 and response.json["error"]["code"] == "not_found"
+
+
+def test_a_revoked_keys_name_can_be_given_again(db_path):
+    old_db = sqlite_utils.Database(str(db_path))
+    migrate(old_db, upto=6)  # a key revoked before names were unique among active keys only
+    old_db["api_keys"].insert({"name": "shop-bot", "role": "bot", "prefix": "old12345",
+                               "hash": "x", "created_at": "2026-01-01", "revoked_at": "2026-02-01"})
+    old_db.close()
+    store = Store(db_path)
+    first = create(store, "shop-bot", "bot")
+    store.revoke_key("shop-bot")
+    second = create(store, "shop-bot", "bot")
+    with pytest.raises(KeyExists):
+        create(store, "shop-bot", "agent")
+    with pytest.raises(Unauthorized):
+        authenticate(store, first)
+    assert authenticate(store, second).name == "shop-bot"
+    assert [k["revoked_at"] is None for k in store.api_keys()] == [False, False, True]
+    store.close()

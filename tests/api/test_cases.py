@@ -42,3 +42,16 @@ def test_a_bad_case_lists_every_problem_and_saves_nothing(editor, seed_store):
     assert {e["field"] for e in error["errors"]} == {
         "case.entries[1]", "case.customer", "case.action", "case.outcome"}  # fmt: skip
     assert "case-bad" not in seed_store.ids("cases")
+
+
+@pytest.mark.parametrize(("case_id", "date", "field"), [
+    ("案例", None, "case.id"), ("a b", None, "case.id"), ("CASE-UPPER", None, "case.id"),
+    ("case-ok", "2026-13-45", "case.date"),
+])  # fmt: skip
+def test_a_case_the_importer_would_refuse_is_refused(editor, seed_store, case_id, date, field):
+    body = {"entries": ["allergy-cosmetics"], "customer": "面霜过敏了", "action": "退款",
+            "date": date}  # fmt: skip
+    response = editor.put(f"/api/v1/cases/{case_id}", json=body)
+    assert response.status_code == 400
+    assert [e["field"] for e in response.json["error"]["errors"]] == [field]
+    assert case_id not in seed_store.ids("cases")

@@ -125,3 +125,42 @@ def test_a_bot_cannot_edit_and_an_agent_cannot_either(app_, with_key, seed_store
         client = with_key(app_.test_client(), seed_store.path, role)
         response = client.put("/api/v1/entries/return-shipping-fee", json={"base_version": 1})
         assert response.status_code == 403
+
+
+@pytest.mark.parametrize(("note", "status"), [
+    ({"a": 1}, 400), (["x"], 400), (5, 400), ("x" * 501, 400), ("修正运费说明", 200),
+])  # fmt: skip
+def test_a_note_is_a_line_of_text(editor, note, status):
+    base = entry(editor)["entry"]
+    response = editor.put("/api/v1/entries/return-shipping-fee",
+                          json=base | {"title": "新标题", "base_version": base["version"],
+                                       "note": note})  # fmt: skip
+    assert response.status_code == status, response.json
+    versions = entry(editor)["versions"]
+    if status == 400:
+        assert response.json["error"]["field"] == "note" and len(versions) == base["version"]
+    else:
+        assert versions[-1]["note"] == note
+
+
+@pytest.mark.parametrize("draft_id", [["a"], {"a": 1}])
+def test_a_preview_whose_id_is_not_text_is_a_400(editor, draft_id):
+    draft = entry(editor)["entry"] | {"id": draft_id}
+    response = editor.post("/api/v1/entries/preview", json={"entry": draft, "query": "运费"})
+    assert response.status_code == 400, response.json
+    assert "entry.id" in [e["field"] for e in response.json["error"]["errors"]]
+
+
+def test_a_base_version_ahead_of_the_head_is_a_conflict(editor):
+    base = entry(editor)["entry"]
+    response = editor.put("/api/v1/entries/return-shipping-fee",
+                          json=base | {"title": "新标题", "base_version": base["version"] + 5})
+    assert response.status_code == 409 and response.json["error"]["code"] == "version_conflict"
+    assert response.json["current"]["version"] == base["version"]
+    assert entry(editor)["entry"]["title"] == base["title"]
+
+
+def test_gaps_check_their_parameters_before_any_work(app_, editor):
+    response = editor.get("/api/v1/gaps?limit=0")
+    assert response.status_code == 400 and response.json["error"]["field"] == "limit"
+    assert "kb.engine" not in app_.extensions  # no engine built, nothing clustered

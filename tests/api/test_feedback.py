@@ -127,6 +127,7 @@ def test_takeovers_flag_the_entry_with_evidence_and_stats_per_version(api):
     assert flag["window"]["rate"] == 0.4 and flag["window"]["ci95"][0] < 0.4
     assert {e["used_entry_id"] for e in flag["evidence"]} == {"promo-full-reduction"}
     assert all(e["agent_reply"].startswith("人工处理") for e in flag["evidence"])
+    assert flag["takeovers_from_sidebar"] == 0
     stats = api.get("/api/v1/entries/coupon-cannot-use/stats").json
     assert stats["versions"][0]["served"] == 20 and stats["versions"][0]["flagged"]
     assert sum(d["takeovers"] for d in stats["days"]) == 8
@@ -141,3 +142,26 @@ def test_gaps_group_unanswered_messages(api):
     gaps = api.get("/api/v1/gaps").json["gaps"]
     assert gaps[0]["count"] == 3 and "隐私包装" in gaps[0]["label"]
     assert all("笑话" not in g["label"] for g in gaps)  # a single message is not a group
+
+
+def test_an_agents_verdict_on_a_message_counts_once(api, seed_store, with_key):
+    body = {"query": "退货运费谁出", "entry_id": "return-shipping-fee", "outcome": "takeover"}
+    first = api.post("/api/v1/feedback/agent", json=body)
+    again = api.post("/api/v1/feedback/agent", json=body | {"outcome": "resolved"})
+    assert first.json["recorded"] is True and again.json["recorded"] is False
+    assert again.json["recommendation_id"] == first.json["recommendation_id"]
+    assert again.json["outcome"] == "takeover"
+    other = create_app({"db": str(seed_store.path), "embedder": "none"}).test_client()
+    other = with_key(other, seed_store.path, "agent")  # another agent: their own verdict
+    assert other.post("/api/v1/feedback/agent", json=body).json["recorded"] is True
+    stats = api.get("/api/v1/entries/return-shipping-fee/stats").json["versions"][0]
+    assert (stats["served"], stats["takeovers"]) == (2, 2)
+
+
+def test_a_flag_says_how_many_of_its_takeovers_agents_reported(api):
+    for i in range(20):
+        body = {"query": f"优惠券用不了 {i}", "entry_id": "coupon-cannot-use",
+                "outcome": "takeover" if i < 8 else "resolved"}  # fmt: skip
+        assert api.post("/api/v1/feedback/agent", json=body).json["recorded"] is True
+    (flag,) = api.get("/api/v1/flags").json["flags"]
+    assert flag["window"]["takeovers"] == 8 and flag["takeovers_from_sidebar"] == 8

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from kb.cli import cli
@@ -34,3 +36,21 @@ def test_export_never_follows_a_symlink_out_of_the_folder(mini_corpus, store, tm
     with pytest.raises(CorpusError, match="points outside"):
         export_corpus(store, out)
     assert victim.read_text() == "do not touch"
+
+
+@pytest.mark.parametrize(("name", "make", "reason"), [
+    ("deep.yaml", lambda p: p.write_text("a: " + "[" * 100_000 + "]" * 100_000 + "\n"),
+     "nests too deep"),
+    ("surrogate.yaml", lambda p: p.write_text('topic: {id: x, name: "退\\ud800货"}\n'),
+     "'\\ud800', which is not a character"),
+    ("t.yaml", lambda p: os.mkfifo(p), "is not a regular file"),
+])  # fmt: skip
+def test_import_refuses_what_is_not_a_corpus_file_in_one_line(tmp_path, runner, db_path, name,
+                                                              make, reason):  # fmt: skip
+    folder = tmp_path / "odd"
+    folder.mkdir()
+    make(folder / name)
+    for path in (folder, folder / name):
+        result = runner.invoke(cli, ["--db", str(db_path), "import", str(path)])
+        assert result.exit_code == 1 and reason in result.output, result.output
+        assert result.output.count("\n") == 1

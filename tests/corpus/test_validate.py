@@ -95,3 +95,26 @@ def test_a_json_entry_lists_every_problem_without_lines():
     assert {e.field for e in err.value.errors} >= {"entry.topic", "entry.related[0]",
                                                    "entry.questions", "entry.solution"}  # fmt: skip
     assert all(e.line is None and e.file == "entry" for e in err.value.errors)
+
+
+@pytest.mark.parametrize(("change", "field", "reason"), [
+    ({"id": "a" * 201}, "entry.id", "is 201 characters; the limit is 200"),
+    ({"questions": [f"问法{i}" for i in range(101)]}, "entry.questions",
+     "holds 101 items; the limit is 100"),
+])  # fmt: skip
+def test_a_json_entry_is_bounded(change, field, reason):
+    good = {"id": "x", "topic": "returns", "title": "t", "questions": ["q"],
+            "keywords": {"k": []}, "solution": "s", "urgency": "low"}  # fmt: skip
+    assert entry_from_data(good, {"topics": {"returns"}}).id == "x"
+    with pytest.raises(ValidationFailed) as err:
+        entry_from_data(good | change, {"topics": {"returns"}})
+    assert [(e.field, e.reason) for e in err.value.errors] == [(field, reason)]
+
+
+def test_a_json_entry_nested_past_the_stack_is_refused_not_a_recursion_error():
+    deep: list = []
+    for _ in range(100_000):
+        deep = [deep]
+    with pytest.raises(ValidationFailed) as err:
+        entry_from_data({"id": "x", "topic": "returns", "title": deep}, {"topics": {"returns"}})
+    assert "entry.title" in {e.field for e in err.value.errors}

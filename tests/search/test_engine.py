@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 
 import pytest
@@ -183,3 +184,42 @@ def test_cache_false_computes_the_search_and_leaves_the_cache_alone(live, monkey
     live.search(other, cache=False)
     live.search(other)  # the uncached search did not fill the cache
     assert len(computed) == 5
+
+
+class _Gated(FakeEmbedder):
+    """Holds the encoding of any text with 门控 in it until the test lets it go."""
+
+    def __init__(self):
+        super().__init__()
+        self.entered, self.release = threading.Event(), threading.Event()
+
+    def encode_queries(self, texts):
+        if any("门控" in t for t in texts):
+            self.entered.set()
+            assert self.release.wait(120)
+        return super().encode_queries(texts)
+
+
+@pytest.mark.parametrize("action", ["preview", "save"])
+def test_encoding_an_entry_does_not_hold_searches_up(seed_db, tmp_path, action):
+    embedder = _Gated()
+    engine = Engine(copy_db(seed_db, tmp_path), embedder)
+    entry = engine.store.get_entry("return-exchange")
+    edited = replace(entry, questions=[*entry.questions, "门控的新问法"])
+    if action == "preview":
+        slow = threading.Thread(target=engine.preview, args=(edited, "能换吗"))
+    else:
+        engine.store.save_entry(edited, "editor", base_version=entry.version)
+        slow = threading.Thread(target=engine.refresh)
+    slow.start()
+    assert embedder.entered.wait(120)  # the draft is being encoded now
+    searched = []
+    other = threading.Thread(target=lambda: searched.append(engine.search("发票抬头开错了")))
+    other.start()
+    other.join(60)  # generous: a search takes milliseconds; held by the lock, it never ends
+    finished = not other.is_alive()
+    embedder.release.set()
+    slow.join(120)
+    other.join(120)
+    assert finished and searched[0].top.entry.id == "invoice-reissue"
+    engine.close()
