@@ -733,6 +733,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None):
     """
     from kb.api import create_app
     from kb.corpus import import_corpus
+    from kb.errors import ConfigError
     from kb.serve import make_server
 
     settings = config.load({"db": ctx.obj["db"], "host": host, "port": port})
@@ -743,24 +744,31 @@ def serve(ctx: click.Context, host: str | None, port: int | None):
         click.echo(f"imported {counts['entries_new']} entries, {counts['cases']} cases")
     store = Store(settings["db"])
     serving = store.hold_for_serving()  # until this process exits: no restore under us
-    if not store.api_keys():
-        from kb.keys import create
+    try:
+        if not store.api_keys():
+            from kb.keys import create
 
-        key = create(store, "admin", "admin")
-        click.echo(f"created an admin API key (shown once; `kb keys create` makes more):\n"
-                   f"    {key}")  # fmt: skip
-    store.close()
-    app = create_app(settings)
-    from kb.search import shared_engine
+            key = create(store, "admin", "admin")
+            click.echo(f"created an admin API key (shown once; `kb keys create` makes more):\n"
+                       f"    {key}")  # fmt: skip
+        store.close()
+        app = create_app(settings)
+        try:  # bind before the index is built: a taken port is one line, at once
+            server = make_server(app, settings)
+        except OSError as exc:
+            raise ConfigError(f"cannot listen on {settings['host']}:{settings['port']}: "
+                              f"{exc.strerror or exc}", "port") from exc  # fmt: skip
+        from kb.search import shared_engine
 
-    click.echo(f"building the search index (embedder {settings['embedder']}) ...")
-    shared_engine(app)
-    base = f"http://{settings['host']}:{settings['port']}"
-    click.echo(f"kefu-kb serving {settings['db']} at {base}  (health: {base}/api/v1/health)")
-    click.echo(f"    agent sidebar:  {base}/sidebar\n    authoring UI:   {base}/author")
-    sys.stdout.flush()  # the key and addresses reach a log file before the first request
-    make_server(app, settings).run()
-    serving.close()
+        click.echo(f"building the search index (embedder {settings['embedder']}) ...")
+        shared_engine(app)
+        base = f"http://{settings['host']}:{settings['port']}"
+        click.echo(f"kefu-kb serving {settings['db']} at {base}  (health: {base}/api/v1/health)")
+        click.echo(f"    agent sidebar:  {base}/sidebar\n    authoring UI:   {base}/author")
+        sys.stdout.flush()  # the key and addresses reach a log file before the first request
+        server.run()
+    finally:
+        serving.close()
 
 
 def main():

@@ -43,7 +43,7 @@ def test_first_start_imports_the_corpus_prints_a_key_and_serves_entries(tmp_path
         )
     try:
         base = f"http://127.0.0.1:{port}/api/v1"
-        deadline = time.monotonic() + 600  # a first start encodes the corpus: minutes on a busy CI
+        deadline = time.monotonic() + 600  # seconds when idle (shipped vectors); a busy CI is slow
         while True:
             try:
                 health = _get(f"{base}/health")
@@ -115,3 +115,16 @@ def test_slow_clients_cannot_take_health_down_and_are_cut_off(seed_db, tmp_path:
         for sock in slow:
             sock.close()
         live.stop(server)
+
+
+def test_a_taken_port_is_one_line_and_exit_1(seed_db, tmp_path: Path, runner):
+    db = copy_db(seed_db, tmp_path)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = runner.invoke(cli, ["--db", str(db), "serve", "--port", str(port)],
+                               env={"KB_EMBEDDER": "none"})  # fmt: skip
+    assert result.exit_code == 1
+    assert result.output.splitlines()[-1].startswith(f"error: cannot listen on 127.0.0.1:{port}")
+    assert "kefu-kb serving" not in result.output and "Traceback" not in result.output

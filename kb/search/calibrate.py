@@ -34,7 +34,7 @@ from kb import config
 from kb.search.results import Retrieved
 
 STORE_KEY = "calibration"  # the store's meta row holding the latest fit
-MODEL_VERSION = 7  # bump when FEATURES or the fit change: stored fits are then refitted
+MODEL_VERSION = 8  # bump when FEATURES or the fit change: stored fits are then refitted
 FEATURES = ("dense", "dense_margin", "bm25_share", "bm25_margin", "lexicon", "agree",
             "fused_share", "fused_first")  # fmt: skip
 # The prior, used when a knowledge base cannot fit its own: the fit of the seed corpus's
@@ -244,8 +244,11 @@ def probes(texts: dict[str, list[str]]) -> tuple[list[tuple[str, int]], list[tup
     rng = random.Random(len(ids))
     if len(positives) > PROBES_MAX:
         positives = sorted(rng.sample(positives, PROBES_MAX))
-    if len(negatives) > PROBES_MAX:
-        negatives = sorted(rng.sample(negatives, PROBES_MAX))
+    # Too few positives to fit on: the line is the highest left-out entry's confidence, and
+    # the positives' share of the budget buys a tighter one (the max of more samples).
+    most = PROBES_MAX if len(positives) >= MIN_PROBES else 2 * PROBES_MAX
+    if len(negatives) > most:
+        negatives = sorted(rng.sample(negatives, most))
     return positives, negatives
 
 

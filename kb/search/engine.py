@@ -296,6 +296,7 @@ class Engine:
         so a long entry's encoding (seconds) does not hold every search up."""
         if self.dense is not None and entries:
             self._vectors(entries)
+            self._encode([t for e in entries if (t := solution_text(e, self.texts(e)))])
 
     def _encode(self, texts: list[str], as_queries: bool = False) -> dict[str, np.ndarray]:
         """text hash -> vector, encoding only texts the store has not cached.
@@ -516,12 +517,17 @@ class Engine:
             if verbatim == {hit.entry.id}:  # the editor wrote these very words for this entry
                 hit.confidence = max(hit.confidence, VERBATIM)
         hits = confidence_order(hits)[:top]
+        named = len(norm.replace(" ", "")) >= MIN_CHARS or bool(verbatim)
         for hit in hits:
-            hit.confident = hit.confidence >= self.calibration.line
+            hit.confident = named and hit.confidence >= self.calibration.line
         confident = bool(hits) and hits[0].confident
         ambiguous = []
-        if hits:
-            ambiguous = [h.entry.id for h in hits[1:] if h.score >= hits[0].score * AMBIGUOUS]
+        if hits:  # rivals by the customers' words alone: the solution field ranks, not this
+            said = self._fuse({n: r for n, r in found.lists.items()
+                               if n not in solution.RETRIEVERS})  # fmt: skip
+            top = said.get(hits[0].entry.id, 0.0)
+            ambiguous = [h.entry.id for h in hits[1:]
+                         if top > 0 and said.get(h.entry.id, 0.0) >= top * AMBIGUOUS]  # fmt: skip
         result = SearchResult(query, norm, hits, confident, ambiguous)
         if hits:
             result.alternatives = self._alternatives(hits[0].entry, ambiguous)
@@ -580,9 +586,12 @@ class Engine:
 # moves the fitted model little, and a fit costs a few hundred searches.
 REFIT_MIN, REFIT_SHARE = 50, 0.1
 VERBATIM = 0.99  # confidence of one entry's own phrasing, typed word for word
+# A message this short names no scenario (谁, 啊): never an answer on its own, however
+# well its one word matches (on one-phrasing bq_dev 谁 matched 我的钱没了 找谁 at 0.999).
+MIN_CHARS = 2
 PROMOTE = 0.2  # how much surer the model must be to put a hit above the fused order
 JUDGED = calibrate.CANDIDATES  # at least this many are judged and ordered before the cut
-AMBIGUOUS = 0.85  # a rival within 15% of the top fused score is a real alternative
+AMBIGUOUS = 0.85  # a rival within 15% of the top's fused phrasing score is a real alternative
 CASES = 3  # similar cases attached to a search result
 
 
