@@ -733,7 +733,6 @@ def serve(ctx: click.Context, host: str | None, port: int | None):
     """
     from kb.api import create_app
     from kb.corpus import import_corpus
-    from kb.errors import ConfigError
     from kb.serve import make_server
 
     settings = config.load({"db": ctx.obj["db"], "host": host, "port": port})
@@ -753,11 +752,8 @@ def serve(ctx: click.Context, host: str | None, port: int | None):
                        f"    {key}")  # fmt: skip
         store.close()
         app = create_app(settings)
-        try:  # bind before the index is built: a taken port is one line, at once
-            server = make_server(app, settings)
-        except OSError as exc:
-            raise ConfigError(f"cannot listen on {settings['host']}:{settings['port']}: "
-                              f"{exc.strerror or exc}", "port") from exc  # fmt: skip
+        _check_port(settings["host"], settings["port"])  # before the index: one line, at once
+        server = make_server(app, settings)
         from kb.search import shared_engine
 
         click.echo(f"building the search index (embedder {settings['embedder']}) ...")
@@ -769,6 +765,22 @@ def serve(ctx: click.Context, host: str | None, port: int | None):
         server.run()
     finally:
         serving.close()
+
+
+def _check_port(host: str, port: int) -> None:
+    """Refuse a port another process listens on, as one line (waitress would raise later,
+    after the index is built, with a traceback)."""
+    import socket
+
+    from kb.errors import ConfigError
+
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as waitress binds
+            probe.bind(address)
+    except OSError as exc:
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}", "port") from exc
 
 
 def main():

@@ -165,6 +165,14 @@ async function editor(slot, entryId, topics, processes) {
       const name = (e.field || "").replace(/^entry\./, "").split(/[.[]/)[0];
       if (errors[name]) errors[name].textContent = errors[name].textContent ? `${errors[name].textContent}；${e.message}` : e.message;
     }
+    // the first field in error may be off-screen (the title, above a long form): go there
+    const first = [...form.querySelectorAll(".field-error")].find((e) => e.textContent);
+    const target = first || (error ? form.querySelector("#form-error") : null);
+    if (target) {
+      target.scrollIntoView({ block: "center" });
+      const control = first && first.parentElement.querySelector("input, textarea, select");
+      if (control) control.focus({ preventScroll: true });
+    }
   };
 
   form.addEventListener("submit", async (event) => {
@@ -218,7 +226,9 @@ function diffTable(changes) {
   const rows = [];
   for (const c of changes) {
     rows.push(el("tr", {}, el("th", { class: "field", colspan: 2 }, c.field)));
-    if (c.lines) {
+    if (c.field === "keywords" && c.old && c.new && typeof c.old === "object") {
+      rows.push(...keywordRows(c.old, c.new));
+    } else if (c.lines) {
       for (const line of c.lines) {
         rows.push(el("tr", { class: line.op },
           el("td", { class: "old" }, line.old ?? ""), el("td", { class: "new" }, line.new ?? "")));
@@ -229,6 +239,21 @@ function diffTable(changes) {
     }
   }
   return el("table", { class: "diff" }, el("thead", {}, el("tr", {}, el("th", {}, "旧"), el("th", {}, "新"))), el("tbody", {}, ...rows));
+}
+
+// One row per keyword added, removed or given other synonyms: not two whole JSON objects.
+function keywordRows(old, now) {
+  const shown = (word, syns) => (syns.length ? `${word}：${syns.join("、")}` : word);
+  const rows = [];
+  for (const word of new Set([...Object.keys(old), ...Object.keys(now)])) {
+    const a = old[word], b = now[word];
+    if (a && b && a.join("\u0000") === b.join("\u0000")) continue;
+    const op = !a ? "insert" : !b ? "delete" : "replace";
+    rows.push(el("tr", { class: `${op} keyword` },
+      el("td", { class: "old" }, a ? shown(word, a) : ""),
+      el("td", { class: "new" }, b ? shown(word, b) : "")));
+  }
+  return rows;
 }
 
 function testBox(draft) {

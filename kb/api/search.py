@@ -13,19 +13,17 @@ from kb.errors import InvalidParameter
 from kb.serialise import result_json
 
 bp = Blueprint("search", __name__, url_prefix="/api/v1")
-RESULT = obj(
-    {
-        "query": S,
-        "normalised": S,
-        "confident": B,
-        "ambiguous": arr(S),
-        "did_you_mean": arr(ref("Alternative")),
-        "results": arr(ref("Hit")),
-        "cases": arr(ref("CaseHit")),
-        "suggest_floor": N,
-        "truncated_from": I,
-    }
-)
+_SHAPE = {
+    "query": S,
+    "normalised": S,
+    "confident": B,
+    "ambiguous": arr(S),
+    "did_you_mean": arr(ref("Alternative")),
+    "results": arr(ref("Hit")),
+    "cases": arr(ref("CaseHit")),
+    "suggest_floor": N,
+}
+RESULT = obj(_SHAPE | {"truncated_from": I}, list(_SHAPE))  # truncated_from: a cut paste only
 
 
 def _params() -> tuple[str, int, str | None, int | None]:

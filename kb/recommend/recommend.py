@@ -134,7 +134,9 @@ def _repeats(result: SearchResult, history: list[Recommendation]) -> int:
     if not history:
         return 0
     grams = set(char_ngrams(result.normalised)) or {result.normalised}
-    top = result.top.entry.id if result.top and result.confident else None
+    # the same top entry as an answer already served is the same question, however unsure
+    # the engine is of the angrier rewording (我问你退货运费谁出)
+    top = result.top.entry.id if result.top else None
     count = 0
     for past in history:
         theirs = set(char_ngrams(past.normalised)) or {past.normalised}

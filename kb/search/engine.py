@@ -395,7 +395,9 @@ class Engine:
             found = self._retrieve(norm, tokens, vector, retrievers, allowed, excluded)
             fused = found.fused = self._fuse(found.lists)
             # confidence orders the results: judge a few more than asked, then cut
-            order = sorted(fused, key=lambda i: (-fused[i], i))[: max(top, JUDGED)]
+            # (a retriever weighted 0, such as an unused solution field, proposes no hit)
+            order = sorted((i for i in fused if fused[i] > 0),
+                           key=lambda i: (-fused[i], i))[: max(top, JUDGED)]  # fmt: skip
             hits = [self._hit(entry_id, fused[entry_id], found, set(tokens))
                     for entry_id in order]  # fmt: skip
             return self._judge(query, norm, hits, max(top, 1), found, vector, set(tokens))

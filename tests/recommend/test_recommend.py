@@ -149,8 +149,8 @@ def test_a_vip_never_lowers_a_high_urgency_entry(engine, store):
     made = ask(engine, store, "用了你们的面霜脸上起红疹", tier="VIP")
     assert made.decision.offered[0].entry.urgency == "high"
     assert made.decision.urgency == "high"
-    plain = ask(engine, store, "买的鞋子不合适可以退货吗")
-    vip = ask(engine, store, "买的鞋子不合适可以退货吗", tier="gold")
+    plain = ask(engine, store, "买的裙子不喜欢可以退货吗")
+    vip = ask(engine, store, "买的裙子不喜欢可以退货吗", tier="gold")
     assert (plain.decision.urgency, vip.decision.urgency) == ("medium", "high")
 
 

@@ -223,3 +223,13 @@ def test_encoding_an_entry_does_not_hold_searches_up(seed_db, tmp_path, action):
     other.join(120)
     assert finished and searched[0].top.entry.id == "invoice-reissue"
     engine.close()
+
+
+def test_a_retriever_weighted_zero_proposes_no_hit(live):
+    live.calibration.weights = {**live.calibration.weights, "solution": 0.0,
+                                "solution_dense": 0.0}  # fmt: skip
+    entry = live.store.get_entry("return-exchange")
+    live.store.save_entry(replace(entry, solution=entry.solution + "\n可选顺丰上门取件。"),
+                          "editor", base_version=entry.version)  # fmt: skip
+    result = live.search("顺丰", cache=False)  # only the solution says it
+    assert result.hits and all(h.score > 0 for h in result.hits)

@@ -43,17 +43,24 @@ def test_a_wrong_key_is_refused_in_words(open_page, site):
     assert page.locator("article.flag").count() == 0
 
 
-def test_sidebar_finds_the_entry_copies_it_and_moves_with_arrows(open_page):
+def test_sidebar_finds_the_entry_copies_it_and_moves_with_arrows(open_page, site):
     page = open_page("/sidebar", role="agent", width=380)
-    page.fill("#q", "买的鞋子不合适可以退货吗")
+    page.fill("#q", "买的裙子不喜欢可以退货吗")
     page.wait_for_selector("#results > li")
     first = page.locator("#results > li").first
     assert first.get_attribute("data-id") == "return-7day-no-reason"
     assert "七天无理由" in first.locator(".title").inner_text()
-    solution = first.locator(".solution").inner_text()
+    solution = api(site, "GET", "/entries/return-7day-no-reason")["entry"]["solution"]
+    slots = first.locator("input.slot")
+    for i in range(slots.count()):
+        name = slots.nth(i).get_attribute("data-slot")
+        slots.nth(i).fill(f"<{name}>")
+        solution = solution.replace("{" + name + "}", f"<{name}>")
     page.press("#q", "Enter")
-    page.wait_for_selector(".toast.show")
+    page.wait_for_selector(".toast.show:has-text('已复制')")
     assert page.evaluate("navigator.clipboard.readText()") == solution
+    page.fill("#q", "发票")  # three invoice scenarios, none sure: arrows move between them
+    page.locator("#results > li").nth(1).wait_for()
     page.press("#q", "ArrowDown")
     assert "selected" in (page.locator("#results > li").nth(1).get_attribute("class") or "")
     assert page.evaluate("document.documentElement.scrollWidth") <= 380  # no sideways scroll
@@ -102,9 +109,34 @@ def test_inline_validation_errors(open_page):
     page.wait_for_selector("#f-title")
     page.fill("#f-title", "")
     page.fill("#f-related", "no-such-entry")
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
     page.click("#save")
     page.wait_for_selector(".field-error[data-field=title]:has-text('must not be empty')")
     assert "does not exist" in page.locator(".field-error[data-field=related]").inner_text()
+    # the title's error is above the fold after saving from the bottom: the page goes there
+    assert page.evaluate("document.activeElement.id") == "f-title"
+    box = page.locator("#f-title").bounding_box()
+    assert 0 <= box["y"] <= page.viewport_size["height"]
+
+
+def test_a_keyword_diff_names_the_keywords_added_removed_and_changed(open_page):
+    page = open_page("/author#entries/invoice-reissue", role="editor")
+    page.wait_for_selector("#f-keywords")
+    lines = page.input_value("#f-keywords").splitlines()
+    first_word = lines[0].split(":")[0]
+    edited = [f"{first_word}: 改开发票", *lines[2:], "换抬头: 改抬头"]
+    removed = lines[1].split(":")[0]
+    page.fill("#f-keywords", "\n".join(edited))
+    page.click("#save")
+    page.wait_for_selector("#diff table.diff tr.keyword")
+    rows = page.locator("#diff tr.keyword")
+    texts = [rows.nth(i).inner_text() for i in range(rows.count())]
+    assert rows.count() == 3, texts
+    assert any("换抬头：改抬头" in t for t in texts)  # added
+    assert any(removed in t for t in texts)  # removed
+    assert any(f"{first_word}：改开发票" in t for t in texts)  # changed
+    assert "{" not in page.locator("#diff").inner_text()
+    shot(page, "author-keyword-diff")
 
 
 def test_two_editors_saving_the_same_entry_get_a_conflict(open_page):

@@ -118,7 +118,7 @@ def test_keyboard_esc_clears_and_ctrl_enter_marks_solved(open_page, site):
     assert rows == [(entry_id, "resolved")]
     page.press("#q", "Escape")
     assert page.input_value("#q") == ""
-    page.wait_for_function("document.querySelectorAll('#results > li').length === 0")
+    page.wait_for_selector("#results > li", state="detached")
 
 
 def test_one_login_serves_every_tab_and_errors_are_chinese(open_page, site):
