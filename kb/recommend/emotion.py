@@ -45,8 +45,13 @@ _HUMAN = re.compile(
 _SECTIONS = ("threat", "insult", "exasperation", "annoyed", "anxious", "glad", "human", "calm")
 # what the learned model reads beside the embedding (emotion_model.py)
 SIDE = ("threat", "insult", "exasperation", "annoyed", "anxious", "glad", "human",
-        "shout", "press", "chant", "question", "exclaim", "ellipsis", "length")  # fmt: skip
+        "shout", "press", "chant", "question", "exclaim", "ellipsis", "length", "masked",
+        "clauses", "calm")  # fmt: skip
 _ELLIPSIS = re.compile(r"\.{2,}|。{2,}|…")
+# JD chat logs mask order numbers, names and addresses as [订单x], [姓名x]; real calm lines
+# are often long stories full of them, which normalise() strips before the embedding.
+_MASKED = re.compile(r"\[[^\[\]]{1,8}x\]")
+_CLAUSE = re.compile(r"[,.!?;。\s]+")
 _NEGATED = re.compile(r"(?:不|没|别|不太|不是很|没有)$")
 
 
@@ -115,8 +120,8 @@ def hear(message: str) -> Heard:
 
 
 def side_features(message: str, heard: Heard) -> np.ndarray:
-    """Lexicon counts (at most 2 each), punctuation and length: what the model reads beside
-    the vector.
+    """Lexicon counts (at most 2 each), punctuation, length, masked tokens, clauses and calm
+    phrases (不急): what the model reads beside the vector.
 
     >>> float(dict(zip(SIDE, side_features("骗子!!!", hear("骗子!!!"))))["exclaim"])
     3.0
@@ -125,7 +130,10 @@ def side_features(message: str, heard: Heard) -> np.ndarray:
     counts = [min(heard.counts[s], 2) for s in SIDE[:6]]
     return np.array([*counts, heard.wants_human, bool(heard.shout), bool(heard.press),
                      bool(heard.chant), min(text.count("?"), 3), min(text.count("!"), 3),
-                     bool(_ELLIPSIS.search(text)), math.log1p(len(normalise(message)))],
+                     bool(_ELLIPSIS.search(text)), math.log1p(len(normalise(message))),
+                     min(len(_MASKED.findall(text)), 3),
+                     min(len([c for c in _CLAUSE.split(_MASKED.sub("", text)) if c]), 6),
+                     min(sum(s.startswith("calm:") for s in heard.signals), 2)],
                     dtype=np.float32)  # fmt: skip
 
 
@@ -140,6 +148,25 @@ def lexicon_label(heard: Heard, repeats: int = 0) -> str:
     if anger >= 2:
         return "angry"
     return "anxious" if anger or worry else "calm"
+
+
+# The model's probabilities carry real-chat priors (3 in 4 calm) and strong regularisation, so
+# the argmax rarely says angry; a label is heard once the model gives it HEARD_AT, angry first.
+# On hand-labelled JD chat (issue 18) precision stays flat from 0.2 to 0.5 while recall halves;
+# 0.3 flags about as many lines angry as there are (8% against 9%), not every complaint.
+HEARD_AT = 0.3
+
+
+def learned_label(p: np.ndarray) -> str:
+    """The learned label from P(calm, anxious, angry): angry, then anxious, at HEARD_AT.
+
+    >>> learned_label(np.array([0.6, 0.1, 0.3])), learned_label(np.array([0.5, 0.35, 0.15]))
+    ('angry', 'anxious')
+    """
+    for label in ("angry", "anxious"):
+        if p[LABELS.index(label)] >= HEARD_AT:
+            return label
+    return "calm"
 
 
 def detect(
@@ -172,7 +199,7 @@ def detect(
     label = lexicon_label(heard, repeats)
     if vector is not None:
         p = emotion_model.model().probabilities(vector, side_features(message, heard))
-        learned = LABELS[int(p.argmax())]
+        learned = learned_label(p)
         signals.append(f"model:{learned}:{p.max():.2f}")
         label = max(label, learned, key=LABELS.index)
     if angry_before and label == "anxious":
