@@ -87,6 +87,8 @@ def hear(message: str) -> Heard:
 
     >>> hear("不喜欢!!!").counts["glad"], hear("很喜欢!!!").shout
     (0, '')
+    >>> [s for s in hear("我要打12315").signals if s.startswith("threat")]
+    ['threat:12315']
     """
     text = _NUMBER.sub(" ", fold(message))
     words = lexicon()
@@ -97,7 +99,11 @@ def hear(message: str) -> Heard:
             signals.append(f"calm:{phrase}")
     counts = {}
     for section in _SECTIONS[:-1]:
-        found = [w for w in words[section] if w in text]
+        found, rest = [], text
+        for w in sorted(words[section], key=len, reverse=True):  # 12315 hides its 315
+            if w in rest:
+                found.append(w)
+                rest = rest.replace(w, " ")
         if section == "glad":  # 不喜欢, 没感谢: a negated glad word is no delight
             found = [w for w in found if not _NEGATED.search(text.split(w, 1)[0])]
         counts[section] = len(found)
