@@ -742,6 +742,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None):
         counts = import_corpus(Store(settings["db"]), settings["corpus"], "kb serve")
         click.echo(f"imported {counts['entries_new']} entries, {counts['cases']} cases")
     store = Store(settings["db"])
+    store.check_writable()  # a server that cannot save edits or feedback refuses to start
     serving = store.hold_for_serving()  # until this process exits: no restore under us
     try:
         if not store.api_keys():

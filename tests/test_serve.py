@@ -6,9 +6,11 @@ import json
 import os
 import re
 import select
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -128,3 +130,38 @@ def test_a_taken_port_is_one_line_and_exit_1(seed_db, tmp_path: Path, runner):
     assert result.exit_code == 1
     assert result.output.splitlines()[-1].startswith(f"error: cannot listen on 127.0.0.1:{port}")
     assert "kefu-kb serving" not in result.output and "Traceback" not in result.output
+
+
+def _as_nobody(*args: str) -> list[str]:
+    return ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *args]
+
+
+def _nobody_can_run_kb() -> bool:
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        return False
+    probe = subprocess.run(_as_nobody(sys.executable, "-c", "import kb.cli"), cwd="/tmp",
+                           env={**os.environ, "HOME": "/tmp"}, capture_output=True)  # fmt: skip
+    return probe.returncode == 0
+
+
+@pytest.mark.skipif(not _nobody_can_run_kb(), reason="needs root, setpriv and a checkout "
+                    "the nobody user can read, to make a database it cannot write")  # fmt: skip
+@pytest.mark.parametrize("folder_mode", [0o755, 0o777], ids=["folder read-only", "file only"])
+def test_a_database_the_server_cannot_write_is_refused_at_start(seed_db, folder_mode):
+    folder = Path(tempfile.mkdtemp(dir="/tmp"))
+    try:
+        shutil.copy(seed_db, folder / "kb.db")
+        (folder / "kb.db").chmod(0o644)  # root's: the nobody user may read, not write
+        folder.chmod(folder_mode)
+        result = subprocess.run(
+            _as_nobody(sys.executable, "-m", "kb.cli", "--db", str(folder / "kb.db"), "serve",
+                       "--port", str(live.free_port())),
+            cwd="/tmp", env={**os.environ, "HOME": "/tmp", "KB_EMBEDDER": "none"},
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    finally:
+        shutil.rmtree(folder)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: {folder / 'kb.db'} cannot be")
+    assert "kefu-kb serving" not in result.stdout

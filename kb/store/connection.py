@@ -76,6 +76,20 @@ class Connection:
         self._open()
 
     def _open(self) -> None:
+        try:
+            self._connect()
+        except sqlite3.OperationalError as exc:
+            if (exc.sqlite_errorname or "").startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN")):
+                raise DatabaseReadOnly(f"{self.path} cannot be opened for writing ({exc}): "
+                                       f"check the permissions of the file and its folder") from exc
+            raise
+
+    def check_writable(self) -> None:
+        """Raise DatabaseReadOnly unless a write goes through (a server checks at start)."""
+        with self.transaction():
+            self.db.execute("UPDATE meta SET value = value WHERE key = 'schema_version'")
+
+    def _connect(self) -> None:
         path = str(self.path)
         self.db = sqlite_utils.Database(sqlite3.connect(path, check_same_thread=not self._shared))
         self.db.execute(f"PRAGMA busy_timeout = {int(BUSY_WAIT * 1000)}")
