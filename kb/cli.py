@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -611,9 +613,9 @@ def simulate(ctx, days: int, conversations: int, seed: int, bad: int):
 
     store = _store(ctx)
     engine = open_engine(ctx.obj)
-    with click.progressbar(length=conversations, label="conversations", file=sys.stderr) as bar:
+    with _progress(conversations, "conversations") as step:
         summary = run(engine, store, _rules(ctx, None, None, None), days, conversations, seed,
-                      bad, progress=bar.update)  # fmt: skip
+                      bad, progress=step)  # fmt: skip
     click.echo(f"{summary.recommendations} recommendations in {summary.conversations} "
                f"conversations over {days} days")  # fmt: skip
     click.echo("decisions: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.decisions.items())))
@@ -766,6 +768,24 @@ def serve(ctx: click.Context, host: str | None, port: int | None):
         server.run()
     finally:
         serving.close()
+
+
+@contextmanager
+def _progress(total: int, label: str) -> Iterator[Callable[[int], None]]:
+    """A bar on a terminal; elsewhere (a log, CI) one line per tenth done, so a long run is
+    never silent for minutes."""
+    if sys.stderr.isatty():
+        with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
+            yield bar.update
+        return
+    done = [0]
+
+    def step(n: int) -> None:
+        before, done[0] = done[0], done[0] + n
+        if before * 10 // total != done[0] * 10 // total or done[0] == total:
+            click.echo(f"{label}: {done[0]}/{total}", err=True)
+
+    yield step
 
 
 def _check_port(host: str, port: int) -> None:

@@ -356,7 +356,8 @@ function casesPanel(entryId) {
 
 // --- dashboard -------------------------------------------------------------------
 async function dashboardView() {
-  const [d, gaps] = await Promise.all([api("/dashboard"), api("/gaps?limit=20")]);
+  const [d, gaps, tree] = await Promise.all([api("/dashboard"), api("/gaps?limit=20"), api("/topics")]);
+  const names = Object.fromEntries(tree.topics.map((t) => [t.id, t.name]));
   const overall = rateChart([{ name: "全部", color: COLORS[0], points: d.days.map((x) => ({ day: x.day, rate: x.rate })) }], { threshold: d.threshold });
   // the six busiest topics: more lines than that is a tangle, not a chart
   const load = {};
@@ -373,9 +374,11 @@ async function dashboardView() {
     el("div", { class: "grid", style: "margin-top:12px" },
       el("section", { class: "card stack" }, el("h3", {}, "整体转人工率（每天，含机器人主动转人工）"), total ? overall : state("还没有推荐数据：运行 kb simulate 生成演示流量")),
       el("section", { class: "card stack" }, el("h3", {}, "接管率最高频的六个主题"), byTopic,
-        el("div", { class: "legend" }, ...topics.map((t, i) => el("span", { style: `color:${COLORS[i % COLORS.length]}` }, `● ${t}`)))),
+        el("div", { class: "legend" }, ...topics.map((t, i) => el("span", { style: `color:${COLORS[i % COLORS.length]}` }, `● ${names[t] || t}`)))),
       el("section", { class: "card stack" }, el("h3", {}, "最常问的场景"),
-        el("table", {}, el("tbody", {}, ...d.top_entries.map((t) => el("tr", {},
+        el("table", { id: "top-entries" },
+          el("thead", {}, el("tr", {}, el("th", {}, "场景"), el("th", {}, "推荐次数"), el("th", {}, "转人工率"))),
+          el("tbody", {}, ...d.top_entries.map((t) => el("tr", {},
           el("td", {}, el("a", { href: `#entries/${encodeURIComponent(t.entry_id)}` }, t.title)),
           el("td", {}, t.served), el("td", {}, pct(t.served ? t.takeovers / t.served : null))))))),
       el("section", { class: "card stack", id: "gaps" }, el("h3", {}, "知识缺口（没有答案的问题）"),

@@ -22,6 +22,8 @@ export function rateChart(series, { marks = [], threshold = null, width = 560, h
   }
   if (threshold !== null) {
     root.append(svg("line", { x1: pad.l, x2: width - pad.r, y1: y(threshold), y2: y(threshold), stroke: "#d83931", "stroke-dasharray": "4 3" }));
+    root.append(svg("text", { x: width - pad.r, y: y(threshold) - 3, "text-anchor": "end", "font-size": 10, fill: "#d83931", class: "threshold-label" },
+      `改写线 ${Math.round(threshold * 100)}%`));
   }
   for (const m of marks) {
     root.append(svg("line", { x1: x(m.day), x2: x(m.day), y1: pad.t, y2: height - pad.b, stroke: "#1456f0", "stroke-dasharray": "2 2" }));

@@ -1,7 +1,7 @@
 """The web pages: static files from web/ (no build step), using the same JSON API as bots.
 
-The pages hold no secrets: they ask for an API key once and keep it in the
-browser's sessionStorage, sending it as a header (never in a URL).
+The pages hold no secrets: they ask for an API key once per browser and keep it in
+localStorage, sending it as a header (never in a URL).
 """
 
 from __future__ import annotations
@@ -42,6 +42,11 @@ def author():
     # the authoring UI edits the knowledge base: never inside another site's frame
     response.headers["Content-Security-Policy"] = CSP + "; frame-ancestors 'none'"
     return response
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    return redirect("/web/favicon.svg")
 
 
 @bp.get("/web/<path:name>")

@@ -30,6 +30,8 @@ def test_monitor_flags_exactly_the_bad_entries_and_measures_a_rewrite_apart(runn
     out = run(runner, db, "simulate", "--days", "14", "--conversations", "5000", "--seed", "1")
     bad = set(re.findall(r"([\w-]+) v1", out.split("made bad:")[1]))
     assert len(bad) == 3
+    # not a terminal: one progress line per tenth, never minutes of silence
+    assert re.findall(r"conversations: (\d+)/5000", out) == [str(n) for n in range(500, 5001, 500)]
 
     rows = monitor_rows(runner, db)
     flagged = {r["entry_id"] for r in rows if r["flagged"]}

@@ -86,7 +86,7 @@ def test_sidebar_reports_a_takeover(open_page, site):
 def test_an_editor_rewrites_a_flagged_entry_sees_the_diff_and_rolls_back(open_page):
     page = open_page("/author", role="editor")
     page.wait_for_selector("article.flag")
-    page.locator("article.flag").first.locator("text=改写").click()
+    page.locator("article.flag").first.locator("button:has-text('改写')").click()
     page.wait_for_selector("#f-solution")
     before = page.input_value("#f-solution")
     page.fill("#f-solution", before + "\n改写：先核对订单状态，再给出对应的操作入口。")
@@ -178,8 +178,16 @@ def test_graph_view_and_dashboard_draw(open_page):
     page.goto(page.url.split("#")[0] + "#dashboard")
     page.wait_for_selector("#gaps li")
     assert page.locator("svg.chart").count() == 2
+    headers = page.locator("#top-entries thead th").all_inner_texts()
+    assert headers == ["场景", "推荐次数", "转人工率"]
+    assert page.locator("svg.chart text.threshold-label").first.text_content() == "改写线 30%"
+    legend = page.locator(".legend").inner_text()
+    assert "退货退款" in legend or "物流配送" in legend  # topic names, not ids
+    assert "returns" not in legend and "logistics" not in legend
     shot(page, "author-dashboard")
     assert page.errors == []
+    icon = page.request.get(page.url.split("#")[0].replace("/author", "/favicon.ico"))
+    assert icon.ok and "svg" in icon.headers["content-type"]
 
 
 def test_a_bot_key_cannot_open_the_editor(open_page):
