@@ -24,7 +24,7 @@ import yaml
 
 from kb.corpus import import_corpus
 from kb.search.embed import make_embedder
-from kb.search.engine import Engine
+from kb.search.engine import RESCORERS, Engine
 from kb.search.evaluate import Labelled, evaluate, read_labelled
 from kb.store import Store
 
@@ -104,7 +104,8 @@ def main() -> None:
         engine = Engine(db, embedder)
         built = time.perf_counter() - started
         available = engine.retrievers()
-        runs = {"hybrid": available} | {f"{r} only": [r] for r in available}
+        runs = {"hybrid": available} | {f"{r} only": [r] for r in available
+                                        if r not in RESCORERS}  # fmt: skip
         for run, retrievers in runs.items():
             r = evaluate(engine, labelled, retrievers)
             cells = " ".join(f"{r[key]:>8.3f}" for key, _ in COLUMNS)

@@ -400,6 +400,7 @@ def eval_(ctx, file: str, ablate: bool, as_json: bool, misses: bool, fusion: str
         kb eval tests/data/queries.tsv --ablate
     """
     from kb.search import open_engine
+    from kb.search.engine import RESCORERS
     from kb.search.evaluate import evaluate, evaluate_cases, read_labelled
 
     engine = open_engine(ctx.obj, fusion)
@@ -407,7 +408,7 @@ def eval_(ctx, file: str, ablate: bool, as_json: bool, misses: bool, fusion: str
     available = engine.retrievers()
     runs = {"+".join(available): available}
     if ablate:
-        runs |= {f"{r} only": [r] for r in available}
+        runs |= {f"{r} only": [r] for r in available if r not in RESCORERS}
         runs |= {f"without {r}": [x for x in available if x != r] for r in available}
     reports = {name: evaluate(engine, labelled, rs) for name, rs in runs.items()}
     main_report = next(iter(reports.values()))

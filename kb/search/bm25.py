@@ -137,6 +137,10 @@ class BM25Index:
             out[slots] += self.idf(term) * tfs / (tfs + norm) * self._alive[slots]
         return out
 
+    def score(self, entry_id: str, tokens: list[str]) -> float:
+        """One document's score for `tokens` (0 when it is not indexed)."""
+        return self.score_without(entry_id, tokens, [])
+
     def score_without(self, entry_id: str, tokens: list[str], removed: list[str]) -> float:
         """The entry's score for `tokens` had its document not held `removed` (one copy each):
         how a held-out phrasing scores against the rest of its own entry (calibration).

@@ -40,6 +40,7 @@ from kb.text import Tokenizer, normalise
 
 RETRIEVERS = ("bm25", "lexicon", "dense", *solution.RETRIEVERS)
 DENSE = ("dense", "solution_dense")  # the retrievers that need an embedder
+RESCORERS = solution.RETRIEVERS  # score the others' candidates: nothing to run alone
 RRF_K = 5.0  # small k: the first ranks decide (a need is usually the top hit of some retriever)
 DEPTH = 30  # how deep each retriever's list goes into fusion
 
@@ -85,7 +86,7 @@ class Engine:
         self.lexicon = LexiconIndex(self.concepts)
         self.bm25 = BM25Index()
         self.dense = DenseIndex(embedder.dim) if embedder else None
-        self.solutions = SolutionIndex(embedder.dim if embedder else None)
+        self.solutions = SolutionIndex()
         self._seq = 0
         self._case_seq = -1
         self.graph = KnowledgeGraph()
@@ -452,9 +453,8 @@ class Engine:
                 hits = [h for h in hits if h.entry_id != leave_out[0]]
             found.lexicon = {h.entry_id: h for h in hits[:DEPTH]}
             found.lists["lexicon"] = [(h.entry_id, h.score) for h in hits[:DEPTH]]
-        left_out = leave_out[0] if leave_out and leave_out[1] is None else None
-        found.lists |= self.solutions.search(tokens, vector, list(retrievers), DEPTH, allowed,
-                                             left_out)  # fmt: skip
+        pool = {i for ranked in found.lists.values() for i, _ in ranked}
+        found.lists |= self.solutions.score(tokens, vector, list(retrievers), pool)
         if excluded:
             found.lists = {n: [(i, v) for i, v in r if i not in excluded]
                            for n, r in found.lists.items()}  # fmt: skip
