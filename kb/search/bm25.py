@@ -137,9 +137,25 @@ class BM25Index:
             out[slots] += self.idf(term) * tfs / (tfs + norm) * self._alive[slots]
         return out
 
-    def score(self, entry_id: str, tokens: list[str]) -> float:
-        """One document's score for `tokens` (0 when it is not indexed)."""
-        return self.score_without(entry_id, tokens, [])
+    def score_docs(self, entry_ids: list[str], tokens: list[str]) -> list[float]:
+        """The scores of a few documents for `tokens` (0 for one not indexed), without
+        scoring the whole collection: the idf of each term is looked up once."""
+        if not self._slot:
+            return [0.0] * len(entry_ids)
+        terms = [(t, self.idf(t)) for t in dict.fromkeys(tokens) if self._df.get(t, 0) > 0]
+        avgdl = self._total / len(self._slot)
+        out = []
+        for entry_id in entry_ids:
+            slot = self._slot.get(entry_id)
+            score = 0.0
+            if slot is not None and terms:
+                counts = self._terms[slot]
+                norm = self.k1 * (1 - self.b + self.b * float(self._length[slot]) / avgdl)
+                for term, idf in terms:
+                    if tf := counts.get(term, 0):
+                        score += idf * tf / (tf + norm)
+            out.append(score)
+        return out
 
     def score_without(self, entry_id: str, tokens: list[str], removed: list[str]) -> float:
         """The entry's score for `tokens` had its document not held `removed` (one copy each):

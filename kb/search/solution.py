@@ -72,7 +72,7 @@ class SolutionIndex:
         lists = {}
         ordered = sorted(pool)
         if "solution" in retrievers and terms:
-            scored = [(i, self.bm25.score(i, terms)) for i in ordered]
+            scored = zip(ordered, self.bm25.score_docs(ordered, terms), strict=True)
             lists["solution"] = _ranked(scored)
         if "solution_dense" in retrievers and vector is not None:
             held = [i for i in ordered if i in self.vectors]

@@ -32,6 +32,15 @@ def test_scores_match_the_formula():
     assert _scores(index, ["退货", "运费"]) == pytest.approx(expected, rel=1e-5)
 
 
+def test_a_few_documents_score_as_the_whole_collection_does():
+    index = BM25Index()
+    index.build({"a": ["退货", "运费", "退货"], "b": ["运费", "险"], "c": ["物流"]})
+    index.set_entry("d", ["运费", "险", "理赔"])  # the overlay counts too
+    whole = _scores(index, ["退货", "运费", "理赔"])
+    few = index.score_docs(["d", "a", "c", "missing"], ["退货", "运费", "理赔"])
+    assert few == pytest.approx([whole["d"], whole["a"], 0.0, 0.0], rel=1e-5)
+
+
 def _reference(docs: dict[str, list[str]], tokens: list[str]) -> dict[str, float]:
     ids = list(docs)
     model = bm25s.BM25(k1=1.2, b=0.75)
