@@ -15,7 +15,7 @@ async function route() {
   document.querySelectorAll("nav a[data-tab]").forEach((a) => a.classList.toggle("active", a.dataset.tab === tab));
   main.replaceChildren(state("加载中…"));
   try {
-    if (tab === "flags") await flagsView();
+    if (tab === "flags") await (arg === "rewritten" ? rewrittenView() : flagsView());
     else if (tab === "entries") await entriesView(arg ? decodeURIComponent(arg) : null);
     else if (tab === "dashboard") await dashboardView();
     else if (tab === "conflicts") await conflictsView();
@@ -25,10 +25,16 @@ async function route() {
 }
 
 // --- the flag queue ------------------------------------------------------------
+function queueTabs(current) {
+  return el("nav", { class: "queue-tabs row" },
+    el("a", { href: "#flags", class: current === "open" ? "active" : "" }, "待改写"),
+    el("a", { href: "#flags/rewritten", class: current === "rewritten" ? "active" : "" }, "已改写"));
+}
+
 async function flagsView() {
   const data = await api("/flags");
-  const head = el("p", { class: "muted" },
-    `接管率超过 ${pct(data.threshold)}（近 ${data.window_days} 天、至少 ${data.min_sample} 次推荐）的条目需要改写。`);
+  const head = el("div", {}, queueTabs("open"), el("p", { class: "muted" },
+    `接管率超过 ${pct(data.threshold)}（近 ${data.window_days} 天、至少 ${data.min_sample} 次推荐）的条目需要改写。`));
   if (!data.flags.length) { main.replaceChildren(head, state("没有待改写的条目。")); return; }
   const cards = data.flags.map((flag) => {
     const chart = el("div", {}, state("加载趋势…"));
@@ -52,6 +58,41 @@ async function flagsView() {
         e.used_entry_id && e.used_entry_id !== flag.entry_id ? el("div", { class: "reply" }, `人工改用条目：${e.used_entry_id}`) : null))));
   });
   main.replaceChildren(head, ...cards);
+}
+
+// Each rewritten flag: the rate before and after the rewrite, and the trend across them.
+async function rewrittenView() {
+  const data = await api("/flags?status=rewritten");
+  const head = el("div", {}, queueTabs("rewritten"),
+    el("p", { class: "muted" }, "改写后的条目：改写前后的接管率，看改写有没有用。"));
+  if (!data.flags.length) { main.replaceChildren(head, state("还没有改写过的条目。")); return; }
+  const cards = data.flags.map((flag) => {
+    const chart = el("div", {}, state("加载趋势…"));
+    api(`/entries/${encodeURIComponent(flag.entry_id)}/stats`).then((s) => chart.replaceChildren(trend(s))).catch((e) => chart.replaceChildren(failed(e)));
+    const before = flag.before || {}, after = flag.after || {};
+    const better = after.rate !== null && after.rate !== undefined && before.rate !== null && after.rate < before.rate;
+    return el("article", { class: "card flag rewritten stack", dataset: { entry: flag.entry_id } },
+      el("div", { class: "row" },
+        el("h2", { class: "grow" }, flag.title),
+        el("a", { href: `#entries/${encodeURIComponent(flag.entry_id)}` }, el("button", {}, "打开条目"))),
+      el("div", { class: "numbers" },
+        el("span", { class: "before" }, `改写前 v${flag.version}：接管率 `, el("b", {}, pct(before.rate)), `（${before.takeovers ?? 0}/${before.served ?? 0}）`),
+        el("span", { class: "after" }, `改写后 v${after.version ?? "?"}：接管率 `, el("b", {}, pct(after.rate)), `（${after.takeovers ?? 0}/${after.served ?? 0}）`),
+        el("span", { class: better ? "ok" : "muted" }, after.served ? (better ? "改写有效" : "还没有改善") : "改写后还没有流量")),
+      chart);
+  });
+  main.replaceChildren(head, ...cards);
+}
+
+// The open flag of an entry, beside its editor: the rate, the interval, what failed.
+function flagContext(flag) {
+  return el("aside", { class: "card stack flag-context", id: "flag-context" },
+    el("h3", { class: "error" }, `待改写：接管率 ${pct(flag.window.rate)}`),
+    el("div", { class: "muted" }, `近期推荐 ${flag.window.served} 次，转人工 ${flag.window.takeovers} 次；95% 区间 ${pct(flag.window.ci95[0])}–${pct(flag.window.ci95[1])}`),
+    el("h3", {}, "失败的对话"),
+    el("ol", { class: "evidence" }, ...flag.evidence.map((e) => el("li", {},
+      el("div", {}, `客户：${e.query}`),
+      e.agent_reply ? el("div", { class: "reply" }, `人工：${e.agent_reply}`) : null))));
 }
 
 // Rate per day, one line per version, a mark where each version was saved.
@@ -208,7 +249,9 @@ async function editor(slot, entryId, topics, processes) {
     await editor(slot, entryId, topics, processes);
   }
 
-  const panels = [form, conflictSlot, testBox(draft)];
+  const flag = entryId ? (await api("/flags")).flags.find((f) => f.entry_id === entryId) : null;
+  const editing = flag ? el("div", { class: "with-flag" }, form, flagContext(flag)) : form;
+  const panels = [editing, conflictSlot, testBox(draft)];
   if (entryId) panels.push(history(data, reload), graphPanel(entryId), casesPanel(entryId));
   slot.replaceChildren(...panels);
 }

@@ -29,14 +29,19 @@ class Flags(Connection):
             return new
 
     def close_rewritten_flags(self, at: str | None = None) -> int:
-        """Close the open flags whose entry has since published a newer version."""
+        """Close the open flags whose entry has since published a newer, different version;
+        reopen those whose entry was rolled back to the very content that was flagged."""
         with self.transaction():
             cursor = self.db.execute(
-                """UPDATE flags SET status = 'rewritten', closed_at = ?, rewrite_version =
+                f"""UPDATE flags SET status = 'rewritten', closed_at = ?, rewrite_version =
                        (SELECT live_version FROM entries WHERE id = flags.entry_id)
-                   WHERE status = 'open' AND version < (SELECT coalesce(live_version, 0)
-                       FROM entries WHERE id = flags.entry_id)""",
+                    WHERE status = 'open' AND version < (SELECT coalesce(live_version, 0)
+                        FROM entries WHERE id = flags.entry_id) AND NOT {_LIVE_IS_FLAGGED}""",
                 [at or now()],
+            )
+            self.db.execute(
+                f"""UPDATE flags SET status = 'open', closed_at = NULL, rewrite_version = NULL
+                    WHERE status = 'rewritten' AND {_LIVE_IS_FLAGGED}"""
             )
             return cursor.rowcount
 
@@ -50,3 +55,10 @@ class Flags(Connection):
             params.append(entry_id)
         where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
         return [Flag(**r) for r in self._rows(f"SELECT * FROM flags {where} ORDER BY id", params)]
+
+
+# The entry's live content is the content its flag was raised on (a rollback to it).
+_LIVE_IS_FLAGGED = """coalesce((SELECT flagged.content = live.content
+    FROM entry_versions flagged, entry_versions live, entries e
+    WHERE flagged.entry_id = flags.entry_id AND flagged.version = flags.version
+      AND e.id = flags.entry_id AND live.entry_id = e.id AND live.version = e.live_version), 0)"""

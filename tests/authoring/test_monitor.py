@@ -125,3 +125,24 @@ def test_a_takeover_with_no_entry_used_is_a_content_gap(kb):
     kb.record_outcomes([Outcome(recs[0].id, "takeover"),
                         Outcome(recs[1].id, "takeover", None, "return-quality")], **RULES)
     assert [r.id for r in kb.gap_messages("0000")] == [recs[0].id]
+
+
+def test_rolling_back_to_the_flagged_content_reopens_the_flag(kb):
+    serve(kb, 25, 10)
+    entry = kb.get_entry("return-7day")
+    flagged_solution = entry.solution
+    entry.solution = "改写后的答复"
+    kb.save_entry(entry, "editor-1", base_version=1)
+    assert flag_reports(kb, Rules()) == []  # the rewrite closed it
+    back = kb.get_entry("return-7day")
+    back.solution = flagged_solution  # v3: the flagged words again
+    kb.save_entry(back, "editor-1", base_version=2)
+    (reopened,) = flag_reports(kb, Rules())
+    assert (reopened.flag.status, reopened.flag.version) == ("open", 1)
+    assert reopened.flag.rewrite_version is None and reopened.flag.closed_at is None
+    again = kb.get_entry("return-7day")
+    again.solution = "第二次改写"
+    kb.save_entry(again, "editor-1", base_version=3)
+    assert flag_reports(kb, Rules()) == []
+    (done,) = flag_reports(kb, Rules(), status="rewritten")
+    assert done.flag.rewrite_version == 4

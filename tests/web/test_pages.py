@@ -88,6 +88,9 @@ def test_an_editor_rewrites_a_flagged_entry_sees_the_diff_and_rolls_back(open_pa
     page.wait_for_selector("article.flag")
     page.locator("article.flag").first.locator("button:has-text('改写')").click()
     page.wait_for_selector("#f-solution")
+    context = page.locator("#flag-context")  # the flag's evidence beside the form
+    assert "待改写：接管率" in context.inner_text() and context.locator(".evidence li").count() >= 1
+    shot(page, "author-editor-flag")
     before = page.input_value("#f-solution")
     page.fill("#f-solution", before + "\n改写：先核对订单状态，再给出对应的操作入口。")
     page.fill("#f-note", "按失败对话补充")
@@ -97,9 +100,11 @@ def test_an_editor_rewrites_a_flagged_entry_sees_the_diff_and_rolls_back(open_pa
     page.wait_for_selector("#diff table.diff")
     assert "改写：先核对订单状态" in page.locator("#diff").inner_text()
     shot(page, "author-editor")
+    assert page.locator("#flag-context").count() == 0  # the rewrite closed the flag
     page.locator("#versions tr[data-version='1'] button.rollback").click()
     page.wait_for_selector("#version:has-text('v3')")
     assert page.input_value("#f-solution") == before
+    page.wait_for_selector("#flag-context")  # back to the flagged words: the flag reopens
     assert "rollback to version 1" in page.locator("#versions").inner_text()
     assert page.errors == []
 
@@ -242,3 +247,26 @@ def test_an_editor_adds_and_changes_a_case(open_page, site):
     ).fetchall()
     store.close()
     assert rows == [("补开电子发票，抬头和税号核对无误后提交", "escalated")]
+
+
+def test_the_rewritten_view_shows_the_rate_before_and_after(open_page, site):
+    flags = api(site, "GET", "/flags")["flags"]
+    flag = flags[-1]
+    entry = api(site, "GET", f"/entries/{flag['entry_id']}")["entry"]
+    body = {k: v for k, v in entry.items() if k != "version"}
+    body["solution"] += "\n（改写：补充了常见追问的答复）"
+    api(site, "PUT", f"/entries/{flag['entry_id']}", body=body | {"base_version": entry["version"]})
+    page = open_page("/author#flags/rewritten", role="editor")
+    card = page.locator(f"article.rewritten[data-entry='{flag['entry_id']}']")
+    card.wait_for()
+    text = card.inner_text()
+    assert f"改写前 v{flag['version']}" in text and "改写后" in text
+    (done,) = [f for f in api(site, "GET", "/flags?status=rewritten")["flags"]
+               if f["entry_id"] == flag["entry_id"]]  # fmt: skip
+    assert f"接管率 {done['before']['rate'] * 100:.1f}%" in text
+    assert done["before"]["served"] > 0 and "改写后还没有流量" in text  # no traffic on v2 yet
+    assert page.locator(".queue-tabs a.active").inner_text() == "已改写"
+    shot(page, "author-rewritten")
+    page.click(".queue-tabs a:has-text('待改写')")
+    page.wait_for_selector(".queue-tabs a.active:has-text('待改写')")
+    assert page.locator(f"article.flag[data-entry='{flag['entry_id']}']").count() == 0
