@@ -1,5 +1,5 @@
 // The authoring UI: flags to rewrite, the entry editor with a test box, history, graph, dashboard.
-import { api, el, login, toast } from "/web/api.js";
+import { api, el, login, said, toast } from "/web/api.js";
 import { neighbourhood, rateChart } from "/web/draw.js";
 
 const main = document.getElementById("main");
@@ -431,13 +431,45 @@ async function dashboardView() {
 }
 
 // --- lexicon conflicts ---------------------------------------------------------------
+// A word two scenarios both claim: links to each, and one click keeps it in one of them.
 async function conflictsView() {
-  const report = await api("/graph/check");
+  const [report, list] = await Promise.all([api("/graph/check"), api("/entries?limit=200")]);
+  const titles = Object.fromEntries(list.entries.map((e) => [e.id, e.title]));
   const findings = (report.findings || []).filter((f) => f.code === "lexicon_conflict");
+  const item = (f) => {
+    const owners = f.nodes.filter((n) => n.startsWith("entry:")).map((n) => n.slice(6));
+    return el("li", { class: "conflict-item", dataset: { word: f.subject } },
+      el("div", {}, `「${f.subject}」同时识别 ${owners.length} 个场景：`),
+      el("ul", {}, ...owners.map((id) => el("li", { class: "row" },
+        el("a", { href: `#entries/${encodeURIComponent(id)}`, class: "grow" }, `${titles[id] || id}（${id}）`),
+        el("button", { class: "keep", dataset: { entry: id }, onclick: () => keepIn(f.subject, id, owners) }, "只保留在这里")))));
+  };
   main.replaceChildren(el("section", { class: "card stack" },
     el("h2", {}, `词库冲突（${findings.length}）`),
-    el("p", { class: "muted" }, "同一个识别词被两个场景认领：请保留在更合适的条目里，或改成更具体的词。"),
-    findings.length ? el("ul", {}, ...findings.map((f) => el("li", {}, f.message))) : state("没有冲突")));
+    el("p", { class: "muted" }, "同一个识别词被几个场景认领时，客户说这个词就分不清是哪个场景：把它只留在最贴切的条目里，或换成更具体的词。"),
+    findings.length ? el("ul", { class: "conflicts" }, ...findings.map(item)) : state("没有冲突")));
+}
+
+// Remove `word` from every other owner's lexicon (a keyword's synonyms stay, under the next one).
+async function keepIn(word, keeper, owners) {
+  try {
+    for (const id of owners.filter((o) => o !== keeper)) {
+      const { entry } = await api(`/entries/${encodeURIComponent(id)}`);
+      const keywords = {};
+      for (const [key, syns] of Object.entries(entry.keywords)) {
+        const rest = syns.filter((w) => w !== word);
+        if (key !== word) keywords[key] = rest;
+        else if (rest.length) keywords[rest[0]] = rest.slice(1);
+      }
+      const { version, ...content } = entry;
+      await api(`/entries/${encodeURIComponent(id)}`, { method: "PUT",
+        body: { ...content, keywords, base_version: version, note: `词库冲突：「${word}」只保留在 ${keeper}` } });
+    }
+    toast(`「${word}」已只保留在 ${keeper}`);
+    await conflictsView();
+  } catch (error) {
+    toast(`没有改成：${said(error)}`);
+  }
 }
 
 window.addEventListener("hashchange", route);

@@ -21,6 +21,7 @@ class Finding:
     code: str
     message: str
     nodes: list[str]
+    subject: str = ""  # the word or value the finding is about, for pages to phrase it
 
 
 def check(kg: KnowledgeGraph) -> list[Finding]:
@@ -167,6 +168,7 @@ def _conflicts(kg: KnowledgeGraph, live: set[str]) -> list[Finding]:
                     f"({names}): keep it in the one it defines, or pair it with a word "
                     "that tells them apart",
                     [word, *sorted(owners)],
+                    g.nodes[word]["label"],
                 )
             )
     return out

@@ -270,3 +270,19 @@ def test_the_rewritten_view_shows_the_rate_before_and_after(open_page, site):
     page.click(".queue-tabs a:has-text('待改写')")
     page.wait_for_selector(".queue-tabs a.active:has-text('待改写')")
     assert page.locator(f"article.flag[data-entry='{flag['entry_id']}']").count() == 0
+
+
+def test_a_lexicon_conflict_is_settled_in_one_click(open_page, site):
+    page = open_page("/author#conflicts", role="editor")
+    item = page.locator("li.conflict-item[data-word='不想要了']")
+    item.wait_for()
+    assert "同时识别 2 个场景" in item.inner_text() and "七天无理由退货" in item.inner_text()
+    assert item.locator("a[href='#entries/cosmetics-opened-return']").count() == 1
+    shot(page, "author-conflicts")
+    item.locator("button.keep[data-entry='return-7day-no-reason']").click()
+    page.wait_for_selector(".toast.show:has-text('已只保留在')")
+    page.wait_for_selector("li.conflict-item[data-word='不想要了']", state="detached")
+    other = api(site, "GET", "/entries/cosmetics-opened-return")["entry"]["keywords"]
+    assert all(w != "不想要了" for k, syns in other.items() for w in (k, *syns))
+    kept = api(site, "GET", "/entries/return-7day-no-reason")["entry"]["keywords"]
+    assert any(w == "不想要了" for k, syns in kept.items() for w in (k, *syns))
