@@ -1,13 +1,41 @@
 // The authoring UI: flags to rewrite, the entry editor with a test box, history, graph, dashboard.
-import { api, el, login, said, toast } from "/web/api.js";
+import { ApiError, api, el, login, said, toast } from "/web/api.js";
 import { neighbourhood, rateChart } from "/web/draw.js";
 
 const main = document.getElementById("main");
 const pct = (r) => (r === null || r === undefined ? "—" : `${(r * 100).toFixed(1)}%`);
 const COLORS = ["#1456f0", "#de7802", "#2ea121", "#7f3bf5", "#d83931", "#0fa3b1", "#646a73"];
 
+const STATUS = { published: "已发布", retired: "已下线", draft: "草稿" };
+const KINDS = { topic: "主题", process: "流程", entry: "条目", case: "案例" };
+// The validator's reasons, as an editor reads them; an unknown one is shown as it came.
+const REASONS = [
+  [/^must not be empty$|^must be non-empty text$/, () => "不能为空"],
+  [/^is (\d+) characters; the limit is (\d+)$/, (m) => `有 ${m[1]} 个字，最多 ${m[2]} 个`],
+  [/^holds (\d+) items; the limit is (\d+)$/, (m) => `有 ${m[1]} 项，最多 ${m[2]} 项`],
+  [/^points to (\w+) '(.+)', which does not exist$/, (m) => `${KINDS[m[1]] || m[1]}「${m[2]}」不存在`],
+  [/^unknown topic '(.+)'$/, (m) => `主题「${m[1]}」不存在`],
+  [/^'(.*)' is not an id: use lower-case a-z, 0-9 and '-'$/, (m) => `「${m[1]}」不能做 ID：只能用小写字母、数字和 -`],
+  [/^duplicate id '(.+)'/, (m) => `ID「${m[1]}」已被占用`],
+  [/^unknown value '(.+)'; choose from (.+)$/, (m) => `「${m[1]}」不是可选值（可选：${m[2]}）`],
+  [/^missing: say why this always goes to a human$/, () => "总是转人工时，请写明转人工原因"],
+  [/^an entry cannot be related to itself$/, () => "条目不能关联到自己"],
+  [/^the lexicon is empty|^missing: the lexicon needs/, () => "词库为空：至少写一个关键词"],
+  [/^a keyword must not be empty$/, () => "关键词不能为空"],
+];
+function reason(error) {
+  const message = error.message || ""; // "entry.title: must not be empty"
+  const at = error.field ? message.indexOf(`${error.field}: `) : -1;
+  const text = at >= 0 ? message.slice(at + error.field.length + 2) : message;
+  for (const [pattern, say] of REASONS) {
+    const m = text.match(pattern);
+    if (m) return say(m);
+  }
+  return error.message;
+}
+
 function state(text) { return el("p", { class: "state" }, text); }
-function failed(error) { return el("p", { class: "error" }, `出错了：${error.message}`); }
+function failed(error) { return el("p", { class: "error" }, `出错了：${said(error)}`); }
 
 // --- routing -------------------------------------------------------------------
 async function route() {
@@ -162,7 +190,7 @@ async function editor(slot, entryId, topics, processes) {
     ...options.map(([v, text]) => el("option", { value: v, selected: v === value }, text)));
   const form = el("form", { class: "card stack", novalidate: true },
     el("div", { class: "row" }, el("h2", { class: "grow" }, entryId ? `编辑：${entry.title}` : "新建条目"),
-      entryId ? el("span", { class: "muted", id: "version" }, `v${entry.version} · ${entry.status}`) : null),
+      entryId ? el("span", { class: "muted", id: "version" }, `v${entry.version} · ${STATUS[entry.status] || entry.status}`) : null),
     el("div", { class: "form-row" },
       field("id", "ID（小写字母、数字、-）", el("input", { id: "f-id", name: "id", value: entry.id, readonly: !!entryId })),
       field("topic", "主题", select("topic", topics.map((t) => [t.id, `${t.name}（${t.id}）`]), entry.topic))),
@@ -201,10 +229,11 @@ async function editor(slot, entryId, topics, processes) {
   });
   const showErrors = (error) => {
     Object.values(errors).forEach((e) => { e.textContent = ""; });
-    form.querySelector("#form-error").textContent = error ? error.message : "";
+    form.querySelector("#form-error").textContent = !error ? ""
+      : error.errors && error.errors.length ? "有字段需要修改，见下方红字" : said(error);
     for (const e of (error && error.errors) || []) {
       const name = (e.field || "").replace(/^entry\./, "").split(/[.[]/)[0];
-      if (errors[name]) errors[name].textContent = errors[name].textContent ? `${errors[name].textContent}；${e.message}` : e.message;
+      if (errors[name]) errors[name].textContent = errors[name].textContent ? `${errors[name].textContent}；${reason(e)}` : reason(e);
     }
     // the first field in error may be off-screen (the title, above a long form): go there
     const first = [...form.querySelectorAll(".field-error")].find((e) => e.textContent);
@@ -259,7 +288,7 @@ async function editor(slot, entryId, topics, processes) {
 function conflict(body) {
   return el("section", { class: "card conflict stack", id: "conflict" },
     el("h3", { class: "error" }, "保存冲突：别人在你编辑期间保存了新版本"),
-    el("p", {}, `${body.error.message}。下面是对方的改动；请刷新后合并你的修改再保存，你的修改不会被静默覆盖。`),
+    el("p", {}, `${said(new ApiError(409, body))}。下面是对方的改动；请刷新后合并你的修改再保存，你的修改不会被静默覆盖。`),
     diffTable(body.theirs),
     el("button", { onclick: () => route() }, "载入最新版本"));
 }
@@ -339,12 +368,12 @@ function history(data, reload) {
       await api(`/entries/${encodeURIComponent(data.entry.id)}/rollback`, { method: "POST", body: { version, base_version: data.entry.version } });
       toast(`已回滚到 v${version}（作为新版本保存）`);
       await reload();
-    } catch (error) { toast(`回滚失败：${error.message}`); }
+    } catch (error) { toast(`回滚失败：${said(error)}`); }
   };
   const table = el("table", { id: "versions" },
     el("thead", {}, el("tr", {}, ...["版本", "状态", "作者", "时间", "改动", ""].map((h) => el("th", {}, h)))),
     el("tbody", {}, ...versions.slice().reverse().map((v) => el("tr", { dataset: { version: v.version } },
-      el("td", {}, `v${v.version}`), el("td", {}, v.status), el("td", {}, v.author), el("td", {}, v.created_at.replace("T", " ").slice(0, 16)),
+      el("td", {}, `v${v.version}`), el("td", {}, STATUS[v.status] || v.status), el("td", {}, v.author), el("td", {}, v.created_at.replace("T", " ").slice(0, 16)),
       el("td", {}, v.note ? `${v.changed.join(", ")}（${v.note}）` : v.changed.join(", ")),
       el("td", {}, v.version === data.entry.version ? "当前" : el("button", { class: "rollback", onclick: () => rollback(v.version) }, "回滚到此版本"))))));
   if (versions.length > 1) setTimeout(show);
@@ -391,7 +420,7 @@ function casesPanel(entryId) {
       toast(editing ? "已保存案例" : "已添加案例");
       editing = null; customer.value = ""; action.value = ""; button.textContent = "添加";
       load();
-    } catch (error) { toast(`保存失败：${error.message}`); }
+    } catch (error) { toast(`保存失败：${said(error)}`); }
   });
   return el("section", { class: "card stack" }, el("h3", {}, "相似案例"), list,
     el("div", { class: "row" }, customer, action, outcome, button));

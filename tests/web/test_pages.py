@@ -96,6 +96,7 @@ def test_an_editor_rewrites_a_flagged_entry_sees_the_diff_and_rolls_back(open_pa
     page.fill("#f-note", "按失败对话补充")
     page.click("#save")
     page.wait_for_selector("#version:has-text('v2')")
+    assert page.inner_text("#version") == "v2 · 已发布"  # status words in Chinese
     assert page.locator("#versions tr[data-version='2']").count() == 1
     page.wait_for_selector("#diff table.diff")
     assert "改写：先核对订单状态" in page.locator("#diff").inner_text()
@@ -116,8 +117,10 @@ def test_inline_validation_errors(open_page):
     page.fill("#f-related", "no-such-entry")
     page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
     page.click("#save")
-    page.wait_for_selector(".field-error[data-field=title]:has-text('must not be empty')")
-    assert "does not exist" in page.locator(".field-error[data-field=related]").inner_text()
+    page.wait_for_selector(".field-error[data-field=title]:has-text('不能为空')")
+    related = page.locator(".field-error[data-field=related]").inner_text()
+    assert related == "条目「no-such-entry」不存在", related
+    assert page.inner_text("#form-error") == "有字段需要修改，见下方红字"
     # the title's error is above the fold after saving from the bottom: the page goes there
     assert page.evaluate("document.activeElement.id") == "f-title"
     box = page.locator("#f-title").bounding_box()
