@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # the engine pulls in jieba, FAISS and the model: never load 
     from kb.authoring.gaps import Gap
     from kb.authoring.monitor import FlagReport
     from kb.model import Case, Entry, EntryVersion, Recommendation, VersionStats
+    from kb.recommend.emotion import Emotion
     from kb.recommend.recommend import Recommended
     from kb.search.cases import CaseHit
     from kb.search.results import Hit, SearchResult
@@ -102,6 +103,10 @@ def preview_json(p: Preview) -> dict:
     }
 
 
+def emotion_json(emotion: Emotion) -> dict:
+    return {"label": emotion.label, "threat": emotion.threat, "signals": emotion.signals}
+
+
 def recommended_json(made: Recommended) -> dict:
     return {
         "recommendation_id": made.record.id,
@@ -109,11 +114,7 @@ def recommended_json(made: Recommended) -> dict:
         "reason": made.decision.reason,
         "reason_text": made.reason_text,
         "urgency": made.decision.urgency,
-        "emotion": {
-            "label": made.emotion.label,
-            "threat": made.emotion.threat,
-            "signals": made.emotion.signals,
-        },
+        "emotion": emotion_json(made.emotion),
         "soothing_script": made.soothing,
         "confident": made.result.confident,
         "entries": [hit_json(h) for h in made.decision.offered],

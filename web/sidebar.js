@@ -8,6 +8,7 @@ const list = document.getElementById("results");
 const weak = document.getElementById("weak");
 const status = document.getElementById("status");
 const dym = document.getElementById("dym");
+const mood = document.getElementById("mood");
 let results = [];
 let selected = 0;
 let asked = "";
@@ -56,7 +57,19 @@ async function search() {
   }
 }
 
+// How the customer sounds, as recommend hears it: anger and threats go to a human at once.
+function sounds(emotion) {
+  const angry = emotion && emotion.label === "angry", threat = emotion && emotion.threat;
+  mood.hidden = !(angry || threat || (emotion && emotion.label === "anxious"));
+  if (mood.hidden) return;
+  mood.className = angry || threat ? "angry" : "anxious";
+  mood.textContent = threat ? "客户提到投诉或曝光：先安抚，按投诉流程尽快转人工跟进"
+    : angry ? "客户很生气：先安抚情绪，再给答案；需要时转人工"
+      : "客户很着急：先说明处理时间，再给答案";
+}
+
 function render(hits, body) {
+  sounds(body && body.emotion);
   const floor = body ? body.suggest_floor : 0;
   const strong = hits.filter((h, i) => (i === 0 && body.confident) || h.confidence >= floor);
   const faint = hits.filter((h) => !strong.includes(h));
@@ -68,9 +81,11 @@ function render(hits, body) {
     ...faint.map((hit) => el("div", { class: "card faint", dataset: { id: hit.id } },
       el("div", { class: "title" }, hit.title),
       el("div", { class: "meta muted" }, `${topicNames[hit.topic] || hit.topic} · 置信度 ${Math.round(hit.confidence * 100)}%`))));
-  dym.hidden = !(body && body.did_you_mean && body.did_you_mean.length);
+  // a neighbouring scenario is offered only when it is one of the cards it would select
+  const alts = ((body && body.did_you_mean) || []).filter((a) => strong.some((h) => h.id === a.entry_id));
+  dym.hidden = !alts.length;
   if (!dym.hidden) {
-    dym.replaceChildren("您是不是要找：", ...body.did_you_mean.map((alt) =>
+    dym.replaceChildren("您是不是要找：", ...alts.map((alt) =>
       el("button", { onclick: () => choose(strong.findIndex((h) => h.id === alt.entry_id)) },
         `${alt.title}（${alt.keyword}）`)));
   }

@@ -10,7 +10,7 @@ from kb.api.params import TOP_MAX, int_arg, json_body, text
 from kb.api.resources import get_engine, get_store
 from kb.api.schemas import NOT_FOUND, QUERY, TOP, B, I, N, S, arr, obj, q, ref
 from kb.errors import InvalidParameter
-from kb.serialise import result_json
+from kb.serialise import emotion_json, result_json
 
 bp = Blueprint("search", __name__, url_prefix="/api/v1")
 _SHAPE = {
@@ -22,6 +22,7 @@ _SHAPE = {
     "results": arr(ref("Hit")),
     "cases": arr(ref("CaseHit")),
     "suggest_floor": N,
+    "emotion": obj({"label": S, "threat": B, "signals": arr(S)}),
 }
 RESULT = obj(_SHAPE | {"truncated_from": I}, list(_SHAPE))  # truncated_from: a cut paste only
 
@@ -65,11 +66,18 @@ def _params() -> tuple[str, int, str | None, int | None]:
                      strict=False))  # fmt: skip
 def search():
     """Rank entries for a customer message, each with why it matched and how sure the engine is;
-    `suggest_floor` is the confidence below which recommend would not even suggest a hit."""
+    `suggest_floor` is the confidence below which recommend would not even suggest a hit;
+    `emotion` is how the customer sounds (angry, a threat), as recommend would hear it."""
+    from kb.recommend.emotion import detect
+    from kb.recommend.recommend import emotion_vector
+
     q, top, topic, cut_from = _params()
     topics = get_store().topic_subtree(topic) if topic else None
-    out = result_json(get_engine().search(q, top=top, topic=topics))
+    engine = get_engine()
+    out = result_json(engine.search(q, top=top, topic=topics))
     out["suggest_floor"] = current_app.config["KB"]["suggest_floor"]
+    # what recommend would hear, for the agent (25 µs: the query vector is cached by now)
+    out["emotion"] = emotion_json(detect(q, vector=emotion_vector(engine, q)))
     if cut_from is not None:
         out["truncated_from"] = cut_from
     return out

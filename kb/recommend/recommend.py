@@ -75,7 +75,7 @@ def recommend(
     emotion = detect(
         request.query,
         repeats=_repeats(result, history),
-        vector=_vector(engine, request.query),
+        vector=emotion_vector(engine, request.query),
         angry_before=any(r.emotion == "angry" for r in history),
     )
     failed = sum(
@@ -116,7 +116,7 @@ def recommend(
     return Recommended(record, decision, result, emotion, soothing)
 
 
-def _vector(engine: Engine, query: str) -> np.ndarray | None:
+def emotion_vector(engine: Engine, query: str) -> np.ndarray | None:
     """The query vector search already made, if the emotion model was trained on its embedder."""
     if engine.embedder is None or not emotion_model.model().reads(engine.embedder.name):
         return None

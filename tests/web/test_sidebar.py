@@ -133,3 +133,13 @@ def test_one_login_serves_every_tab_and_errors_are_chinese(open_page, site):
     second.fill("#q", "发票怎么开")
     second.wait_for_selector("#status:has-text('连不上服务器')")
     page.context.set_offline(False)
+
+
+def test_an_angry_or_threatening_customer_is_named_above_the_answers(open_page):
+    page = open_page("/sidebar", role="agent", width=380)
+    _search(page, "再不处理我就打12315投诉你们！！！")
+    mood = page.locator("#mood")
+    assert mood.is_visible() and "投诉" in mood.inner_text() and "转人工" in mood.inner_text()
+    shot(page, "sidebar-angry")
+    _search(page, "发票抬头开错了能重开吗")
+    page.wait_for_selector("#mood", state="hidden")
