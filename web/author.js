@@ -383,11 +383,12 @@ function history(data, reload) {
 
 function graphPanel(entryId) {
   const slot = el("div", {}, state("绘制中…"));
-  api(`/entries/${encodeURIComponent(entryId)}/graph`).then((g) => slot.replaceChildren(neighbourhood(g),
+  api(`/entries/${encodeURIComponent(entryId)}/graph`).then((g) => slot.replaceChildren(neighbourhood(g, { open: (id) => { location.hash = `entries/${encodeURIComponent(id)}`; } }),
     el("div", { class: "legend" }, ...[["#1456f0", "条目"], ["#de7802", "关键词"], ["#2ea121", "案例"], ["#7f3bf5", "流程"], ["#646a73", "主题"]]
       .map(([c, t]) => el("span", { style: `color:${c}` }, `● ${t}`)))))
     .catch((e) => slot.replaceChildren(failed(e)));
-  return el("section", { class: "card stack" }, el("h3", {}, "知识图谱"), slot);
+  return el("section", { class: "card stack" }, el("h3", {}, "知识图谱"),
+    el("p", { class: "muted" }, "滚轮缩放，拖动平移，点击条目打开。"), slot);
 }
 
 function casesPanel(entryId) {

@@ -48,7 +48,8 @@ const KIND = {
 };
 
 // The entry at the centre; its neighbours on a ring, grouped by kind; links drawn as lines.
-export function neighbourhood(graph, { size = 520 } = {}) {
+// `open(entryId)` is called when a neighbouring entry is clicked; the wheel zooms, a drag pans.
+export function neighbourhood(graph, { size = 520, open = null } = {}) {
   const c = size / 2;
   const root = svg("svg", { viewBox: `0 0 ${size} ${size}`, width: "100%", role: "img", class: "graph" });
   const centre = `entry:${graph.entry}`;
@@ -69,12 +70,45 @@ export function neighbourhood(graph, { size = 520 } = {}) {
     if (!at[n.id]) continue;
     const [x, y] = at[n.id];
     const kind = KIND[n.kind] || { color: "#999" };
-    const g = svg("g", { class: `node ${n.kind}` });
+    const g = svg("g", { class: `node ${n.kind}`, "data-id": n.id });
     g.append(svg("circle", { cx: x, cy: y, r: n.id === centre ? 10 : 6, fill: kind.color }));
-    const label = n.label.length > 14 ? `${n.label.slice(0, 13)}…` : n.label;
-    g.append(svg("text", { x, y: y + (n.id === centre ? 24 : 18), "text-anchor": "middle", "font-size": 11, fill: "#1f2329" }, label));
+    const label = n.label.length > 12 ? `${n.label.slice(0, 11)}…` : n.label;
+    // a white halo keeps a label readable where lines or other labels cross it
+    g.append(svg("text", { x, y: y + (n.id === centre ? 24 : 18), "text-anchor": "middle", "font-size": 11, fill: "#1f2329",
+      stroke: "#fff", "stroke-width": 3, "paint-order": "stroke" }, label));
     g.append(svg("title", {}, `${n.kind}: ${n.label}`));
+    if (open && n.kind === "entry" && n.id !== centre) {
+      g.setAttribute("class", `node ${n.kind} link`);
+      g.addEventListener("click", () => open(n.id.slice("entry:".length)));
+    }
     root.append(g);
   }
+  zoomable(root, size);
   return root;
+}
+
+// Wheel to zoom around the pointer, drag to pan: the viewBox moves, the drawing stays.
+function zoomable(root, size) {
+  let box = [0, 0, size, size];
+  const set = () => root.setAttribute("viewBox", box.join(" "));
+  const point = (event) => {
+    const r = root.getBoundingClientRect();
+    return [box[0] + ((event.clientX - r.left) / r.width) * box[2], box[1] + ((event.clientY - r.top) / r.height) * box[3]];
+  };
+  root.addEventListener("wheel", (event) => {
+    event.preventDefault();
+    const [px, py] = point(event);
+    const k = Math.min(Math.max(event.deltaY > 0 ? 1.2 : 1 / 1.2, size / 8 / box[2]), (size * 2) / box[2]);
+    box = [px - (px - box[0]) * k, py - (py - box[1]) * k, box[2] * k, box[3] * k];
+    set();
+  }, { passive: false });
+  let from = null;
+  root.addEventListener("pointerdown", (event) => { from = point(event); });
+  root.addEventListener("pointermove", (event) => {
+    if (!from || !event.buttons) return;
+    const [px, py] = point(event);
+    box = [box[0] + from[0] - px, box[1] + from[1] - py, box[2], box[3]];
+    set();
+  });
+  root.addEventListener("pointerup", () => { from = null; });
 }

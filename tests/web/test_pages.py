@@ -6,6 +6,7 @@ import json
 import urllib.request
 
 import pytest
+from playwright.sync_api import expect
 
 from kb.store import Store
 from tests.web.conftest import shot
@@ -183,6 +184,16 @@ def test_graph_view_and_dashboard_draw(open_page):
     page.wait_for_selector("svg.graph g.node")
     assert page.locator("svg.graph g.node.case").count() >= 1
     assert page.locator("svg.graph g.node.keyword").count() >= 1
+    graph = page.locator("svg.graph")
+    before = graph.get_attribute("viewBox")
+    graph.hover()
+    page.mouse.wheel(0, -300)  # zoom in around the pointer
+    expect(graph).not_to_have_attribute("viewBox", before)
+    linked = page.locator("svg.graph g.node.entry.link").first
+    target = linked.get_attribute("data-id").split(":", 1)[1]
+    linked.dispatch_event("click")
+    page.wait_for_selector(f"#f-id[value='{target}']")
+    assert page.url.endswith(f"#entries/{target}")
     page.goto(page.url.split("#")[0] + "#dashboard")
     page.wait_for_selector("#gaps li")
     assert page.locator("svg.chart").count() == 2
@@ -224,6 +235,16 @@ def test_keys_never_reach_the_server_log_or_a_url(open_page, site):
     page.wait_for_selector("article.flag")
     urls = []
     page.on("request", lambda request: urls.append(request.url))
+    graph = page.locator("svg.graph")
+    before = graph.get_attribute("viewBox")
+    graph.hover()
+    page.mouse.wheel(0, -300)  # zoom in around the pointer
+    expect(graph).not_to_have_attribute("viewBox", before)
+    linked = page.locator("svg.graph g.node.entry.link").first
+    target = linked.get_attribute("data-id").split(":", 1)[1]
+    linked.dispatch_event("click")
+    page.wait_for_selector(f"#f-id[value='{target}']")
+    assert page.url.endswith(f"#entries/{target}")
     page.goto(page.url.split("#")[0] + "#dashboard")
     page.wait_for_selector("#gaps")
     assert urls and not any(key in url for url in urls for key in keys.values())
