@@ -149,7 +149,7 @@ def import_(ctx: click.Context, path: str, author: str):
     """
     from kb.corpus import import_corpus
 
-    counts = import_corpus(_store(ctx), path, author)
+    counts = import_corpus(_store(ctx), path, author, _phase)
     click.echo(
         f"imported {counts['topics']} topics, {counts['processes']} processes, "
         f"{counts['cases']} cases; entries: {counts['entries_new']} new, "
@@ -742,7 +742,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None):
     # (the engine is built below, before listening, so the first search is not slow)
     if not Path(settings["db"]).exists():
         click.echo(f"no database at {settings['db']}: importing {settings['corpus']}")
-        counts = import_corpus(Store(settings["db"]), settings["corpus"], "kb serve")
+        counts = import_corpus(Store(settings["db"]), settings["corpus"], "kb serve", _phase)
         click.echo(f"imported {counts['entries_new']} entries, {counts['cases']} cases")
     store = Store(settings["db"])
     store.check_writable()  # a server that cannot save edits or feedback refuses to start
@@ -769,6 +769,11 @@ def serve(ctx: click.Context, host: str | None, port: int | None):
         server.run()
     finally:
         serving.close()
+
+
+def _phase(step: str) -> None:
+    """A long command's step, on stderr as it begins (stdout keeps the result)."""
+    click.echo(f"{step} ...", err=True)
 
 
 @contextmanager

@@ -6,6 +6,7 @@ import format, one file per topic, leaving out fields at their defaults.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -13,17 +14,25 @@ import yaml
 
 from kb.corpus.files import PROCESSES_FILE, inside
 from kb.corpus.validate import known_ids, read_corpus
-from kb.corpus.vectors import load_vectors
+from kb.corpus.vectors import VECTORS_FILE, load_vectors
 from kb.model import Case, Entry, Process, Topic, defaults
 from kb.store import Store
 
 
-def import_corpus(store: Store, path: str | Path, author: str = "import") -> dict[str, int]:
+def _quiet(_: str) -> None:
+    pass
+
+
+def import_corpus(
+    store: Store, path: str | Path, author: str = "import", phase: Callable[[str], None] = _quiet
+) -> dict[str, int]:
     """Validate then upsert a corpus in one transaction: all of it, or nothing on any error.
 
     Unchanged entries keep their version, so importing the same corpus twice adds nothing.
+    `phase` hears each step begin (a large corpus takes a while: say what it is doing).
     """
     known = known_ids(store)
+    phase(f"reading and checking {path}")
     corpus = read_corpus(path, known)
     counts = {
         "topics": len(corpus.topics),
@@ -32,6 +41,7 @@ def import_corpus(store: Store, path: str | Path, author: str = "import") -> dic
         "entries_changed": 0,
         "cases": len(corpus.cases),
     }
+    phase(f"saving {len(corpus.entries)} entries and {len(corpus.cases)} cases")
     with store.transaction():
         for topic in corpus.topics:
             store.upsert_topic(topic)
@@ -44,6 +54,8 @@ def import_corpus(store: Store, path: str | Path, author: str = "import") -> dic
                 counts[key] += 1
         for case in corpus.cases:
             store.upsert_case(case)
+        if (Path(path) / VECTORS_FILE).is_file():
+            phase("loading the shipped vectors")
         if Path(path).is_dir():
             counts["vectors"] = load_vectors(store, Path(path))
         store.record_import(str(path), author, counts)
