@@ -8,6 +8,10 @@ const COLORS = ["#1456f0", "#de7802", "#2ea121", "#7f3bf5", "#d83931", "#0fa3b1"
 
 const STATUS = { published: "已发布", retired: "已下线", draft: "草稿" };
 const KINDS = { topic: "主题", process: "流程", entry: "条目", case: "案例" };
+const FIELD_NAMES = { id: "ID", topic: "主题", title: "标题", questions: "客户问法", keywords: "识别词库",
+  solution: "解决方案", urgency: "紧急程度", handoff: "转人工规则", handoff_reason: "转人工原因",
+  soothing: "安抚话术", processes: "流程", related: "相关条目", valid_from: "生效日期", valid_to: "失效日期", status: "状态" };
+const fieldName = (f) => FIELD_NAMES[f] || f;
 // The validator's reasons, as an editor reads them; an unknown one is shown as it came.
 const REASONS = [
   [/^must not be empty$|^must be non-empty text$/, () => "不能为空"],
@@ -60,7 +64,8 @@ function queueTabs(current) {
 }
 
 async function flagsView() {
-  const data = await api("/flags");
+  const [data, tree] = await Promise.all([api("/flags"), api("/topics")]);
+  const names = Object.fromEntries(tree.topics.map((t) => [t.id, t.name]));
   const head = el("div", {}, queueTabs("open"), el("p", { class: "muted" },
     `接管率超过 ${pct(data.threshold)}（近 ${data.window_days} 天、至少 ${data.min_sample} 次推荐）的条目需要改写。`));
   if (!data.flags.length) { main.replaceChildren(head, state("没有待改写的条目。")); return; }
@@ -77,7 +82,7 @@ async function flagsView() {
         el("span", {}, "转人工 ", el("b", {}, flag.window.takeovers)),
         flag.takeovers_from_sidebar ? el("span", {}, `其中坐席侧栏报告 ${flag.takeovers_from_sidebar} 次（累计）`) : null,
         el("span", {}, `95% 区间 ${pct(flag.window.ci95[0])}–${pct(flag.window.ci95[1])}`),
-        el("span", {}, `${flag.topic} · ${flag.entry_id}`)),
+        el("span", {}, `${names[flag.topic] || flag.topic} · ${flag.entry_id}`)),
       chart,
       el("h3", {}, "失败的对话"),
       el("ol", { class: "evidence" }, ...flag.evidence.map((e) => el("li", {},
@@ -130,7 +135,9 @@ function trend(stats) {
     name: `v${v}`, color: COLORS[i % COLORS.length],
     points: stats.days.filter((d) => d.version === v).map((d) => ({ day: d.day, rate: d.rate })),
   }));
-  const marks = stats.saved.filter((s) => s.at.slice(0, 10) >= stats.window.since).map((s) => ({ day: s.at.slice(0, 10), label: `v${s.version}` }));
+  // each version is marked on the first day it served customers (saving is not serving)
+  const marks = versions.map((v) => ({ day: stats.days.filter((d) => d.version === v).map((d) => d.day).sort()[0], label: `v${v}` }))
+    .filter((m) => m.day && m.day >= stats.window.since);
   return el("div", {}, rateChart(series, { marks, threshold: stats.threshold }),
     el("div", { class: "legend" }, ...series.map((s) => el("span", { style: `color:${s.color}` }, `● ${s.name}`)),
       ...stats.versions.map((v) => el("span", { class: "muted" }, `v${v.version}: ${v.takeovers}/${v.served} = ${pct(v.rate)}`))));
@@ -297,7 +304,7 @@ function diffTable(changes) {
   if (!changes.length) return state("没有差异");
   const rows = [];
   for (const c of changes) {
-    rows.push(el("tr", {}, el("th", { class: "field", colspan: 2 }, c.field)));
+    rows.push(el("tr", {}, el("th", { class: "field", colspan: 2 }, fieldName(c.field))));
     if (c.field === "keywords" && c.old && c.new && typeof c.old === "object") {
       rows.push(...keywordRows(c.old, c.new));
     } else if (c.lines) {
@@ -374,7 +381,7 @@ function history(data, reload) {
     el("thead", {}, el("tr", {}, ...["版本", "状态", "作者", "时间", "改动", ""].map((h) => el("th", {}, h)))),
     el("tbody", {}, ...versions.slice().reverse().map((v) => el("tr", { dataset: { version: v.version } },
       el("td", {}, `v${v.version}`), el("td", {}, STATUS[v.status] || v.status), el("td", {}, v.author), el("td", {}, v.created_at.replace("T", " ").slice(0, 16)),
-      el("td", {}, v.note ? `${v.changed.join(", ")}（${v.note}）` : v.changed.join(", ")),
+      el("td", {}, v.note ? `${v.changed.map(fieldName).join("、")}（${v.note}）` : v.changed.map(fieldName).join("、")),
       el("td", {}, v.version === data.entry.version ? "当前" : el("button", { class: "rollback", onclick: () => rollback(v.version) }, "回滚到此版本"))))));
   if (versions.length > 1) setTimeout(show);
   return el("section", { class: "card stack" }, el("h3", {}, "版本历史"), table,

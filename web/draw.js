@@ -28,7 +28,7 @@ export function rateChart(series, { marks = [], threshold = null, width = 560, h
   for (const m of marks) {
     root.append(svg("line", { x1: x(m.day), x2: x(m.day), y1: pad.t, y2: height - pad.b, stroke: "#1456f0", "stroke-dasharray": "2 2" }));
     const right = x(m.day) > width - 40;
-    root.append(svg("text", { x: x(m.day) + (right ? -3 : 3), y: pad.t + 10, "font-size": 10, fill: "#1456f0", "text-anchor": right ? "end" : "start" }, m.label));
+    root.append(svg("text", { x: x(m.day) + (right ? -3 : 3), y: pad.t + 10, "font-size": 10, fill: "#1456f0", "text-anchor": right ? "end" : "start", class: "mark", "data-day": m.day }, m.label));
   }
   for (const s of series) {
     const pts = s.points.filter((p) => p.rate !== null).sort((a, b) => (a.day < b.day ? -1 : 1));

@@ -73,7 +73,7 @@ def rollback(store: Store, entry_id: str, version: int, author: str, base_versio
     """Bring back an old version's content as a new version (history is never rewritten)."""
     old = store.entry_version(entry_id, version)
     saved, _ = store.save_entry(old, author, base_version=base_version,
-                                note=f"rollback to version {version}")  # fmt: skip
+                                note=f"回滚到 v{version}")  # fmt: skip
     return saved
 
 

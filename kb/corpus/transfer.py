@@ -48,7 +48,7 @@ def import_corpus(
         for process in corpus.processes:
             store.upsert_process(process)
         for entry in corpus.entries:
-            _, added = store.save_entry(entry, author, note=f"import {path}")
+            _, added = store.save_entry(entry, author, note=f"导入 {path}")
             if added:
                 key = "entries_changed" if entry.id in known["entries"] else "entries_new"
                 counts[key] += 1

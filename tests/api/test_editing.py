@@ -77,7 +77,7 @@ def test_rollback_is_itself_a_new_version(editor):
     now = entry(editor)
     assert now["entry"]["version"] == base["version"] + 2
     assert now["entry"]["solution"] == base["solution"]
-    assert now["versions"][-1]["note"] == f"rollback to version {base['version']}"
+    assert now["versions"][-1]["note"] == f"回滚到 v{base['version']}"
 
 
 def test_retire_and_restore_change_what_customers_see(editor):

@@ -25,13 +25,18 @@ def api(site, method: str, path: str, role: str = "admin", body: dict | None = N
         return json.loads(response.read())
 
 
-def test_log_in_with_a_key_and_see_the_flag_queue(open_page):
+def test_log_in_with_a_key_and_see_the_flag_queue(open_page, site):
     page = open_page("/author")
     page.wait_for_selector("article.flag svg.chart")  # the trend arrives after the queue
     assert page.locator(".login").count() == 0
     first = page.locator("article.flag").first
     assert "接管率" in first.inner_text() and first.locator("svg.chart").count() == 1
     assert first.locator(".evidence li").count() >= 1
+    # v1 is marked on the first day it served, the chart's first day here (saved by import)
+    mark = first.locator("svg.chart text.mark")
+    assert mark.all_text_contents() == ["v1"]
+    stats = api(site, "GET", f"/entries/{first.get_attribute('data-entry')}/stats")
+    assert mark.get_attribute("data-day") == min(d["day"] for d in stats["days"])
     shot(page, "author-flags")
     assert page.errors == []
 
@@ -107,7 +112,7 @@ def test_an_editor_rewrites_a_flagged_entry_sees_the_diff_and_rolls_back(open_pa
     page.wait_for_selector("#version:has-text('v3')")
     assert page.input_value("#f-solution") == before
     page.wait_for_selector("#flag-context")  # back to the flagged words: the flag reopens
-    assert "rollback to version 1" in page.locator("#versions").inner_text()
+    assert "回滚到 v1" in page.locator("#versions").inner_text()
     assert page.errors == []
 
 
@@ -235,16 +240,6 @@ def test_keys_never_reach_the_server_log_or_a_url(open_page, site):
     page.wait_for_selector("article.flag")
     urls = []
     page.on("request", lambda request: urls.append(request.url))
-    graph = page.locator("svg.graph")
-    before = graph.get_attribute("viewBox")
-    graph.hover()
-    page.mouse.wheel(0, -300)  # zoom in around the pointer
-    expect(graph).not_to_have_attribute("viewBox", before)
-    linked = page.locator("svg.graph g.node.entry.link").first
-    target = linked.get_attribute("data-id").split(":", 1)[1]
-    linked.dispatch_event("click")
-    page.wait_for_selector(f"#f-id[value='{target}']")
-    assert page.url.endswith(f"#entries/{target}")
     page.goto(page.url.split("#")[0] + "#dashboard")
     page.wait_for_selector("#gaps")
     assert urls and not any(key in url for url in urls for key in keys.values())
