@@ -140,21 +140,13 @@ class BM25Index:
     def score_docs(self, entry_ids: list[str], tokens: list[str]) -> list[float]:
         """The scores of a few documents for `tokens` (0 for one not indexed), without
         scoring the whole collection: the idf of each term is looked up once."""
-        if not self._slot:
-            return [0.0] * len(entry_ids)
-        terms = [(t, self.idf(t)) for t in dict.fromkeys(tokens) if self._df.get(t, 0) > 0]
-        avgdl = self._total / len(self._slot)
+        terms = self._known(tokens)
         out = []
         for entry_id in entry_ids:
             slot = self._slot.get(entry_id)
-            score = 0.0
-            if slot is not None and terms:
-                counts = self._terms[slot]
-                norm = self.k1 * (1 - self.b + self.b * float(self._length[slot]) / avgdl)
-                for term, idf in terms:
-                    if tf := counts.get(term, 0):
-                        score += idf * tf / (tf + norm)
-            out.append(score)
+            found = slot is not None and terms
+            out.append(self._doc(self._terms[slot], float(self._length[slot]), terms)
+                       if found else 0.0)  # fmt: skip
         return out
 
     def score_without(self, entry_id: str, tokens: list[str], removed: list[str]) -> float:
@@ -162,18 +154,19 @@ class BM25Index:
         how a held-out phrasing scores against the rest of its own entry (calibration).
         Collection statistics stay as they are; one phrasing barely moves them."""
         slot = self._slot.get(entry_id)
-        if slot is None or not self._slot:
+        if slot is None:
             return 0.0
-        counts = self._terms[slot] - Counter(removed)
         length = max(0.0, float(self._length[slot]) - len(removed))
-        avgdl = self._total / len(self._slot)
-        norm = self.k1 * (1 - self.b + self.b * length / avgdl)
-        score = 0.0
-        for term in dict.fromkeys(tokens):
-            tf = counts.get(term, 0)
-            if tf > 0 and self._df.get(term, 0) > 0:
-                score += self.idf(term) * tf / (tf + norm)
-        return score
+        return self._doc(self._terms[slot] - Counter(removed), length, self._known(tokens))
+
+    def _known(self, tokens: list[str]) -> list[tuple[str, float]]:
+        """The query's distinct terms that some document holds, with their idf."""
+        return [(t, self.idf(t)) for t in dict.fromkeys(tokens) if self._df.get(t, 0) > 0]
+
+    def _doc(self, counts: Counter, length: float, terms: list[tuple[str, float]]) -> float:
+        """One document's BM25 sum over `terms`, from its term counts and length."""
+        norm = self.k1 * (1 - self.b + self.b * length / (self._total / len(self._slot)))
+        return sum(idf * tf / (tf + norm) for term, idf in terms if (tf := counts.get(term, 0)))
 
     def idf_mass(self, tokens: list[str]) -> float:
         """The idf of every term of the query, known or not: a scale for scores that does not
