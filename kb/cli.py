@@ -592,6 +592,36 @@ def gaps(ctx, days, threshold, min_sample, min_count: int, as_json: bool):
 
 
 @cli.command()
+@click.option("--entry", "entry_id", default=None, help="Only this entry's suggestions.")
+@click.option("--json", "as_json", is_flag=True, help="Print the API's JSON answer.")
+@click.pass_context
+def suggestions(ctx, entry_id: str | None, as_json: bool):
+    """Phrasings customers used that their entry lacks, learnt from outcomes (pending ones).
+
+    \b
+    Example:
+        kb suggestions --entry return-shipping-fee
+    """
+    from kb.authoring.suggestions import pending
+    from kb.search import open_engine
+    from kb.serialise import ranked_json
+
+    store = _store(ctx)
+    if entry_id is not None:
+        store.get_entry(entry_id)
+    ranked = pending(store, open_engine(ctx.obj), entry_id)
+    if as_json:
+        click.echo(json.dumps([ranked_json(r) for r in ranked], ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{len(ranked)} suggested phrasings" + (f" for {entry_id}" if entry_id else ""))
+    for r in ranked:
+        s = r.suggestion
+        rank = f"rank {r.rank}" if r.rank else "not in the top 10"
+        click.echo(f"{s.id:>6}  {s.entry_id:<28} strong {s.strong:>3}  weak {s.weak:>3}  "
+                   f"{rank:<18} {s.text}")
+
+
+@cli.command()
 @click.option("--days", default=14, show_default=True, type=click.IntRange(1, DAYS_MAX))
 @click.option("--conversations", default=5000, show_default=True, type=click.IntRange(1))
 @click.option("--seed", default=0, show_default=True, type=int)

@@ -53,6 +53,11 @@ SETTINGS = [
     # 16 in-scope handoffs for want of confidence into suggestions (3 hold the right entry),
     # and none of the 63 out-of-scope messages.
     Setting("suggest_floor", 0.3, "confidence from which recommend offers an entry as a choice"),
+    Setting(
+        "suggestion_auto_accept",
+        0,
+        "strong labels after which a learnt phrasing joins its entry without an editor (0: never)",
+    ),
     Setting("failed_turns", 2, "failed turns after which recommend hands a session to a human"),
     Setting(
         "vip_tiers",

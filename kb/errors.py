@@ -8,12 +8,15 @@
     │   ├── VersionNotFound
     │   ├── TopicNotFound
     │   ├── RecommendationNotFound
+    │   ├── SuggestionNotFound
+    │   ├── GapNotFound
     │   └── KeyNotFound
     ├── Unauthorized       no API key, or one that is unknown or revoked (401)
     ├── Forbidden          the key's role may not do this (403)
     ├── InvalidParameter   a request or command argument is wrong (carries field)
     ├── VersionConflict    someone saved the entry in between (optimistic lock)
     ├── OutcomeConflict    a different outcome was already reported for a recommendation
+    ├── SuggestionDecided  a suggested phrasing was already accepted or rejected
     ├── KeyExists          an API key of that name exists
     ├── EntryExists        a new entry's id is taken
     ├── BackupInvalid      a file given to restore is not a sound kefu-kb database
@@ -98,6 +101,20 @@ class RecommendationNotFound(NotFound):
         super().__init__(f"no recommendation with id {recommendation_id!r}", "recommendation_id")
 
 
+class SuggestionNotFound(NotFound):
+    code = "suggestion_not_found"
+
+    def __init__(self, entry_id: str, suggestion_id: int):
+        super().__init__(f"entry {entry_id!r} has no suggestion {suggestion_id}", "suggestion_id")
+
+
+class GapNotFound(NotFound):
+    code = "gap_not_found"
+
+    def __init__(self, gap_id: str, days: int):
+        super().__init__(f"no open gap with id {gap_id!r} in the last {days} days", "gap_id")
+
+
 class KeyNotFound(NotFound):
     code = "key_not_found"
 
@@ -160,6 +177,14 @@ class OutcomeConflict(KbError):
             "an outcome is reported once",
             "outcome",
         )
+
+
+class SuggestionDecided(KbError):
+    code = "suggestion_decided"
+    status = 409
+
+    def __init__(self, suggestion_id: int, status: str):
+        super().__init__(f"suggestion {suggestion_id} was already {status}", "suggestion_id")
 
 
 class BackupInvalid(KbError):

@@ -16,6 +16,7 @@ STATUSES = ("draft", "published", "retired")
 CASE_OUTCOMES = ("resolved", "unresolved", "escalated")
 DECISIONS = ("answer", "suggest", "handoff")
 OUTCOMES = ("resolved", "takeover", "abandoned")  # what a caller reports after a recommendation
+SUGGESTION_STATUSES = ("pending", "accepted", "rejected")
 EMOTIONS = ("calm", "anxious", "angry")
 
 
@@ -212,6 +213,33 @@ class Flag:
     takeovers: int
     closed_at: str | None = None
     rewrite_version: int | None = None
+
+
+@dataclass
+class Suggestion:
+    """A phrasing customers used for an entry that the entry does not hold yet.
+
+    Learnt from outcomes (masked first): `strong` counts messages a human said belonged
+    to the entry, `weak` those the bot answered with it and the customer was helped.
+    """
+
+    id: int
+    entry_id: str
+    text: str  # masked: never a customer's order number, phone, name or address
+    key: str  # the normalised text near-duplicates are collapsed on
+    status: str  # pending | accepted | rejected
+    strong: int
+    weak: int
+    first_seen: str
+    last_seen: str
+    decided_at: str | None = None
+    decided_by: str | None = None
+    accepted_version: int | None = None  # the entry version that added it
+
+    @property
+    def weight(self) -> int:
+        """How much the evidence counts: a human's word twice a bot's unchallenged answer."""
+        return 2 * self.strong + self.weak
 
 
 def changed_fields(old: dict | None, new: dict) -> list[str]:

@@ -17,7 +17,8 @@ if TYPE_CHECKING:  # the engine pulls in jieba, FAISS and the model: never load 
     from kb.authoring.editing import Preview
     from kb.authoring.gaps import Gap
     from kb.authoring.monitor import FlagReport
-    from kb.model import Case, Entry, EntryVersion, Recommendation, VersionStats
+    from kb.authoring.suggestions import Ranked
+    from kb.model import Case, Entry, EntryVersion, Recommendation, Suggestion, VersionStats
     from kb.recommend.emotion import Emotion
     from kb.recommend.recommend import Recommended
     from kb.search.cases import CaseHit
@@ -189,6 +190,7 @@ def flag_json(r: FlagReport) -> dict:
         "after": stats_json(r.after),
         "evidence": [evidence_json(e) for e in r.evidence],
         "takeovers_from_sidebar": r.from_sidebar,
+        "suggestions": [suggestion_json(s) for s in r.suggestions],
     }
 
 
@@ -202,6 +204,14 @@ def gap_json(g: Gap) -> dict:
         "last_seen": g.last_seen,
         "nearest": {"entry_id": g.nearest[0], "confidence": g.nearest[1]} if g.nearest else None,
     }
+
+
+def suggestion_json(s: Suggestion) -> dict:
+    return {k: v for k, v in vars(s).items() if k != "key"}
+
+
+def ranked_json(r: Ranked) -> dict:
+    return suggestion_json(r.suggestion) | {"rank": r.rank}
 
 
 def entry_stats_json(s: EntryStats) -> dict:

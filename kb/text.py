@@ -172,6 +172,51 @@ class _NoiseTable(dict):
 _NOISE = _NoiseTable()
 
 
+# Customer data a suggested phrasing must never carry into an entry: each kind becomes a
+# bracketed placeholder, which `normalise` strips like the platforms' own masked values.
+# A `keep` group is the label before the value (运单号：, 收件人：), left as it was.
+_PROVINCES = (
+    "北京|上海|天津|重庆|河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北|湖南|"
+    "广东|海南|四川|贵州|云南|陕西|甘肃|青海|台湾|内蒙古|广西|西藏|宁夏|新疆|香港|澳门"
+)
+_MASKS = [
+    ("[邮箱]", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
+    ("[手机号]", re.compile(r"(?<![\da-z])(?:\+?86[- ]?)?1[3-9]\d(?:[- ]?\d{4}){2}(?!\d)"
+                        r"|(?<!\d)0\d{2,3}-\d{7,8}(?!\d)", re.I)),
+    ("[快递单号]", re.compile(r"(?<![a-z0-9])(?:sf|jdv?|yt|zto|sto|yd|jt|ems|db)\d{8,20}(?!\d)"
+                          r"|(?<![a-z0-9])[a-z]{2}\d{9}[a-z]{2}(?![a-z0-9])"
+                          r"|(?P<keep>(?:运单|快递单|物流单|快递)号?\s*[:：]?\s*)\d{8,20}(?!\d)",
+                          re.I)),
+    ("[订单号]", re.compile(r"(?<![\da-z])\d{8,}(?!\d)|(?<![\da-z])\d{4,}[x*]{2,}\d*", re.I)),
+    ("[姓名]", re.compile(r"(?P<keep>我叫|(?:姓名|收件人|收货人|联系人|寄件人)(?:是|[:：]\s*))"
+                        r"[\u4e00-\u9fff]{2,4}?(?=$|[\s,，。!！?？;；、]|电话|手机|地址)")),
+    ("[地址]", re.compile(r"(?P<keep>地址(?:(?:是|为|改成|改为)[:：]?|[:：])\s*)"
+                        r"[^\s,，。!！?？;；]{4,60}"
+                        rf"|(?:(?:{_PROVINCES})(?:省|市|自治区)?|[\u4e00-\u9fff]{{2}}市)"
+                        r"[^\s,，。!！?？;；]{0,30}?"
+                        r"(?:[\d一二三四五六七八九十]+(?:号楼?|室|栋|幢|单元|弄)|小区|大厦|花园)"
+                        r"[\d\-#号室栋幢单元楼层]*")),
+]
+
+
+def mask(text: str) -> str:
+    """The text with order and tracking numbers, phones, e-mails, names and addresses
+    replaced by placeholders: what may be kept where editors and customers see it.
+
+    >>> mask("订单3301928475521还没发货，电话138-1234-5678")
+    '订单[订单号]还没发货，电话[手机号]'
+    >>> mask("运单号：75312345678901 收件人：王小明，地址：北京市朝阳区建国路88号")
+    '运单号：[快递单号] 收件人：[姓名]，地址：[地址]'
+    >>> mask("我叫李四，寄到上海市浦东新区世纪大道100号3栋 SF1234567890")
+    '我叫[姓名]，寄到[地址] [快递单号]'
+    >>> mask("七天无理由退货运费谁出")
+    '七天无理由退货运费谁出'
+    """
+    for placeholder, pattern in _MASKS:
+        text = pattern.sub(lambda m, p=placeholder: (m.groupdict().get("keep") or "") + p, text)
+    return text
+
+
 def display_width(text: str) -> int:
     """Terminal columns `text` takes: wide and full-width characters (汉字, ！) take two.
 

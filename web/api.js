@@ -14,6 +14,9 @@ const SAID = {
   version_conflict: "别人刚保存过这条知识",
   not_found: "找不到了，可能已被删除",
   entry_not_found: "这条知识不存在或已被删除",
+  suggestion_decided: "这条建议已经有人处理过了",
+  suggestion_not_found: "这条建议不存在",
+  gap_not_found: "这个知识缺口已经关闭（已有条目能回答）或不存在",
   internal_error: "服务器出错了，请稍后再试",
 };
 

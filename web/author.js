@@ -49,6 +49,7 @@ async function route() {
   try {
     if (tab === "flags") await (arg === "rewritten" ? rewrittenView() : flagsView());
     else if (tab === "entries") await entriesView(arg ? decodeURIComponent(arg) : null);
+    else if (tab === "gap") await gapDraftView(decodeURIComponent(arg));
     else if (tab === "dashboard") await dashboardView();
     else if (tab === "conflicts") await conflictsView();
   } catch (error) {
@@ -88,7 +89,8 @@ async function flagsView() {
       el("ol", { class: "evidence" }, ...flag.evidence.map((e) => el("li", {},
         el("div", {}, `客户：${e.query}`),
         e.agent_reply ? el("div", { class: "reply" }, `人工：${e.agent_reply}`) : null,
-        e.used_entry_id && e.used_entry_id !== flag.entry_id ? el("div", { class: "reply" }, `人工改用条目：${e.used_entry_id}`) : null))));
+        e.used_entry_id && e.used_entry_id !== flag.entry_id ? el("div", { class: "reply" }, `人工改用条目：${e.used_entry_id}`) : null))),
+      learnt(flag));
   });
   main.replaceChildren(head, ...cards);
 }
@@ -125,7 +127,20 @@ function flagContext(flag) {
     el("h3", {}, "失败的对话"),
     el("ol", { class: "evidence" }, ...flag.evidence.map((e) => el("li", {},
       el("div", {}, `客户：${e.query}`),
-      e.agent_reply ? el("div", { class: "reply" }, `人工：${e.agent_reply}`) : null))));
+      e.agent_reply ? el("div", { class: "reply" }, `人工：${e.agent_reply}`) : null))),
+    learnt(flag));
+}
+
+// What a flag's failed conversations were really asking, as learnt phrasings: a rewrite
+// starts from them (each links to the entry it belongs to, where it is accepted).
+const SUGGESTION_STATUS = { pending: "待处理", accepted: "已采纳", rejected: "已忽略" };
+function learnt(flag) {
+  if (!flag.suggestions || !flag.suggestions.length) return null;
+  return el("div", { class: "learnt" }, el("h3", {}, "从失败对话学到的问法"),
+    el("ul", {}, ...flag.suggestions.map((s) => el("li", {},
+      `“${s.text}” → `,
+      el("a", { href: `#entries/${encodeURIComponent(s.entry_id)}` }, s.entry_id === flag.entry_id ? "本条目" : s.entry_id),
+      el("span", { class: "muted" }, ` · ${SUGGESTION_STATUS[s.status] || s.status} · 人工确认 ${s.strong} 次`)))));
 }
 
 // Rate per day, one line per version, a mark where each version was saved.
@@ -144,7 +159,7 @@ function trend(stats) {
 }
 
 // --- entries: list and editor ----------------------------------------------------
-async function entriesView(entryId) {
+async function entriesView(entryId, prefill = null) {
   const [list, topics, processes] = await Promise.all([api("/entries?limit=200"), api("/topics"), api("/processes")]);
   const filter = el("input", { type: "search", placeholder: "筛选条目", "aria-label": "筛选条目" });
   const items = el("ul", {});
@@ -162,7 +177,13 @@ async function entriesView(entryId) {
   const editorSlot = el("div", { class: "stack" });
   main.replaceChildren(el("div", { class: "grid", style: "grid-template-columns: 300px minmax(0,1fr)" }, side, editorSlot));
   if (!entryId) { editorSlot.append(state("选择左侧的条目，或新建一个。")); return; }
-  await editor(editorSlot, entryId === "new" ? null : entryId, topics.topics, processes.processes);
+  await editor(editorSlot, entryId === "new" ? null : entryId, topics.topics, processes.processes, prefill);
+}
+
+// A gap's "create entry": the new-entry form prefilled with its messages and keywords.
+async function gapDraftView(gapId) {
+  const { gap, draft } = await api(`/gaps/${encodeURIComponent(gapId)}/draft`);
+  await entriesView("new", { ...draft, gap });
 }
 
 const FIELDS = ["id", "topic", "title", "questions", "keywords", "solution", "urgency", "handoff",
@@ -182,10 +203,11 @@ function parseKeywords(text) {
 const lines = (text) => text.split("\n").map((l) => l.trim()).filter(Boolean);
 const words = (text) => text.split(/[,，\s]+/).map((l) => l.trim()).filter(Boolean);
 
-async function editor(slot, entryId, topics, processes) {
+async function editor(slot, entryId, topics, processes, prefill = null) {
   let data = entryId ? await api(`/entries/${encodeURIComponent(entryId)}`) : null;
   let entry = data ? data.entry : { id: "", topic: topics[0]?.id, title: "", questions: [], keywords: {}, solution: "",
-    urgency: "medium", handoff: "auto", handoff_reason: "", soothing: "", processes: [], related: [], valid_from: null, valid_to: null, status: "published" };
+    urgency: "medium", handoff: "auto", handoff_reason: "", soothing: "", processes: [], related: [], valid_from: null, valid_to: null, status: "published",
+    ...(prefill || {}) };
   const input = {};
   const errors = {};
   const field = (name, label, control) => {
@@ -196,7 +218,7 @@ async function editor(slot, entryId, topics, processes) {
   const select = (name, options, value) => el("select", { id: `f-${name}`, name },
     ...options.map(([v, text]) => el("option", { value: v, selected: v === value }, text)));
   const form = el("form", { class: "card stack", novalidate: true },
-    el("div", { class: "row" }, el("h2", { class: "grow" }, entryId ? `编辑：${entry.title}` : "新建条目"),
+    el("div", { class: "row" }, el("h2", { class: "grow" }, entryId ? `编辑：${entry.title}` : prefill ? "从知识缺口新建条目" : "新建条目"),
       entryId ? el("span", { class: "muted", id: "version" }, `v${entry.version} · ${STATUS[entry.status] || entry.status}`) : null),
     el("div", { class: "form-row" },
       field("id", "ID（小写字母、数字、-）", el("input", { id: "f-id", name: "id", value: entry.id, readonly: !!entryId })),
@@ -232,7 +254,7 @@ async function editor(slot, entryId, topics, processes) {
     handoff_reason: input.handoff_reason.value, soothing: input.soothing.value,
     processes: words(input.processes.value), related: words(input.related.value),
     valid_from: input.valid_from.value || null, valid_to: input.valid_to.value || null,
-    status: entry.status === "retired" ? "retired" : "published",
+    status: entry.status === "retired" ? "retired" : "published", // a gap's draft is published on save
   });
   const showErrors = (error) => {
     Object.values(errors).forEach((e) => { e.textContent = ""; });
@@ -287,9 +309,47 @@ async function editor(slot, entryId, topics, processes) {
 
   const flag = entryId ? (await api("/flags")).flags.find((f) => f.entry_id === entryId) : null;
   const editing = flag ? el("div", { class: "with-flag" }, form, flagContext(flag)) : form;
-  const panels = [editing, conflictSlot, testBox(draft)];
+  const panels = [editing, conflictSlot];
+  if (prefill && prefill.gap) {
+    panels.unshift(el("p", { class: "card gap-note", id: "gap-note" },
+      `这个缺口有 ${prefill.gap.count} 条客户消息没有答案。问法和关键词已按这些消息预填（客户信息已遮盖）；请写好解决方案再保存发布。`));
+  }
+  if (entryId) panels.push(suggestionsPanel(entry, reload));
+  panels.push(testBox(draft));
   if (entryId) panels.push(history(data, reload), graphPanel(entryId), casesPanel(entryId));
   slot.replaceChildren(...panels);
+}
+
+// Phrasings traffic taught this entry: accept one (it is added as a new version, the editor
+// as its author; the text may be tidied first) or ignore it (it is never suggested again).
+function suggestionsPanel(entry, reload) {
+  const list = el("ul", { id: "suggestions" }, state("加载中…"));
+  const decide = async (s, action, text) => {
+    try {
+      const body = action === "accept" ? { text } : undefined;
+      await api(`/entries/${encodeURIComponent(entry.id)}/suggestions/${s.id}/${action}`, { method: "POST", body });
+      toast(action === "accept" ? "已采纳：问法已加入条目（新版本）" : "已忽略，不会再建议");
+      if (action === "accept") await reload(); else load();
+    } catch (error) {
+      if (error.status === 409 && error.code === "version_conflict") toast("别人刚保存过这条知识，请刷新后再采纳");
+      else toast(`操作失败：${said(error)}`);
+    }
+  };
+  const row = (s) => {
+    const text = el("input", { class: "suggestion-text", value: s.text, "aria-label": "建议问法" });
+    return el("li", { dataset: { suggestion: s.id } }, text,
+      el("div", { class: "muted" }, `人工确认 ${s.strong} 次 · 机器人答对 ${s.weak} 次 · `,
+        s.rank ? `本条目目前排第 ${s.rank} 位` : "本条目目前不在前 10 位"),
+      el("div", { class: "row" },
+        el("button", { type: "button", class: "primary accept", onclick: () => decide(s, "accept", text.value) }, "采纳"),
+        el("button", { type: "button", class: "reject", onclick: () => decide(s, "reject") }, "忽略")));
+  };
+  const load = () => api(`/entries/${encodeURIComponent(entry.id)}/suggestions`)
+    .then((r) => list.replaceChildren(...(r.suggestions.length ? r.suggestions.map(row) : [state("还没有建议的问法")])))
+    .catch((e) => list.replaceChildren(failed(e)));
+  load();
+  return el("section", { class: "card stack", id: "suggestions-panel" }, el("h3", {}, "建议问法（从对话中学到）"),
+    el("p", { class: "muted" }, "客户这样问、最后由这条知识解决的消息（订单号、电话、姓名、地址已遮盖）。"), list);
 }
 
 function conflict(body) {
@@ -462,8 +522,9 @@ async function dashboardView() {
           el("td", {}, el("a", { href: `#entries/${encodeURIComponent(t.entry_id)}` }, t.title)),
           el("td", {}, t.served), el("td", {}, pct(t.served ? t.takeovers / t.served : null))))))),
       el("section", { class: "card stack", id: "gaps" }, el("h3", {}, "知识缺口（没有答案的问题）"),
-        gaps.gaps.length ? el("ol", {}, ...gaps.gaps.map((g) => el("li", {},
-          el("div", {}, `${g.label}（${g.count} 次）`),
+        gaps.gaps.length ? el("ol", {}, ...gaps.gaps.map((g) => el("li", { dataset: { gap: g.id } },
+          el("div", { class: "row" }, el("span", { class: "grow" }, `${g.label}（${g.count} 次）`),
+            el("a", { href: `#gap/${encodeURIComponent(g.id)}` }, el("button", { class: "create-entry" }, "创建条目"))),
           el("div", { class: "muted" }, g.examples.slice(0, 3).join(" / "))))) : state("没有缺口"))));
 }
 

@@ -123,7 +123,7 @@ function item(hit, i, body) {
       el("div", { class: "actions" },
         el("button", { class: "primary", onclick: (e) => { e.stopPropagation(); copy(i); } }, "复制答案"),
         el("button", { class: "report", disabled: done, onclick: (e) => { e.stopPropagation(); report(hit, "resolved"); } }, "已解决"),
-        el("button", { class: "report danger", disabled: done, onclick: (e) => { e.stopPropagation(); report(hit, "takeover"); } }, "不适用，我来答")),
+        el("button", { class: "report danger", disabled: done, onclick: (e) => { e.stopPropagation(); notApplicable(hit); } }, "不适用，我来答")),
       cases.length ? el("details", {},
         el("summary", {}, `相似案例（${cases.length}）`),
         el("ul", {}, ...cases.map((c) => el("li", {},
@@ -164,20 +164,60 @@ async function copy(i) {
   }
 }
 
-async function report(hit, outcome) {
+async function report(hit, outcome, evidence = {}) {
   const id = `${asked}\u0000${hit.id}`;
   if (reported.has(id)) return;
   reported.add(id);
   const li = list.querySelector(`li[data-id="${CSS.escape(hit.id)}"]`);
   if (li) li.querySelectorAll("button.report").forEach((b) => { b.disabled = true; });
   try {
-    await api("/feedback/agent", { method: "POST", body: { query: asked, entry_id: hit.id, outcome } });
-    toast(outcome === "resolved" ? "已记录：答案解决了问题" : "已记录：需要人工回答");
+    await api("/feedback/agent", { method: "POST", body: { query: asked, entry_id: hit.id, outcome, ...evidence } });
+    toast(outcome === "resolved" ? "已记录：答案解决了问题"
+      : evidence.used_entry_id ? "已记录：这条消息会作为建议问法交给编辑" : "已记录：需要人工回答");
   } catch (error) {
     reported.delete(id);
     if (li) li.querySelectorAll("button.report").forEach((b) => { b.disabled = false; });
     toast(`记录失败：${said(error)}`);
   }
+}
+
+// "不适用，我来答", one optional step: which entry did fit (a search picker), or what the
+// agent wrote. Either teaches the knowledge base; 跳过 records the takeover alone.
+function notApplicable(hit) {
+  const li = list.querySelector(`li[data-id="${CSS.escape(hit.id)}"]`);
+  if (!li || li.querySelector(".takeover-step")) return;
+  let picked = null;
+  const find = el("input", { class: "pick-query", placeholder: "搜索适用的知识（可选）", "aria-label": "搜索适用的知识",
+    value: asked, onclick: (e) => e.stopPropagation() });
+  const options = el("ul", { class: "pick-results" });
+  const reply = el("textarea", { class: "pick-reply", rows: 2, placeholder: "或者写下你的回答（可选）", "aria-label": "你的回答",
+    onclick: (e) => e.stopPropagation() });
+  const lookup = debounce(async () => {
+    const q = find.value.trim();
+    if (!q) { options.replaceChildren(); return; }
+    try {
+      const body = await api("/search", { method: "POST", body: { q, top: 5 } });
+      options.replaceChildren(...body.results.filter((h) => h.id !== hit.id).map((h) => el("li", {
+        class: picked === h.id ? "picked" : "", dataset: { id: h.id },
+        onclick: (e) => {
+          e.stopPropagation();
+          picked = picked === h.id ? null : h.id;
+          options.querySelectorAll("li").forEach((o) => o.classList.toggle("picked", o.dataset.id === picked));
+        } }, h.title)));
+    } catch (error) { options.replaceChildren(el("li", { class: "muted" }, `搜索失败：${said(error)}`)); }
+  }, 150);
+  find.addEventListener("input", lookup);
+  const close = (evidence) => { step.remove(); report(hit, "takeover", evidence); };
+  const step = el("div", { class: "takeover-step", onclick: (e) => e.stopPropagation() },
+    el("div", { class: "muted" }, "哪条知识适用？选中它，这条消息会成为它的建议问法："),
+    find, options, reply,
+    el("div", { class: "actions" },
+      el("button", { class: "primary submit", onclick: () => close({
+        ...(picked ? { used_entry_id: picked } : {}), ...(reply.value.trim() ? { agent_reply: reply.value.trim() } : {}) }) }, "提交"),
+      el("button", { class: "skip", onclick: () => close({}) }, "跳过")));
+  li.querySelector(".card").append(step);
+  lookup();
+  find.focus();
 }
 
 function clear() {

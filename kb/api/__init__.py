@@ -23,11 +23,12 @@ from kb.api import (
     resources,
     search,
     stats,
+    suggestions,
     topics,
 )
 
 SURFACES = (health, entries, topics, processes, search, graph, cases, recommend, feedback,
-            flags, stats, gaps, dashboard, openapi, pages)  # fmt: skip
+            flags, suggestions, stats, gaps, dashboard, openapi, pages)  # fmt: skip
 
 
 def create_app(config: dict | None = None) -> Flask:

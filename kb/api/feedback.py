@@ -95,19 +95,23 @@ def feedback_batch():
     "An agent's verdict on a template (sidebar; agents, not bots)",
     obj({"recommendation_id": S, "outcome": S, "entry_id": S, "version": I, "recorded": B}),
     body=obj({"query": QUERY, "entry_id": ID, "outcome": enum(["resolved", "takeover"]),
-              "agent_reply": NS}, ["query", "entry_id", "outcome"], strict=False),
+              "agent_reply": NS, "used_entry_id": NS}, ["query", "entry_id", "outcome"],
+             strict=False),
     errors=NOT_FOUND,
 )  # fmt: skip
 def agent_feedback():
-    """From the sidebar: this entry's template resolved the chat, or the agent had to write
-    their own answer (takeover). An entry with no live version is a 404. An agent's verdict
-    on one message and entry counts once: a repeat is `recorded: false`, the first kept."""
+    """From the sidebar: this entry's template resolved the chat, or it did not fit and the
+    agent answered (takeover), naming in `used_entry_id` the entry that did fit, if any:
+    that message becomes a suggested phrasing of it. An entry with no live version is a 404.
+    An agent's verdict on one message and entry counts once: a repeat is `recorded: false`,
+    the first kept."""
     body = json_body('{"query": "...", "entry_id": "...", "outcome": "resolved"}')
     query = text(body, "query", current_app.config["KB"]["query_max_chars"], required=True)
     entry_id = text(body, "entry_id", 200, required=True)
     outcome = choice(body, "outcome", ("resolved", "takeover"))
     rec, recorded = report_agent_use(get_store(), caller().name, query, entry_id, outcome,
-                                     _rules(), text(body, "agent_reply", REPLY_MAX))  # fmt: skip
+                                     _rules(), text(body, "agent_reply", REPLY_MAX),
+                                     text(body, "used_entry_id", 200))  # fmt: skip
     return {"recommendation_id": rec.id, "outcome": rec.outcome or outcome,
             "entry_id": rec.entry_id, "version": rec.entry_version,
             "recorded": recorded}  # fmt: skip

@@ -9,6 +9,7 @@ from kb.api.openapi import documented
 from kb.api.params import monitor_rules
 from kb.api.resources import get_store
 from kb.api.schemas import DAYS, NS, STATS, I, N, S, arr, enum, nullable, obj, q
+from kb.api.suggestions import SUGGESTION
 from kb.authoring.monitor import flag_reports
 from kb.errors import InvalidParameter
 from kb.serialise import flag_json
@@ -20,7 +21,7 @@ EVIDENCE = obj({"recommendation_id": S, "at": S, "query": S, "session_id": NS,
 FLAG = obj({"id": I, "entry_id": S, "title": S, "topic": S, "version": I, "status": S,
             "opened_at": S, "closed_at": NS, "window": STATS, "before": STATS,
             "after": nullable(STATS), "evidence": arr(EVIDENCE),
-            "takeovers_from_sidebar": I})  # fmt: skip
+            "takeovers_from_sidebar": I, "suggestions": arr(SUGGESTION)})  # fmt: skip
 
 
 @bp.get("/flags")

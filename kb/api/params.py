@@ -30,13 +30,16 @@ def int_arg(name: str, default: int, low: int, high: int) -> int:
     return value
 
 
-def json_body(example: str) -> dict:
-    """The request's JSON object; `example` shows the caller what one looks like.
+def json_body(example: str, required: bool = True) -> dict:
+    """The request's JSON object; `example` shows the caller what one looks like. Where the
+    body is optional (`required` False), no body at all reads as an empty object.
 
     Refused whole, with the place named, before any route reads it: nesting deeper than
     DEPTH_MAX, text that is not Unicode (a lone surrogate such as \\ud800, which no
     database or page can hold), integers SQLite cannot store, NaN and infinities.
     """
+    if not required and not request.get_data(cache=True):
+        return {}
     try:
         body = request.get_json(silent=True)
     except RecursionError:  # the parser gave up long before we would have

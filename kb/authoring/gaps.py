@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from kb.authoring.suggestions import phrasing
 from kb.model import Recommendation
 from kb.store import Store
 from kb.text import char_ngrams
@@ -35,6 +36,9 @@ LINK = 0.935
 OVERLAP_WEIGHT = 0.1
 LEXICAL_LINK = 0.5  # without embeddings: the average bigram overlap alone
 DISTINCT_MAX = 1500  # distinct messages clustered (the merge loop is quadratic in memory)
+CLOSE_CHECKED = 10  # a gap's messages searched again to see whether a new entry answers them
+DRAFT_PHRASINGS = 10  # a draft's phrasings: the group's most frequent distinct messages
+DRAFT_KEYWORDS = 5
 
 
 @dataclass
@@ -122,13 +126,56 @@ def _overlaps(texts: list[str]) -> np.ndarray:
 def find_gaps(
     store: Store, engine: Engine | None, since_day: str, min_count: int = MIN_COUNT
 ) -> list[Gap]:
-    """The window's gap messages grouped by need, each with the nearest existing entry."""
+    """The window's open gaps: messages grouped by need, each with the nearest existing entry.
+
+    A gap closes once an entry saved after its last message answers most of its messages
+    confidently: the entry an editor wrote for it (from its draft, or by hand)."""
     recs = store.gap_messages(since_day, MESSAGES_MAX)
     texts = list(dict.fromkeys(r.normalised for r in recs if r.normalised))
     vectors = engine.vectors(texts) if engine is not None and engine.embedder else None
     gaps = [g for g in cluster(recs, vectors) if g.count >= min_count]
-    if engine is not None:
-        for gap in gaps:
-            top = engine.search(gap.label, top=1).top
-            gap.nearest = (top.entry.id, round(top.confidence, 4)) if top else None
-    return gaps
+    if engine is None:
+        return gaps
+    open_gaps = []
+    for gap in gaps:
+        result = engine.search(gap.label, top=1)
+        top = result.top
+        gap.nearest = (top.entry.id, round(top.confidence, 4)) if top else None
+        if not (result.confident and _answered_since(store, engine, gap)):
+            open_gaps.append(gap)
+    return open_gaps
+
+
+def _answered_since(store: Store, engine: Engine, gap: Gap) -> bool:
+    """Whether entries saved after the gap's last message confidently answer most of it
+    (its label, the most frequent message, already is: the caller checked)."""
+    saved: dict[str, bool] = {}
+
+    def new_answer(message: str) -> bool:
+        result = engine.search(message, top=1)
+        if not (result.confident and result.top):
+            return False
+        entry_id = result.top.entry.id
+        if entry_id not in saved:
+            live = store.live_versions().get(entry_id)
+            at = store.version_times(entry_id).get(live, "") if live else ""
+            saved[entry_id] = at >= gap.last_seen  # seconds: the same second counts
+        return saved[entry_id]
+
+    messages = gap.messages[:CLOSE_CHECKED]
+    return new_answer(messages[0]) and 2 * sum(map(new_answer, messages)) > len(messages)
+
+
+def draft(store: Store, engine: Engine, gap: Gap) -> dict:
+    """A new entry prefilled from a gap, for an editor to complete: its messages (masked) as
+    phrasings, the words that set them apart from the rest of the knowledge base as
+    keywords, the nearest entry's topic. The solution is the editor's to write."""
+    phrasings = list(dict.fromkeys(p for m in gap.messages if (p := phrasing(m))))
+    counts = Counter(w for p in phrasings for w in set(engine.tokenizer.words(p)))
+    distinctive = sorted((w for w in counts if len(w) >= 2),
+                         key=lambda w: (-counts[w] * engine.bm25.idf(w), w))  # fmt: skip
+    nearest = store.get_entry(gap.nearest[0]) if gap.nearest else None
+    return {"id": f"gap-{gap.id}", "topic": nearest.topic if nearest else store.topics()[0].id,
+            "title": phrasings[0] if phrasings else "", "questions": phrasings[:DRAFT_PHRASINGS],
+            "keywords": {w: [] for w in distinctive[:DRAFT_KEYWORDS]}, "solution": "",
+            "urgency": nearest.urgency if nearest else "medium", "status": "draft"}  # fmt: skip

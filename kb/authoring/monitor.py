@@ -12,9 +12,10 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
+from kb.authoring.suggestions import learn, teaches
 from kb.config import DEFAULTS
 from kb.errors import EntryNotFound
-from kb.model import Flag, Outcome, Recommendation, VersionStats, new_id
+from kb.model import Entry, Flag, Outcome, Recommendation, VersionStats, new_id
 from kb.recommend.rules import reveals_gap, served
 from kb.store import Store
 from kb.text import normalise
@@ -25,15 +26,18 @@ DAYS_MAX = 366  # the longest window a caller may ask for: a year, leap day incl
 
 @dataclass
 class Rules:
-    """When a version is flagged: its takeover rate over `days`, once it served `min_sample`."""
+    """When a version is flagged: its takeover rate over `days`, once it served `min_sample`;
+    and after how many strong labels a learnt phrasing is accepted unasked (0: never)."""
 
     threshold: float = DEFAULTS["takeover_threshold"]
     min_sample: int = DEFAULTS["min_sample"]
     days: int = DEFAULTS["monitor_days"]
+    auto_accept: int = DEFAULTS["suggestion_auto_accept"]
 
     @classmethod
     def from_settings(cls, settings: dict) -> Rules:
-        return cls(settings["takeover_threshold"], settings["min_sample"], settings["monitor_days"])
+        return cls(settings["takeover_threshold"], settings["min_sample"], settings["monitor_days"],
+                   settings["suggestion_auto_accept"])  # fmt: skip
 
     def since(self, today: dt.date | None = None) -> str:
         """First day of the window, as the rollups spell days (UTC, ISO)."""
@@ -75,8 +79,13 @@ class Row:
 
 
 def report(store: Store, outcomes: list[Outcome], rules: Rules) -> list[bool]:
-    """Record outcomes (each once), then flag the live versions they pushed over the threshold."""
+    """Record outcomes (each once), learn the phrasings they teach, then flag the live
+    versions they pushed over the threshold."""
     fresh, touched = store.record_outcomes(outcomes, served=served, gap=reveals_gap)
+    new = [o for o, is_new in zip(outcomes, fresh, strict=True) if is_new and teaches(o)]
+    if new:
+        recs = store.recommendations([o.recommendation_id for o in new])
+        learn(store, [(recs[o.recommendation_id], o) for o in new], rules.auto_accept)
     if touched:
         sync_flags(store, rules, entry_ids=sorted(touched))
     return fresh
@@ -84,17 +93,18 @@ def report(store: Store, outcomes: list[Outcome], rules: Rules) -> list[bool]:
 
 def report_agent_use(
     store: Store, agent: str, query: str, entry_id: str, outcome: str, rules: Rules,
-    reply: str | None = None,
+    reply: str | None = None, used_entry_id: str | None = None,
 ) -> tuple[Recommendation, bool]:
-    """An agent's verdict on a template from the sidebar: it resolved the chat, or they wrote
-    their own answer (a takeover). Stored as a sidebar recommendation with its outcome, so
-    the monitor counts it against the entry's live version like a bot's; an entry with no
-    live version is EntryNotFound (field `entry_id`). One agent's verdicts on one message
-    and entry count once (the session is the agent): returns the recommendation and whether
-    this call recorded it."""
-    entry = store.live_entry(entry_id) if entry_id in store.ids("entries") else None
-    if entry is None:
-        raise EntryNotFound(entry_id, "entry_id", live=True)
+    """An agent's verdict on a template from the sidebar: it resolved the chat, or it did not
+    fit and they answered themselves (a takeover), naming the entry that did fit if one did
+    (`used_entry_id`; without one the message is a content gap). Stored as a sidebar
+    recommendation with its outcome, so the monitor counts it against the entry's live
+    version like a bot's; an entry with no live version is EntryNotFound (field `entry_id`
+    or `used_entry_id`). One agent's verdicts on one message and entry count once (the
+    session is the agent): returns the recommendation and whether this call recorded it."""
+    entry = _live(store, entry_id, "entry_id")
+    used = entry.id if outcome == "resolved" else (
+        _live(store, used_entry_id, "used_entry_id").id if used_entry_id else None)  # fmt: skip
     session, norm = f"sidebar:{agent}", normalise(query)
     if earlier := store.session_message(session, norm, entry.id):
         return earlier, False
@@ -116,8 +126,15 @@ def report_agent_use(
         channel="sidebar",
     )
     store.add_recommendation(rec, served=served)
-    report(store, [Outcome(rec.id, outcome, reply, entry.id)], rules)
+    report(store, [Outcome(rec.id, outcome, reply, used)], rules)
     return rec, True
+
+
+def _live(store: Store, entry_id: str, field: str) -> Entry:
+    entry = store.live_entry(entry_id) if entry_id in store.ids("entries") else None
+    if entry is None:
+        raise EntryNotFound(entry_id, field, live=True)
+    return entry
 
 
 def sync_flags(
@@ -165,6 +182,7 @@ class FlagReport:
     after: VersionStats | None  # the version that replaced it, measured from zero
     evidence: list  # Recommendations that ended in a takeover, newest first
     from_sidebar: int  # of the version's takeovers (all time), those agents reported by hand
+    suggestions: list  # Suggestions learnt from those takeovers: where a rewrite starts
 
 
 def flag_reports(
@@ -186,6 +204,7 @@ def flag_reports(
                 after=all_time(store, flag.entry_id, flag.rewrite_version),
                 evidence=store.takeovers(flag.entry_id, flag.version, evidence, served=served),
                 from_sidebar=store.sidebar_takeovers(flag.entry_id, flag.version),
+                suggestions=store.suggestions_from_takeovers(flag.entry_id, flag.version),
             )
         )
     return sorted(out, key=lambda r: (-r.window.takeovers, -r.before.takeovers, r.flag.id))

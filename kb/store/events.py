@@ -183,6 +183,16 @@ class Events(Connection):
             raise RecommendationNotFound(rec_id)
         return rows[0]
 
+    def recommendations(self, rec_ids: list[str]) -> dict[str, Recommendation]:
+        """The recommendations with these ids (unknown ids are left out), by id."""
+        ids = list(dict.fromkeys(rec_ids))
+        found = {}
+        for i in range(0, len(ids), CHUNK):
+            chunk = ids[i : i + CHUNK]
+            rows = self._recommendations(f"WHERE id IN ({', '.join('?' * len(chunk))})", chunk)
+            found.update((r.id, r) for r in rows)
+        return found
+
     def session_recommendations(self, session_id: str, limit: int = 20) -> list[Recommendation]:
         """The session's latest recommendations, oldest first (what the policy looks back at)."""
         rows = self._recommendations(

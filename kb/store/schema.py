@@ -227,7 +227,37 @@ _V7 = [
     "CREATE UNIQUE INDEX api_keys_active_name ON api_keys(name) WHERE revoked_at IS NULL",
 ]
 
-MIGRATIONS = [_V1, _V2, _V3, _V4, _V5, _V6, _V7]
+# v8: the learning loop. Phrasings learnt from outcomes, one row per entry and normalised
+# text; each recommendation counts once towards a suggestion (`suggestion_sources`), and a
+# rejected one is remembered so it is never suggested again.
+_V8 = [
+    """CREATE TABLE suggestions (
+        id INTEGER PRIMARY KEY,
+        entry_id TEXT NOT NULL REFERENCES entries(id),
+        text TEXT NOT NULL,
+        key TEXT NOT NULL,
+        status TEXT NOT NULL,
+        strong INTEGER NOT NULL DEFAULT 0,
+        weak INTEGER NOT NULL DEFAULT 0,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        decided_at TEXT,
+        decided_by TEXT,
+        accepted_version INTEGER,
+        UNIQUE (entry_id, key)
+    )""",
+    "CREATE INDEX suggestions_status ON suggestions(status, entry_id)",
+    """CREATE TABLE suggestion_sources (
+        source TEXT NOT NULL,
+        suggestion_id INTEGER NOT NULL REFERENCES suggestions(id),
+        strength TEXT NOT NULL,
+        at TEXT NOT NULL,
+        PRIMARY KEY (source, suggestion_id)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX suggestion_sources_suggestion ON suggestion_sources(suggestion_id)",
+]
+
+MIGRATIONS = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -39,7 +39,10 @@ BODIES = {
     },
     ("POST", "/api/v1/feedback"): OUTCOME,
     ("POST", "/api/v1/feedback/batch"): {"items": [OUTCOME]},
-    ("POST", "/api/v1/feedback/agent"): {"query": "运费", "entry_id": ENTRY, "outcome": "resolved"},
+    ("POST", "/api/v1/feedback/agent"): {"query": "运费", "entry_id": ENTRY, "outcome": "takeover",
+                                         "used_entry_id": ENTRY},
+    ("POST", f"/api/v1/entries/{ENTRY}/suggestions/1/accept"): {"text": "退货运费到底谁出"},
+    ("POST", f"/api/v1/entries/{ENTRY}/suggestions/1/reject"): {},
 }
 DEEP = "DEEP-PLACEHOLDER"
 NASTY = {
@@ -88,8 +91,8 @@ def admin(seed_store, with_key):
 def test_the_fuzz_covers_every_json_route(admin):
     routes = {(m, r.rule) for r in admin.application.url_map.iter_rules()
               for m in r.methods & {"POST", "PUT"} if r.rule.startswith("/api/")}  # fmt: skip
-    covered = {(m, p.replace(ENTRY, "<entry_id>").replace("case-fuzz", "<case_id>"))
-               for m, p in BODIES}  # fmt: skip
+    covered = {(m, p.replace(ENTRY, "<entry_id>").replace("case-fuzz", "<case_id>")
+                .replace("/1/", "/<int:suggestion_id>/")) for m, p in BODIES}  # fmt: skip
     assert routes == covered
 
 

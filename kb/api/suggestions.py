@@ -1,0 +1,59 @@
+"""Suggested phrasings: what traffic taught about an entry, for an editor to accept or reject."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+from kb.api.auth import caller, requires
+from kb.api.openapi import documented
+from kb.api.params import json_body, text
+from kb.api.resources import get_engine, get_store
+from kb.api.schemas import EDIT, NI, NOT_FOUND, NS, I, S, arr, enum, obj, ref
+from kb.authoring.suggestions import PHRASING_MAX, accept, pending, reject
+from kb.model import SUGGESTION_STATUSES
+from kb.serialise import entry_json, ranked_json, suggestion_json
+
+bp = Blueprint("suggestions", __name__, url_prefix="/api/v1")
+SUGGESTION = obj({"id": I, "entry_id": S, "text": S, "status": enum(SUGGESTION_STATUSES),
+                  "strong": I, "weak": I, "first_seen": S, "last_seen": S, "decided_at": NS,
+                  "decided_by": NS, "accepted_version": NI})  # fmt: skip
+RANKED = obj(SUGGESTION["properties"] | {"rank": NI})
+PATH = "/entries/<entry_id>/suggestions"
+
+
+@bp.get(PATH)
+@requires("flags")
+@documented("Phrasings customers used that the entry lacks, most useful first",
+            obj({"entry_id": S, "suggestions": arr(RANKED)}), errors=NOT_FOUND)  # fmt: skip
+def list_suggestions(entry_id: str):
+    """Pending suggestions: most evidence first, then where the entry ranks worst for them
+    today (`rank` null: not in the top ten)."""
+    store = get_store()
+    store.get_entry(entry_id)
+    ranked = pending(store, get_engine(), entry_id)
+    return {"entry_id": entry_id, "suggestions": [ranked_json(r) for r in ranked]}
+
+
+@bp.post(f"{PATH}/<int:suggestion_id>/accept")
+@requires("edit")
+@documented("Add the phrasing to the entry as a new version (editor); 409 if already decided",
+            obj({"suggestion": SUGGESTION, "entry": ref("Entry")}),
+            body=obj({"text": {"type": "string", "minLength": 1, "maxLength": PHRASING_MAX * 4}},
+                     strict=False), errors=EDIT)  # fmt: skip
+def accept_suggestion(entry_id: str, suggestion_id: int):
+    """Accept, optionally with the editor's tidied `text`: the entry gets a new version with
+    the phrasing added, the editor as its author."""
+    body = json_body('{"text": "..."}', required=False)
+    entry, suggestion = accept(get_store(), entry_id, suggestion_id, caller().name,
+                               text(body, "text", PHRASING_MAX * 4, "text" in body))  # fmt: skip
+    return {"suggestion": suggestion_json(suggestion), "entry": entry_json(entry)}
+
+
+@bp.post(f"{PATH}/<int:suggestion_id>/reject")
+@requires("edit")
+@documented("Reject the phrasing; it is never suggested again; 409 if already decided",
+            obj({"suggestion": SUGGESTION}), errors=EDIT)  # fmt: skip
+def reject_suggestion(entry_id: str, suggestion_id: int):
+    """Reject: remembered, so the same phrasing is not suggested again."""
+    return {"suggestion": suggestion_json(reject(get_store(), entry_id, suggestion_id,
+                                                 caller().name))}  # fmt: skip

@@ -1,0 +1,184 @@
+"""The learning loop: outcomes are labels, and labels become suggested phrasings.
+
+Each time a human answers a message with entry X after the bot failed, that message
+is a phrasing of X the engine missed. Where labels come from:
+
+- a takeover that names the entry the human used (`used_entry_id`): strong, for it;
+- an agent's 已解决 on an entry in the sidebar (whichever card it was): strong;
+- an agent's 不适用 in the sidebar naming the entry that did fit: strong, for that one;
+- a bot's confident answer the customer was helped by (resolved): weak, for its entry.
+
+A message is masked (order and tracking numbers, phones, names, addresses) and
+normalised before anything is kept, so no customer's data reaches an entry. Messages
+close to a phrasing the entry holds teach nothing and are dropped; messages close to
+each other collapse into one suggestion, counted per recommendation. An editor
+accepts (a new version of the entry) or rejects (remembered, never suggested again);
+a setting lets strong labels seen often enough be accepted without an editor.
+"""
+
+from __future__ import annotations
+
+import re
+from contextlib import suppress
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from kb.authoring.editing import save
+from kb.errors import SuggestionDecided, VersionConflict
+from kb.model import Entry, Outcome, Recommendation, Suggestion
+from kb.store import Store
+from kb.text import char_ngrams, mask, normalise
+
+if TYPE_CHECKING:
+    from kb.search.engine import Engine
+
+PHRASING_MIN = 4  # characters: 退货 alone is a keyword, not a way of asking
+PHRASING_MAX = 60  # characters: a longer paste is a conversation, not a phrasing
+NEAR = 0.7  # character-bigram Jaccard from which two phrasings are the same one
+AUTO_AUTHOR = "自动采纳"  # who accepted a suggestion when the auto-accept setting did
+RANK_MISSED = 11  # the rank given an entry that is not among the top ten for its message
+_PARTICLES = re.compile(r"[\s的了吗呢啊呀吧哦嘛么哈呗]")
+
+
+@dataclass
+class Label:
+    """One message that belongs to an entry, as learnt from one recommendation's outcome."""
+
+    entry_id: str
+    text: str  # masked and normalised
+    strength: str  # strong | weak
+    source: str  # the recommendation id: each counts once
+
+
+def phrasing(message: str) -> str | None:
+    """The message as a phrasing an entry may hold: masked, normalised; None if it is
+    too short or too long to be one.
+
+    >>> phrasing("訂單3301928475521還沒發貨，電話13812345678？")
+    '订单 还没发货 电话'
+    >>> phrasing("退货"), phrasing("在吗"), phrasing("收件人：王小明 能改地址吗")
+    (None, None, '收件人 能改地址吗')
+    """
+    text = normalise(mask(message))
+    size = len(text.replace(" ", ""))
+    return text if PHRASING_MIN <= size <= PHRASING_MAX else None
+
+
+def teaches(outcome: Outcome) -> bool:
+    """Whether an outcome may be a label at all (the cheap test before reading its message)."""
+    return outcome.outcome == "resolved" or (outcome.outcome == "takeover"
+                                             and bool(outcome.used_entry_id))  # fmt: skip
+
+
+def label(rec: Recommendation, outcome: Outcome) -> Label | None:
+    """What one outcome says about which entry its message belongs to, if anything.
+
+    A handoff's entry was never tried on the customer, and an abandoned chat says nothing.
+    """
+    text = phrasing(rec.query)
+    if text is None:
+        return None
+    if outcome.outcome == "takeover" and outcome.used_entry_id:
+        return Label(outcome.used_entry_id, text, "strong", rec.id)
+    if outcome.outcome == "resolved" and rec.entry_id:
+        if rec.channel == "sidebar":
+            return Label(rec.entry_id, text, "strong", rec.id)
+        if rec.decision == "answer":
+            return Label(rec.entry_id, text, "weak", rec.id)
+    return None
+
+
+def near(a: str, b: str) -> bool:
+    """Whether two phrasings say the same thing in nearly the same words.
+
+    >>> near("退货运费谁出", "退货的运费谁出啊"), near("怎么退货", "怎么换货")
+    (True, False)
+    """
+    a, b = _key(a), _key(b)
+    if a == b:
+        return True
+    grams_a, grams_b = set(char_ngrams(a)) or {a}, set(char_ngrams(b)) or {b}
+    return len(grams_a & grams_b) / len(grams_a | grams_b) >= NEAR
+
+
+def learn(store: Store, pairs: list[tuple[Recommendation, Outcome]], auto_accept: int = 0
+          ) -> list[Suggestion]:  # fmt: skip
+    """Count the labels of freshly recorded outcomes into suggestions, in one transaction;
+    with `auto_accept` N > 0, accept those with N strong labels. Returns the suggestions
+    the labels went to."""
+    touched: dict[int, Suggestion] = {}
+    known: dict[str, tuple[list[str], list[Suggestion]]] = {}  # per entry, for this batch
+    with store.transaction():
+        for rec, outcome in pairs:
+            found = label(rec, outcome)
+            if found is None:
+                continue
+            if found.entry_id not in known:
+                questions = [normalise(q) for q in store.get_entry(found.entry_id).questions]
+                known[found.entry_id] = questions, store.suggestions(found.entry_id, None)
+            questions, suggestions = known[found.entry_id]
+            if any(near(found.text, q) for q in questions):
+                continue  # the entry already holds this phrasing
+            into = next((s for s in suggestions if near(found.text, s.key)), None)
+            added = store.add_label(found.entry_id, found.text, _key(found.text), found.strength,
+                                    found.source, into.id if into else None)  # fmt: skip
+            if into is None:
+                suggestions.append(added)
+            touched[added.id] = added
+        if auto_accept > 0:
+            for s in list(touched.values()):
+                if s.status == "pending" and s.strong >= auto_accept:
+                    # an editor saving the entry meanwhile wins: the next label retries
+                    with suppress(VersionConflict):
+                        _, touched[s.id] = accept(store, s.entry_id, s.id, AUTO_AUTHOR)
+    return list(touched.values())
+
+
+def _key(text: str) -> str:
+    """What two phrasings are compared on: no spaces, no particles (退吗 and 退 ask alike)."""
+    return _PARTICLES.sub("", text)
+
+
+def accept(store: Store, entry_id: str, suggestion_id: int, author: str,
+           text: str | None = None) -> tuple[Entry, Suggestion]:  # fmt: skip
+    """Add the suggestion (or the editor's tidied `text` of it) to the entry's phrasings as
+    a new version by `author`, and mark it accepted: both, or neither."""
+    with store.transaction():
+        suggestion = store.suggestion(entry_id, suggestion_id)
+        if suggestion.status != "pending":
+            raise SuggestionDecided(suggestion_id, suggestion.status)
+        phrase = suggestion.text if text is None else text.strip()
+        entry = store.get_entry(entry_id)
+        data = entry.content() | {"questions": [*entry.questions, phrase]}
+        saved, _ = save(store, data, author, entry.version, note=f"采纳建议问法：{phrase}")
+        return saved, store.decide_suggestion(suggestion_id, "accepted", author, saved.version)
+
+
+def reject(store: Store, entry_id: str, suggestion_id: int, author: str) -> Suggestion:
+    """Reject a suggestion: it stays, so the same phrasing is never suggested again."""
+    with store.transaction():
+        store.suggestion(entry_id, suggestion_id)  # SuggestionNotFound for another entry's
+        return store.decide_suggestion(suggestion_id, "rejected", author)
+
+
+@dataclass
+class Ranked:
+    """A pending suggestion as an editor sees it: with where its entry ranks for it now."""
+
+    suggestion: Suggestion
+    rank: int | None  # the entry's place for this message today (None: not in the top ten)
+
+
+def pending(store: Store, engine: Engine | None, entry_id: str | None = None) -> list[Ranked]:
+    """Pending suggestions, the most useful first: the most evidence, then the worst ranked
+    (a phrasing the entry already wins teaches less), then the most recent."""
+    out = []
+    for s in store.suggestions(entry_id, "pending"):
+        rank = None
+        if engine is not None:
+            hits = engine.search(s.text, top=10).hits
+            rank = next((i for i, h in enumerate(hits, 1) if h.entry.id == s.entry_id), None)
+        out.append(Ranked(s, rank))
+    out.sort(key=lambda r: r.suggestion.last_seen, reverse=True)
+    out.sort(key=lambda r: (-r.suggestion.weight, -(r.rank or RANK_MISSED)))
+    return out

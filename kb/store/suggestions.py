@@ -1,0 +1,99 @@
+"""Suggested phrasings: what outcomes taught about each entry, and the editors' verdicts.
+
+The learning loop (`kb.authoring.suggestions`) decides which outcome is a label and
+which suggestion a message collapses into; the store counts each source (one
+recommendation) once per suggestion, and records accept and reject exactly once.
+"""
+
+from __future__ import annotations
+
+from kb.errors import SuggestionDecided, SuggestionNotFound
+from kb.model import Suggestion
+from kb.store.connection import Connection, now
+
+
+class Suggestions(Connection):
+    """Count labels into suggestions; list them; accept or reject each once."""
+
+    def add_label(self, entry_id: str, text: str, key: str, strength: str, source: str,
+                  into: int | None = None, at: str | None = None) -> Suggestion:  # fmt: skip
+        """Count one label (`strength` strong or weak, from `source`) towards the suggestion
+        `into`, or the entry's suggestion with this `key`, made if it is new. A source that
+        already counted for that suggestion changes nothing."""
+        at = at or now()
+        with self.transaction():
+            if into is None:
+                self.db.execute(
+                    """INSERT INTO suggestions (entry_id, text, key, status, first_seen, last_seen)
+                       VALUES (?, ?, ?, 'pending', ?, ?) ON CONFLICT(entry_id, key) DO NOTHING""",
+                    [entry_id, text, key, at, at],
+                )
+                into = self.db.execute("SELECT id FROM suggestions WHERE entry_id = ? AND key = ?",
+                                       [entry_id, key]).fetchone()[0]  # fmt: skip
+            added = self.db.execute(
+                """INSERT INTO suggestion_sources (source, suggestion_id, strength, at)
+                   VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING""",
+                [source, into, strength, at],
+            ).rowcount
+            if added:
+                column = "strong" if strength == "strong" else "weak"
+                self.db.execute(
+                    f"UPDATE suggestions SET {column} = {column} + 1, last_seen = ? WHERE id = ?",
+                    [at, into],
+                )
+            return self._suggestion(into)
+
+    def suggestions(self, entry_id: str | None = None, status: str | None = "pending"
+                    ) -> list[Suggestion]:  # fmt: skip
+        """An entry's suggestions (every entry's when None), of one status (any when None)."""
+        where, params = [], []
+        if entry_id is not None:
+            where.append("entry_id = ?")
+            params.append(entry_id)
+        if status is not None:
+            where.append("status = ?")
+            params.append(status)
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        rows = self.db.query(f"SELECT * FROM suggestions {clause} ORDER BY id", params)
+        return [Suggestion(**r) for r in rows]
+
+    def suggestion(self, entry_id: str, suggestion_id: int) -> Suggestion:
+        found = self.db.execute("SELECT 1 FROM suggestions WHERE id = ? AND entry_id = ?",
+                                [suggestion_id, entry_id]).fetchone()  # fmt: skip
+        if not found:
+            raise SuggestionNotFound(entry_id, suggestion_id)
+        return self._suggestion(suggestion_id)
+
+    def decide_suggestion(
+        self, suggestion_id: int, status: str, author: str, version: int | None = None,
+        at: str | None = None,
+    ) -> Suggestion:
+        """Accept (with the entry version that added it) or reject a pending suggestion, once:
+        a second verdict is SuggestionDecided and changes nothing."""
+        with self.transaction():
+            changed = self.db.execute(
+                """UPDATE suggestions SET status = ?, decided_at = ?, decided_by = ?,
+                   accepted_version = ? WHERE id = ? AND status = 'pending'""",
+                [status, at or now(), author, version, suggestion_id],
+            ).rowcount
+            current = self._suggestion(suggestion_id)
+            if not changed:
+                raise SuggestionDecided(suggestion_id, current.status)
+            return current
+
+    def suggestions_from_takeovers(self, entry_id: str, version: int) -> list[Suggestion]:
+        """Suggestions learnt from the messages one entry version served and a human took
+        over: what the flag's failed conversations were really asking."""
+        rows = self.db.query(
+            """SELECT DISTINCT s.* FROM recommendations r
+               JOIN suggestion_sources src ON src.source = r.id
+               JOIN suggestions s ON s.id = src.suggestion_id
+               WHERE r.entry_id = ? AND r.entry_version = ? AND r.outcome = 'takeover'
+               ORDER BY s.id""",
+            [entry_id, version],
+        )
+        return [Suggestion(**r) for r in rows]
+
+    def _suggestion(self, suggestion_id: int) -> Suggestion:
+        row = next(self.db.query("SELECT * FROM suggestions WHERE id = ?", [suggestion_id]))
+        return Suggestion(**row)
