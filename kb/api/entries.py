@@ -110,11 +110,16 @@ def _saved(entry: Entry, added: bool, status: int = 200):
 
 @bp.post("/entries")
 @requires("edit")
-@documented("Create an entry (editor)", SAVED, body=ref("EntryInput"), status=201, errors=EDIT)
+@documented("Create an entry (editor)", SAVED,
+            body={"allOf": [ref("EntryInput"), obj({"note": NOTE}, strict=False)]}, status=201,
+            errors=EDIT)  # fmt: skip
 def create_entry():
-    """A new entry: every field validated at once; it starts at version 1."""
+    """A new entry: every field validated at once; it starts at version 1. `note` says why
+    (the editor's form sends one, as with an edit)."""
     body = json_body('{"id": "...", "topic": "...", "title": "...", ...}')
-    entry, added = save(get_store(), body, caller().name, None, "created")
+    note = text(body, "note", NOTE_MAX) or "created"
+    data = {k: v for k, v in body.items() if k != "note"}
+    entry, added = save(get_store(), data, caller().name, None, note)
     return _saved(entry, added, 201)
 
 

@@ -99,8 +99,10 @@ def test_create_then_the_id_is_taken(editor):
     new = {"id": "privacy-packaging", "topic": "logistics", "title": "隐私包装发货",
            "questions": ["能用隐私包装发货吗"], "keywords": {"隐私包装": ["保密发货"]},
            "solution": "亲，可以在备注中注明隐私包装。", "urgency": "low"}  # fmt: skip
-    created = editor.post("/api/v1/entries", json=new)
+    created = editor.post("/api/v1/entries", json=new | {"note": "新场景"})
     assert created.status_code == 201 and created.json["entry"]["version"] == 1
+    (version,) = editor.get("/api/v1/entries/privacy-packaging").json["versions"]
+    assert version["note"] == "新场景"  # the editor's note, as the form sends it
     again = editor.post("/api/v1/entries", json=new)
     assert again.status_code == 409 and again.json["error"]["code"] == "entry_exists"
 
