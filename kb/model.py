@@ -220,7 +220,8 @@ class Suggestion:
     """A phrasing customers used for an entry that the entry does not hold yet.
 
     Learnt from outcomes (masked first): `strong` counts messages a human said belonged
-    to the entry, `weak` those the bot answered with it and the customer was helped.
+    to the entry, `weak` those the bot answered with it and the customer was helped;
+    `missed`, of the strong ones, those for which the bot never even offered the entry.
     """
 
     id: int
@@ -230,6 +231,7 @@ class Suggestion:
     status: str  # pending | accepted | rejected
     strong: int
     weak: int
+    missed: int
     first_seen: str
     last_seen: str
     decided_at: str | None = None

@@ -188,6 +188,7 @@ _MASKS = [
                           r"|(?P<keep>(?:运单|快递单|物流单|快递)号?\s*[:：]?\s*)\d{8,20}(?!\d)",
                           re.I)),
     ("[订单号]", re.compile(r"(?<![\da-z])\d{8,}(?!\d)|(?<![\da-z])\d{4,}[x*]{2,}\d*", re.I)),
+    ("[号码]", re.compile(r"\d{6,}")),  # codes, member and shorter order numbers
     ("[姓名]", re.compile(r"(?P<keep>我叫|(?:姓名|收件人|收货人|联系人|寄件人)(?:是|[:：]\s*))"
                         r"[\u4e00-\u9fff]{2,4}?(?=$|[\s,，。!！?？;；、]|电话|手机|地址)")),
     ("[地址]", re.compile(r"(?P<keep>地址(?:(?:是|为|改成|改为)[:：]?|[:：])\s*)"
@@ -209,8 +210,8 @@ def mask(text: str) -> str:
     '运单号：[快递单号] 收件人：[姓名]，地址：[地址]'
     >>> mask("我叫李四，寄到上海市浦东新区世纪大道100号3栋 SF1234567890")
     '我叫[姓名]，寄到[地址] [快递单号]'
-    >>> mask("七天无理由退货运费谁出")
-    '七天无理由退货运费谁出'
+    >>> mask("七天无理由退货运费谁出"), mask("会员号 A1234567，满300减50")
+    ('七天无理由退货运费谁出', '会员号 A[号码]，满300减50')
     """
     for placeholder, pattern in _MASKS:
         text = pattern.sub(lambda m, p=placeholder: (m.groupdict().get("keep") or "") + p, text)

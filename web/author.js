@@ -326,19 +326,20 @@ function suggestionsPanel(entry, reload) {
   const list = el("ul", { id: "suggestions" }, state("加载中…"));
   const decide = async (s, action, text) => {
     try {
-      const body = action === "accept" ? { text } : undefined;
+      const body = action === "accept" ? { text, base_version: entry.version } : undefined;
       await api(`/entries/${encodeURIComponent(entry.id)}/suggestions/${s.id}/${action}`, { method: "POST", body });
       toast(action === "accept" ? "已采纳：问法已加入条目（新版本）" : "已忽略，不会再建议");
       if (action === "accept") await reload(); else load();
     } catch (error) {
-      if (error.status === 409 && error.code === "version_conflict") toast("别人刚保存过这条知识，请刷新后再采纳");
+      if (error.status === 409 && error.code === "version_conflict") toast("别人刚保存过这条知识，请先载入最新版本再采纳");
       else toast(`操作失败：${said(error)}`);
     }
   };
   const row = (s) => {
     const text = el("input", { class: "suggestion-text", value: s.text, "aria-label": "建议问法" });
     return el("li", { dataset: { suggestion: s.id } }, text,
-      el("div", { class: "muted" }, `人工确认 ${s.strong} 次 · 机器人答对 ${s.weak} 次 · `,
+      el("div", { class: "muted" }, `人工确认 ${s.strong} 次`, s.missed ? `（其中 ${s.missed} 次机器人没推荐它）` : "",
+        ` · 机器人答对 ${s.weak} 次 · `,
         s.rank ? `本条目目前排第 ${s.rank} 位` : "本条目目前不在前 10 位"),
       el("div", { class: "row" },
         el("button", { type: "button", class: "primary accept", onclick: () => decide(s, "accept", text.value) }, "采纳"),

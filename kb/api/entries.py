@@ -85,7 +85,7 @@ def get_entry(entry_id: str):
     }
 
 
-def _base_version(body: dict) -> int:
+def base_version(body: dict) -> int:
     value = body.get("base_version")
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise InvalidParameter("base_version is required: the version you started from",
@@ -93,7 +93,7 @@ def _base_version(body: dict) -> int:
     return value
 
 
-def _conflict(exc: VersionConflict, store) -> tuple[dict, int]:
+def version_conflict(exc: VersionConflict, store) -> tuple[dict, int]:
     """409 with what the other editor changed since the base version, to merge by hand."""
     head = store.get_entry(exc.entry_id)
     known = 0 < exc.expected <= head.version  # a base ahead of the head has nothing to show
@@ -131,7 +131,7 @@ def create_entry():
 def update_entry(entry_id: str):
     """Save an edit as a new version; 409 with the other editor's changes if it moved on."""
     body = json_body('{"base_version": 3, "title": "...", "solution": "...", ...}')
-    base = _base_version(body)
+    base = base_version(body)
     store = get_store()
     store.get_entry(entry_id)
     data = {k: v for k, v in body.items() if k not in ("base_version", "note")} | {"id": entry_id}
@@ -139,16 +139,16 @@ def update_entry(entry_id: str):
         note = text(body, "note", NOTE_MAX) or ""
         return _saved(*save(store, data, caller().name, base, note))
     except VersionConflict as exc:
-        return _conflict(exc, store)
+        return version_conflict(exc, store)
 
 
 def _versioned_action(action):
     body = json_body('{"base_version": 3}')
     store = get_store()
     try:
-        return _saved(action(store, body, _base_version(body)), True)
+        return _saved(action(store, body, base_version(body)), True)
     except VersionConflict as exc:
-        return _conflict(exc, store)
+        return version_conflict(exc, store)
 
 
 @bp.post("/entries/<entry_id>/rollback")

@@ -5,18 +5,20 @@ from __future__ import annotations
 from flask import Blueprint
 
 from kb.api.auth import caller, requires
+from kb.api.entries import base_version, version_conflict
 from kb.api.openapi import documented
 from kb.api.params import json_body, text
 from kb.api.resources import get_engine, get_store
-from kb.api.schemas import EDIT, NI, NOT_FOUND, NS, I, S, arr, enum, obj, ref
+from kb.api.schemas import EDIT, NI, NOT_FOUND, NS, I, S, arr, enum, int_range, obj, ref
 from kb.authoring.suggestions import PHRASING_MAX, accept, pending, reject
+from kb.errors import VersionConflict
 from kb.model import SUGGESTION_STATUSES
 from kb.serialise import entry_json, ranked_json, suggestion_json
 
 bp = Blueprint("suggestions", __name__, url_prefix="/api/v1")
 SUGGESTION = obj({"id": I, "entry_id": S, "text": S, "status": enum(SUGGESTION_STATUSES),
-                  "strong": I, "weak": I, "first_seen": S, "last_seen": S, "decided_at": NS,
-                  "decided_by": NS, "accepted_version": NI})  # fmt: skip
+                  "strong": I, "weak": I, "missed": I, "first_seen": S, "last_seen": S,
+                  "decided_at": NS, "decided_by": NS, "accepted_version": NI})  # fmt: skip
 RANKED = obj(SUGGESTION["properties"] | {"rank": NI})
 PATH = "/entries/<entry_id>/suggestions"
 
@@ -36,16 +38,24 @@ def list_suggestions(entry_id: str):
 
 @bp.post(f"{PATH}/<int:suggestion_id>/accept")
 @requires("edit")
-@documented("Add the phrasing to the entry as a new version (editor); 409 if already decided",
+@documented("Add the phrasing to the entry as a new version (editor); 409 if already decided "
+            "or the entry changed since `base_version`",
             obj({"suggestion": SUGGESTION, "entry": ref("Entry")}),
-            body=obj({"text": {"type": "string", "minLength": 1, "maxLength": PHRASING_MAX * 4}},
-                     strict=False), errors=EDIT)  # fmt: skip
+            body=obj({"base_version": int_range(1),
+                      "text": {"type": "string", "minLength": 1, "maxLength": PHRASING_MAX * 4}},
+                     ["base_version"], strict=False), errors=EDIT)  # fmt: skip
 def accept_suggestion(entry_id: str, suggestion_id: int):
     """Accept, optionally with the editor's tidied `text`: the entry gets a new version with
-    the phrasing added, the editor as its author."""
-    body = json_body('{"text": "..."}', required=False)
-    entry, suggestion = accept(get_store(), entry_id, suggestion_id, caller().name,
-                               text(body, "text", PHRASING_MAX * 4, "text" in body))  # fmt: skip
+    the phrasing added, the editor as its author. Like any edit it names the version the
+    editor saw (`base_version`); if the entry moved on since, 409 and nothing changes."""
+    body = json_body('{"base_version": 3, "text": "..."}')
+    base = base_version(body)
+    store = get_store()
+    try:
+        phrase = text(body, "text", PHRASING_MAX * 4, "text" in body)
+        entry, suggestion = accept(store, entry_id, suggestion_id, caller().name, phrase, base)
+    except VersionConflict as exc:
+        return version_conflict(exc, store)
     return {"suggestion": suggestion_json(suggestion), "entry": entry_json(entry)}
 
 

@@ -3,7 +3,8 @@
 Each time a human answers a message with entry X after the bot failed, that message
 is a phrasing of X the engine missed. Where labels come from:
 
-- a takeover that names the entry the human used (`used_entry_id`): strong, for it;
+- a takeover that names the entry the human used (`used_entry_id`): strong, for it (an
+  entry the bot never offered is the engine's worst miss: kept, and counted as `missed`);
 - an agent's 已解决 on an entry in the sidebar (whichever card it was): strong;
 - an agent's 不适用 in the sidebar naming the entry that did fit: strong, for that one;
 - a bot's confident answer the customer was helped by (resolved): weak, for its entry.
@@ -48,6 +49,7 @@ class Label:
     text: str  # masked and normalised
     strength: str  # strong | weak
     source: str  # the recommendation id: each counts once
+    missed: bool = False  # the bot never offered the entry for this message
 
 
 def phrasing(message: str) -> str | None:
@@ -79,7 +81,8 @@ def label(rec: Recommendation, outcome: Outcome) -> Label | None:
     if text is None:
         return None
     if outcome.outcome == "takeover" and outcome.used_entry_id:
-        return Label(outcome.used_entry_id, text, "strong", rec.id)
+        missed = rec.channel != "sidebar" and outcome.used_entry_id not in rec.candidates
+        return Label(outcome.used_entry_id, text, "strong", rec.id, missed)
     if outcome.outcome == "resolved" and rec.entry_id:
         if rec.channel == "sidebar":
             return Label(rec.entry_id, text, "strong", rec.id)
@@ -121,7 +124,8 @@ def learn(store: Store, pairs: list[tuple[Recommendation, Outcome]], auto_accept
                 continue  # the entry already holds this phrasing
             into = next((s for s in suggestions if near(found.text, s.key)), None)
             added = store.add_label(found.entry_id, found.text, _key(found.text), found.strength,
-                                    found.source, into.id if into else None)  # fmt: skip
+                                    found.source, found.missed,
+                                    into.id if into else None)  # fmt: skip
             if into is None:
                 suggestions.append(added)
             touched[added.id] = added
@@ -139,18 +143,22 @@ def _key(text: str) -> str:
     return _PARTICLES.sub("", text)
 
 
-def accept(store: Store, entry_id: str, suggestion_id: int, author: str,
-           text: str | None = None) -> tuple[Entry, Suggestion]:  # fmt: skip
+def accept(
+    store: Store, entry_id: str, suggestion_id: int, author: str, text: str | None = None,
+    base_version: int | None = None,
+) -> tuple[Entry, Suggestion]:
     """Add the suggestion (or the editor's tidied `text` of it) to the entry's phrasings as
-    a new version by `author`, and mark it accepted: both, or neither."""
+    a new version by `author`, and mark it accepted: both, or neither. `base_version` is
+    the version the editor was looking at: VersionConflict if the entry moved on since."""
     with store.transaction():
         suggestion = store.suggestion(entry_id, suggestion_id)
         if suggestion.status != "pending":
             raise SuggestionDecided(suggestion_id, suggestion.status)
         phrase = suggestion.text if text is None else text.strip()
         entry = store.get_entry(entry_id)
+        base = entry.version if base_version is None else base_version
         data = entry.content() | {"questions": [*entry.questions, phrase]}
-        saved, _ = save(store, data, author, entry.version, note=f"采纳建议问法：{phrase}")
+        saved, _ = save(store, data, author, base, note=f"采纳建议问法：{phrase}")
         return saved, store.decide_suggestion(suggestion_id, "accepted", author, saved.version)
 
 
@@ -171,7 +179,8 @@ class Ranked:
 
 def pending(store: Store, engine: Engine | None, entry_id: str | None = None) -> list[Ranked]:
     """Pending suggestions, the most useful first: the most evidence, then the worst ranked
-    (a phrasing the entry already wins teaches less), then the most recent."""
+    (most often never offered, then worst placed today: a phrasing the entry already wins
+    teaches less), then the most recent."""
     out = []
     for s in store.suggestions(entry_id, "pending"):
         rank = None
@@ -180,5 +189,5 @@ def pending(store: Store, engine: Engine | None, entry_id: str | None = None) ->
             rank = next((i for i, h in enumerate(hits, 1) if h.entry.id == s.entry_id), None)
         out.append(Ranked(s, rank))
     out.sort(key=lambda r: r.suggestion.last_seen, reverse=True)
-    out.sort(key=lambda r: (-r.suggestion.weight, -(r.rank or RANK_MISSED)))
+    out.sort(key=lambda r: (-r.suggestion.weight, -r.suggestion.missed, -(r.rank or RANK_MISSED)))
     return out

@@ -239,6 +239,7 @@ _V8 = [
         status TEXT NOT NULL,
         strong INTEGER NOT NULL DEFAULT 0,
         weak INTEGER NOT NULL DEFAULT 0,
+        missed INTEGER NOT NULL DEFAULT 0,
         first_seen TEXT NOT NULL,
         last_seen TEXT NOT NULL,
         decided_at TEXT,

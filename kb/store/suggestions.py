@@ -16,10 +16,12 @@ class Suggestions(Connection):
     """Count labels into suggestions; list them; accept or reject each once."""
 
     def add_label(self, entry_id: str, text: str, key: str, strength: str, source: str,
-                  into: int | None = None, at: str | None = None) -> Suggestion:  # fmt: skip
-        """Count one label (`strength` strong or weak, from `source`) towards the suggestion
-        `into`, or the entry's suggestion with this `key`, made if it is new. A source that
-        already counted for that suggestion changes nothing."""
+                  missed: bool = False, into: int | None = None, at: str | None = None
+                  ) -> Suggestion:  # fmt: skip
+        """Count one label (`strength` strong or weak, from `source`; `missed` if the entry
+        was never offered for it) towards the suggestion `into`, or the entry's suggestion
+        with this `key`, made if it is new. A source that already counted for that
+        suggestion changes nothing."""
         at = at or now()
         with self.transaction():
             if into is None:
@@ -38,8 +40,9 @@ class Suggestions(Connection):
             if added:
                 column = "strong" if strength == "strong" else "weak"
                 self.db.execute(
-                    f"UPDATE suggestions SET {column} = {column} + 1, last_seen = ? WHERE id = ?",
-                    [at, into],
+                    f"""UPDATE suggestions SET {column} = {column} + 1, missed = missed + ?,
+                        last_seen = ? WHERE id = ?""",
+                    [int(missed), at, into],
                 )
             return self._suggestion(into)
 

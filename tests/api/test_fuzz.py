@@ -41,7 +41,8 @@ BODIES = {
     ("POST", "/api/v1/feedback/batch"): {"items": [OUTCOME]},
     ("POST", "/api/v1/feedback/agent"): {"query": "运费", "entry_id": ENTRY, "outcome": "takeover",
                                          "used_entry_id": ENTRY},
-    ("POST", f"/api/v1/entries/{ENTRY}/suggestions/1/accept"): {"text": "退货运费到底谁出"},
+    ("POST", f"/api/v1/entries/{ENTRY}/suggestions/1/accept"): {"base_version": 1,
+                                                               "text": "退货运费到底谁出"},
     ("POST", f"/api/v1/entries/{ENTRY}/suggestions/1/reject"): {},
 }
 DEEP = "DEEP-PLACEHOLDER"
