@@ -113,3 +113,28 @@ def test_keys_list_aligns_chinese_names(runner, tmp_path):
     lines = runner.invoke(cli, ["--db", db, "keys", "list"]).output.splitlines()
     role_columns = {display_width(line[: line.index(" agent ")]) for line in lines[1:]}
     assert len(lines) == 3 and len(role_columns) == 1  # the role column starts at one place
+
+
+def test_suggestions_lists_what_traffic_taught(runner, seed_store):
+    from kb.authoring.monitor import Rules, report
+    from kb.model import Outcome
+    from kb.recommend.recommend import Request, recommend
+    from kb.search.engine import Engine
+
+    engine = Engine(seed_store.path, None)
+    made = recommend(engine, seed_store, Request("门口的快递被偷了找谁 订单4401928475522"))
+    engine.close()
+    report(seed_store, [Outcome(made.record.id, "takeover", None,
+                                "logistics-signed-not-received")], Rules())  # fmt: skip
+    db = ["--db", str(seed_store.path)]
+    env = {"KB_EMBEDDER": "none"}
+    shown = runner.invoke(cli, [*db, "suggestions"], env=env)
+    assert shown.exit_code == 0, shown.output
+    assert "1 suggested phrasings" in shown.output and "门口的快递被偷了找谁" in shown.output
+    assert "4401928475522" not in shown.output
+    listed = json.loads(runner.invoke(cli, [*db, "suggestions", "--entry",
+                                            "logistics-signed-not-received", "--json"],
+                                      env=env).output)  # fmt: skip
+    assert [(s["entry_id"], s["strong"]) for s in listed] == [("logistics-signed-not-received", 1)]
+    missing = runner.invoke(cli, [*db, "suggestions", "--entry", "nope"], env=env)
+    assert missing.exit_code != 0 and "nope" in missing.output
