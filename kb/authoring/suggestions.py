@@ -97,11 +97,28 @@ def near(a: str, b: str) -> bool:
     >>> near("退货运费谁出", "退货的运费谁出啊"), near("怎么退货", "怎么换货")
     (True, False)
     """
-    a, b = _key(a), _key(b)
-    if a == b:
-        return True
-    grams_a, grams_b = set(char_ngrams(a)) or {a}, set(char_ngrams(b)) or {b}
-    return len(grams_a & grams_b) / len(grams_a | grams_b) >= NEAR
+    return _Phrasing(a).near(_Phrasing(b))
+
+
+class _Phrasing:
+    """A phrasing's comparison key and character bigrams, computed once per batch."""
+
+    def __init__(self, text: str):
+        self.key = _key(text)
+        self.grams = set(char_ngrams(self.key)) or {self.key}
+
+    def near(self, other: _Phrasing) -> bool:
+        if self.key == other.key:
+            return True
+        return len(self.grams & other.grams) / len(self.grams | other.grams) >= NEAR
+
+
+@dataclass
+class _Known:
+    """One entry's phrasings and suggestions as a batch of labels finds and grows them."""
+
+    questions: list[_Phrasing]
+    suggestions: list[tuple[_Phrasing, Suggestion]]
 
 
 def learn(store: Store, pairs: list[tuple[Recommendation, Outcome]], auto_accept: int = 0
@@ -110,24 +127,25 @@ def learn(store: Store, pairs: list[tuple[Recommendation, Outcome]], auto_accept
     with `auto_accept` N > 0, accept those with N strong labels. Returns the suggestions
     the labels went to."""
     touched: dict[int, Suggestion] = {}
-    known: dict[str, tuple[list[str], list[Suggestion]]] = {}  # per entry, for this batch
+    known: dict[str, _Known] = {}
     with store.transaction():
         for rec, outcome in pairs:
             found = label(rec, outcome)
             if found is None:
                 continue
             if found.entry_id not in known:
-                questions = [normalise(q) for q in store.get_entry(found.entry_id).questions]
-                known[found.entry_id] = questions, store.suggestions(found.entry_id, None)
-            questions, suggestions = known[found.entry_id]
-            if any(near(found.text, q) for q in questions):
+                known[found.entry_id] = _Known(
+                    [_Phrasing(normalise(q)) for q in store.get_entry(found.entry_id).questions],
+                    [(_Phrasing(s.key), s) for s in store.suggestions(found.entry_id, None)])
+            entry, phrasing_ = known[found.entry_id], _Phrasing(found.text)
+            if any(phrasing_.near(q) for q in entry.questions):
                 continue  # the entry already holds this phrasing
-            into = next((s for s in suggestions if near(found.text, s.key)), None)
-            added = store.add_label(found.entry_id, found.text, _key(found.text), found.strength,
+            into = next((s for p, s in entry.suggestions if phrasing_.near(p)), None)
+            added = store.add_label(found.entry_id, found.text, phrasing_.key, found.strength,
                                     found.source, found.missed,
                                     into.id if into else None)  # fmt: skip
             if into is None:
-                suggestions.append(added)
+                entry.suggestions.append((phrasing_, added))
             touched[added.id] = added
         if auto_accept > 0:
             for s in list(touched.values()):
