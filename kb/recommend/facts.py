@@ -44,19 +44,24 @@ _ORDER_LABEL = re.compile(
     r"(?:订单编号|订单号码|订单号|订单|单号)\s*[:,]?\s*(?:是|为)?\s*(\d{6,24})(?!\d)"
 )
 _LONG_DIGITS = re.compile(r"(?<![a-z0-9*])\d{12,24}(?![0-9])")
+_MONEY = r"(\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?)"  # 2,899.00 or 2899
 _AMOUNT = re.compile(
-    r"¥\s*(\d[\d,]*(?:\.\d{1,2})?)"
-    r"|(?<![\d.])(\d[\d,]*(?:\.\d{1,2})?)\s*(?:元|块钱|块|rmb)"
-    r"|(?:金额|实付款?|付款|退款|付了|退了|花了|扣了|多扣了?|少退了?|差价)\s*[:,]?\s*(\d+(?:\.\d{1,2})?)"
-    r"(?![\d.])"
+    rf"¥\s*{_MONEY}"
+    rf"|(?<![\d.,]){_MONEY}\s*(?:元|块钱|块|rmb)"
+    rf"|(?:金额|实付款?|付款|退款|付了|退了|花了|扣了|多扣了?|少退了?|差价)\s*:?\s*{_MONEY}(?![\d.])"
 )
 _DATE = re.compile(
     r"(?<!\d)(20\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?!\d)[日号]?"
     r"|(?<![\d年./-])(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]"
 )
+_PROVINCES = ("河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北|湖南|广东|海南|四川|"
+              "贵州|云南|陕西|甘肃|青海|台湾|内蒙古|广西|西藏|宁夏|新疆")  # fmt: skip
+# An address: a province (or none), a city, a district, then a street or building word. The
+# city is at most 4 characters, after the words that introduce an address (寄到, 地址是).
 _ADDRESS = re.compile(
-    r"((?:[\u4e00-\u9fff]{2,7}(?:省|自治区))?[\u4e00-\u9fff]{2,7}市"
-    r"(?:[\u4e00-\u9fff]{1,7}(?:区|县|市))?)"
+    rf"(?:地址|寄到|送到|发到|改到|改成|住在|是|到|在|:|^|(?<=[^\u4e00-\u9fff]))"
+    rf"((?:(?:{_PROVINCES})(?:省|自治区|壮族自治区|回族自治区|维吾尔自治区)?)?[\u4e00-\u9fff]{{2,4}}市"
+    r"(?:[\u4e00-\u9fff]{1,5}(?:区|县|市))?)"
     r"[\u4e00-\u9fff0-9a-z-]{0,24}?(?:路|街|道|巷|弄|大道|村|小区|花园|公寓|大厦|栋|幢|单元|室)"
     r"[\u4e00-\u9fff0-9a-z-]*"
 )
@@ -65,9 +70,11 @@ _ANSWER_WORDS = re.compile(
     r"订单编号|订单号码|订单号|订单|运单号|快递单号|物流单号|单号|手机号码|手机号|电话号码|电话|联系方式|"
     r"照片|图片|视频|截图|收货地址|地址|金额|这是|这个|那个|好的|好滴|收到|没问题|给你|发你|发给你|发了|"
     r"已发|上传|拍了|看一下|看看|一下|就是|是的|对的|没错|谢谢|麻烦|买的|我的|号码|号|是|了|的|吧|啊|呢|哦|"
-    r"嗯|哈|我|你|您|在|请|帮|下|这|那|个|发|给|看"
+    rf"收件人|联系人|运单|{_COURIER}|"
+    r"嗯|哈|我|你|您|在|请|帮|下|这|那|个|发|给|看|对|单"
 )
-PROBLEM_MIN = 3  # Chinese characters left once answer words are gone: 过敏了 is a problem
+PROBLEM_MIN = 2  # Chinese characters left once answer and product words are gone: 不亮
+_NOT_GOODS = re.compile(r"手机号码?|手机卡|电话号码?")  # words that hold a product word but name none
 # Labels of the numbers normalise() already took out: the problem reads without them.
 _NUMBER_LABELS = re.compile(r"订单编号|订单号码|订单号|运单号|快递单号|物流单号|单号|手机号码|手机号|"
                             r"电话号码|联系电话|联系方式")  # fmt: skip
@@ -153,7 +160,7 @@ def message_facts(message: str, products: frozenset[str] | None = None) -> dict[
     rest = _LONG_DIGITS.sub(" ", rest)
     if photos:
         add("photos", str(photos))
-    for word in _products_in(text, products):
+    for word in _products_in(_NOT_GOODS.sub(" ", text), products):
         add("product", word)
     if problem := problem_words(message, products):
         add("problem", problem)
@@ -201,7 +208,7 @@ def problem_words(message: str, products: frozenset[str] | None = None) -> str:
     """
     products = shipped_products() if products is None else products
     words = normalise(message)
-    left = _ANSWER_WORDS.sub("", words)
+    left = _ANSWER_WORDS.sub("", normalise(_ADDRESS.sub(" ", fold(message))))
     for word in products:
         left = left.replace(word, "")
     if len(re.findall(r"[\u4e00-\u9fff]", left)) < PROBLEM_MIN:
