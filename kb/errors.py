@@ -8,12 +8,14 @@
     │   ├── VersionNotFound
     │   ├── TopicNotFound
     │   ├── RecommendationNotFound
+    │   ├── TicketNotFound
     │   └── KeyNotFound
     ├── Unauthorized       no API key, or one that is unknown or revoked (401)
     ├── Forbidden          the key's role may not do this (403)
     ├── InvalidParameter   a request or command argument is wrong (carries field)
     ├── VersionConflict    someone saved the entry in between (optimistic lock)
     ├── OutcomeConflict    a different outcome was already reported for a recommendation
+    ├── TicketConflict     a handoff ticket taken twice, or closed before anyone took it
     ├── KeyExists          an API key of that name exists
     ├── EntryExists        a new entry's id is taken
     ├── BackupInvalid      a file given to restore is not a sound kefu-kb database
@@ -98,6 +100,13 @@ class RecommendationNotFound(NotFound):
         super().__init__(f"no recommendation with id {recommendation_id!r}", "recommendation_id")
 
 
+class TicketNotFound(NotFound):
+    code = "ticket_not_found"
+
+    def __init__(self, ticket_id: str):
+        super().__init__(f"no handoff ticket with id {ticket_id!r}", "id")
+
+
 class KeyNotFound(NotFound):
     code = "key_not_found"
 
@@ -160,6 +169,16 @@ class OutcomeConflict(KbError):
             "an outcome is reported once",
             "outcome",
         )
+
+
+class TicketConflict(KbError):
+    """`code` says which: ticket_taken (someone took it first) or ticket_not_taken (close)."""
+
+    status = 409
+
+    def __init__(self, code: str, message: str):
+        self.code = code
+        super().__init__(message, "id")
 
 
 class BackupInvalid(KbError):
