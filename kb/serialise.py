@@ -256,4 +256,5 @@ def dashboard_json(d: Dashboard) -> dict:
         "topics": d.topics,
         "top_entries": d.top_entries,
         "open_flags": d.open_flags,
+        "queues": d.queues,
     }

@@ -15,6 +15,7 @@ from kb.api import (
     flags,
     gaps,
     graph,
+    handoffs,
     health,
     openapi,
     pages,
@@ -27,7 +28,7 @@ from kb.api import (
 )
 
 SURFACES = (health, entries, topics, processes, search, graph, cases, recommend, feedback,
-            flags, stats, gaps, dashboard, openapi, pages)  # fmt: skip
+            handoffs, flags, stats, gaps, dashboard, openapi, pages)  # fmt: skip
 
 
 def create_app(config: dict | None = None) -> Flask:

@@ -8,11 +8,13 @@ are masked here (phones as 138****5678), so nothing unmasked is ever stored with
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from kb.model import Entry, Recommendation, Routing, Ticket, Topic
 from kb.recommend.facts import mask_phones
 from kb.recommend.routing import due, priority, queue_for
 
+SLOT = re.compile(r"\{(order_id|tracking_no)\}")  # solution slots a ticket's facts can fill
 SUMMARY_FACTS = ("order_id", "tracking_no", "product", "amount", "date", "photos")
 FACT_NAMES = {"order_id": "订单", "tracking_no": "运单", "product": "商品", "amount": "金额",
               "date": "日期", "photos": "照片"}  # fmt: skip
@@ -37,6 +39,15 @@ def summary(title: str | None, facts: dict[str, str]) -> str:
     return "｜".join(parts)
 
 
+def filled(solution: str, facts: dict[str, str]) -> str:
+    """The solution with the slots the facts answer filled in, ready to copy.
+
+    >>> filled("订单 {order_id}，退款 {refund_amount}", {"order_id": "5502391847726"})
+    '订单 5502391847726，退款 {refund_amount}'
+    """
+    return SLOT.sub(lambda m: facts.get(m[1], m[0]), solution)
+
+
 def make_ticket(
     record: Recommendation,
     entry: Entry | None,
@@ -55,7 +66,7 @@ def make_ticket(
     suggested = None
     if entry is not None:
         suggested = {"id": entry.id, "title": entry.title, "version": entry.version,
-                     "solution": entry.solution}  # fmt: skip
+                     "solution": filled(entry.solution, facts)}  # fmt: skip
     return Ticket(
         id=record.id,
         created_at=record.created_at,
