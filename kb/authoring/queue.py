@@ -16,6 +16,8 @@ from collections import Counter
 from kb.authoring.dashboard import rate
 from kb.authoring.monitor import Rules, report
 from kb.model import Outcome, Ticket
+from kb.recommend.policy import REASONS
+from kb.recommend.routing import load_routing
 from kb.store import Store, now
 
 TOP_REASONS = 3
@@ -47,6 +49,7 @@ def queue_days(store: Store, since: str) -> list[dict]:
     for row in store.ticket_days(since):
         groups.setdefault((row["day"], row["queue"]), []).append(row)
     at = now()
+    names = {q.id: q.name for q in load_routing(store).queues}
     out = []
     for (day, queue), rows in sorted(groups.items()):
         taken = [r for r in rows if r["taken_at"]]
@@ -56,11 +59,12 @@ def queue_days(store: Store, since: str) -> list[dict]:
         out.append({
             "day": day,
             "queue": queue,
+            "queue_name": names.get(queue, queue),
             "tickets": len(rows),
             "taken": len(taken),
             "within_sla": rate(in_time, len(judged)),
             "median_minutes_to_take": round(statistics.median(waits), 1) if waits else None,
-            "top_reasons": [{"reason": r, "count": n} for r, n in
+            "top_reasons": [{"reason": r, "text": REASONS.get(r, r), "count": n} for r, n in
                             Counter(r["reason"] for r in rows).most_common(TOP_REASONS)],
         })  # fmt: skip
     return out

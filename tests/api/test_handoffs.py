@@ -87,7 +87,8 @@ def test_a_complaint_without_an_order_number_is_asked_then_ticketed_taken_and_cl
     queues = api.get("/api/v1/dashboard?days=1").json["queues"]
     row = next(q for q in queues if q["queue"] == "after-sales")
     assert row["tickets"] == 1 and row["taken"] == 1 and row["within_sla"] == 1.0
-    assert row["top_reasons"] == [{"reason": "entry_policy", "count": 1}]
+    assert row["top_reasons"] == [{"reason": "entry_policy", "text": "该场景规定必须由人工处理",
+                                   "count": 1}]  # fmt: skip
 
 
 def test_at_most_two_asks_then_a_handoff_with_what_is_known(api):
