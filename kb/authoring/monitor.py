@@ -74,9 +74,11 @@ class Row:
         return self.flag is not None and self.flag.status == "open"
 
 
-def report(store: Store, outcomes: list[Outcome], rules: Rules) -> list[bool]:
-    """Record outcomes (each once), then flag the live versions they pushed over the threshold."""
-    fresh, touched = store.record_outcomes(outcomes, served=served, gap=reveals_gap)
+def report(store: Store, outcomes: list[Outcome], rules: Rules, at: str | None = None
+           ) -> list[bool]:  # fmt: skip
+    """Record outcomes (each once), then flag the live versions they pushed over the threshold.
+    `at` (when they happened) lets the simulator replay past days."""
+    fresh, touched = store.record_outcomes(outcomes, served=served, gap=reveals_gap, at=at)
     if touched:
         sync_flags(store, rules, entry_ids=sorted(touched))
     return fresh

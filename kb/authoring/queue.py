@@ -23,21 +23,23 @@ from kb.store import Store, now
 TOP_REASONS = 3
 
 
-def take(store: Store, ticket_id: str, agent: str) -> Ticket:
-    """`agent` takes the ticket; TicketConflict (409) when someone took it first."""
-    return store.take_ticket(ticket_id, agent, now())
+def take(store: Store, ticket_id: str, agent: str, at: str | None = None) -> Ticket:
+    """`agent` takes the ticket; TicketConflict (409) when someone took it first.
+    `at` lets the simulator replay past days."""
+    return store.take_ticket(ticket_id, agent, at or now())
 
 
 def close(store: Store, ticket_id: str, outcome: str, rules: Rules, reply: str | None = None,
-          used_entry_id: str | None = None) -> tuple[Ticket, bool]:  # fmt: skip
+          used_entry_id: str | None = None, at: str | None = None) -> tuple[Ticket, bool]:  # fmt: skip
     """Close a taken ticket and report the takeover; returns the ticket and whether the
     report was new (the bot may have reported the takeover already). A recommendation
     the bot reported otherwise (abandoned) keeps that outcome."""
     with store.transaction():
-        ticket = store.close_ticket(ticket_id, outcome, reply, now())
+        ticket = store.close_ticket(ticket_id, outcome, reply, at or now())
         if store.recommendation(ticket_id).outcome not in (None, "takeover"):
             return ticket, False
-        (counted,) = report(store, [Outcome(ticket_id, "takeover", reply, used_entry_id)], rules)
+        (counted,) = report(store, [Outcome(ticket_id, "takeover", reply, used_entry_id)], rules,
+                            at=at)  # fmt: skip
     return ticket, counted
 
 
