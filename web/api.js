@@ -14,6 +14,9 @@ const SAID = {
   version_conflict: "别人刚保存过这条知识",
   not_found: "找不到了，可能已被删除",
   entry_not_found: "这条知识不存在或已被删除",
+  ticket_taken: "这张工单已被其他坐席接走",
+  ticket_not_taken: "这张工单还没有人接，或已经结单",
+  ticket_not_found: "找不到这张工单",
   internal_error: "服务器出错了，请稍后再试",
 };
 

@@ -10,7 +10,7 @@ import pytest
 from kb.api import create_app
 from kb.store import Store
 
-ALLERGY = "用了你们家的面霜脸过敏了 又红又痒"
+ALLERGY = "用了你们的面霜过敏了 脸上起红疹"
 ORDER = "5502391847726"
 
 
