@@ -118,6 +118,14 @@ HIT = {
     "ranks": {"type": "object", "additionalProperties": NI},
     "scores": {"type": "object", "additionalProperties": N},
 }
+TICKET = obj({
+    "id": S, "queue": S, "queue_name": S, "priority": enum(PRIORITIES), "created_at": S,
+    "due": S, "summary": S, "facts": {"type": "object", "additionalProperties": S},
+    "emotion": enum(EMOTIONS), "transcript": arr(obj({"at": S, "text": S})),
+    "suggested_entry": {"type": ["object", "null"]}, "soothing_script": S, "reason": S,
+    "tier": NS, "status": enum(TICKET_STATUSES), "taken_by": NS, "taken_at": NS,
+    "closed_at": NS, "outcome": NS, "agent_reply": NS,
+})  # fmt: skip
 COMPONENTS = {
     "Error": obj(
         {
@@ -170,12 +178,5 @@ COMPONENTS = {
     "Alternative": obj({"entry_id": S, "title": S, "keyword": S, "top_keyword": S}),
     "Saved": obj({"entry": ref("Entry"), "saved": B}),
     "Case": obj({"id": S, "entries": arr(S), "customer": S, "action": S, "outcome": S, "date": NS}),
-    "Ticket": obj({
-        "id": S, "queue": S, "queue_name": S, "priority": enum(PRIORITIES), "created_at": S,
-        "due": S, "summary": S, "facts": {"type": "object", "additionalProperties": S},
-        "emotion": enum(EMOTIONS), "transcript": arr(obj({"at": S, "text": S})),
-        "suggested_entry": {"type": ["object", "null"]}, "soothing_script": S, "reason": S,
-        "tier": NS, "status": enum(TICKET_STATUSES), "taken_by": NS, "taken_at": NS,
-        "closed_at": NS, "outcome": NS, "agent_reply": NS,
-    }),  # fmt: skip
+    "Ticket": TICKET,
 }

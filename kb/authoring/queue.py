@@ -29,8 +29,15 @@ def take(store: Store, ticket_id: str, agent: str, at: str | None = None) -> Tic
     return store.take_ticket(ticket_id, agent, at or now())
 
 
-def close(store: Store, ticket_id: str, outcome: str, rules: Rules, reply: str | None = None,
-          used_entry_id: str | None = None, at: str | None = None) -> tuple[Ticket, bool]:  # fmt: skip
+def close(
+    store: Store,
+    ticket_id: str,
+    outcome: str,
+    rules: Rules,
+    reply: str | None = None,
+    used_entry_id: str | None = None,
+    at: str | None = None,
+) -> tuple[Ticket, bool]:
     """Close a taken ticket and report the takeover; returns the ticket and whether the
     report was new (the bot may have reported the takeover already). A recommendation
     the bot reported otherwise (abandoned) keeps that outcome."""

@@ -12,12 +12,11 @@ from pathlib import Path
 
 import yaml
 
-from kb.recommend.routing import ROUTING_FILE, load_routing, save_routing
-
 from kb.corpus.files import PROCESSES_FILE, inside
 from kb.corpus.validate import known_ids, read_corpus
 from kb.corpus.vectors import VECTORS_FILE, load_vectors
 from kb.model import Case, Entry, Process, Topic, defaults
+from kb.recommend.routing import ROUTING_FILE, load_routing, save_routing
 from kb.store import Store
 
 

@@ -10,8 +10,8 @@ import numpy as np
 
 from kb.errors import CorpusError
 from kb.model import FACTS
-from kb.recommend.facts import message_facts
 from kb.recommend.emotion import LABELS, detect
+from kb.recommend.facts import message_facts
 from kb.search.embed import Embedder
 from kb.search.evaluate import Labelled
 from kb.text import normalise

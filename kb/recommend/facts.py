@@ -54,8 +54,8 @@ _DATE = re.compile(
     r"(?<!\d)(20\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?!\d)[日号]?"
     r"|(?<![\d年./-])(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]"
 )
-_PROVINCES = ("河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北|湖南|广东|海南|四川|"
-              "贵州|云南|陕西|甘肃|青海|台湾|内蒙古|广西|西藏|宁夏|新疆")  # fmt: skip
+_PROVINCES = ("河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北|湖南|广东|"
+              "海南|四川|贵州|云南|陕西|甘肃|青海|台湾|内蒙古|广西|西藏|宁夏|新疆")  # fmt: skip
 # An address: a province (or none), a city, a district, then a street or building word. The
 # city is at most 4 characters, after the words that introduce an address (寄到, 地址是).
 _ADDRESS = re.compile(
@@ -74,10 +74,10 @@ _ANSWER_WORDS = re.compile(
     r"嗯|哈|我|你|您|在|请|帮|下|这|那|个|发|给|看|对|单"
 )
 PROBLEM_MIN = 2  # Chinese characters left once answer and product words are gone: 不亮
-_NOT_GOODS = re.compile(r"手机号码?|手机卡|电话号码?")  # words that hold a product word but name none
+_NOT_GOODS = re.compile(r"手机号码?|手机卡|电话号码?")  # they hold a product word, name none
 # Labels of the numbers normalise() already took out: the problem reads without them.
-_NUMBER_LABELS = re.compile(r"订单编号|订单号码|订单号|运单号|快递单号|物流单号|单号|手机号码|手机号|"
-                            r"电话号码|联系电话|联系方式")  # fmt: skip
+_NUMBER_LABELS = re.compile(r"订单编号|订单号码|订单号|运单号|快递单号|物流单号|单号|手机号码|"
+                            r"手机号|电话号码|联系电话|联系方式")  # fmt: skip
 
 
 @lru_cache(maxsize=1)
@@ -116,8 +116,8 @@ def mask_phones(text: str) -> str:
 def message_facts(message: str, products: frozenset[str] | None = None) -> dict[str, list[str]]:
     """Every fact one message gives, each field with the values in the order they appear.
 
-    >>> f = message_facts("訂單號：３３０１９２８４７５５２１ 鍋蓋裂了[图片][图片] 顺丰SF1402938475566 "
-    ...                   "电话13812345678 付了¥199.00 3月5号到的")
+    >>> f = message_facts("訂單號：３３０１９２８４７５５２１ 鍋蓋裂了[图片][图片] "
+    ...                   "顺丰SF1402938475566 电话13812345678 付了¥199.00 3月5号到的")
     >>> for k, v in f.items(): print(k, v)
     order_id ['3301928475521']
     tracking_no ['SF1402938475566']
@@ -182,8 +182,9 @@ def session_facts(messages: Iterable[str], products: frozenset[str] | None = Non
     wins (a customer corrects a number), photos add up, and the problem is the latest
     message that describes one.
 
-    >>> session_facts(["面霜用了脸过敏了 红肿", "订单号 5502391847726 [图片]", "[图片]"])
-    {'order_id': '5502391847726', 'photos': '2', 'product': '面霜', 'problem': '面霜用了脸过敏了 红肿'}
+    >>> facts = session_facts(["面霜用了脸过敏了 红肿", "订单号 5502391847726 [图片]", "[图片]"])
+    >>> facts["order_id"], facts["photos"], facts["product"], facts["problem"]
+    ('5502391847726', '2', '面霜', '面霜用了脸过敏了 红肿')
     """
     merged: dict[str, str] = {}
     photos = 0

@@ -83,7 +83,7 @@ class Decision:
         if self.decision != "ask":
             return ""
         own = self.offered[0].entry.ask if self.offered else ""
-        return own or "为了尽快帮您处理，请提供" + "、".join(QUESTIONS[f] for f in self.missing) + "。"
+        return own or f"为了尽快帮您处理，请提供{'、'.join(QUESTIONS[f] for f in self.missing)}。"
 
 
 def follow_up(decision: Decision, result: SearchResult, asked: Decision) -> Decision:
@@ -95,7 +95,9 @@ def follow_up(decision: Decision, result: SearchResult, asked: Decision) -> Deci
     the asked scenario attached.
     """
     top = result.top
-    if not asked.offered or (result.confident and top and top.entry.id != asked.offered[0].entry.id):
+    if not asked.offered:
+        return decision
+    if result.confident and top and top.entry.id != asked.offered[0].entry.id:
         return decision
     if decision.decision == "handoff" and decision.reason in CUSTOMER_REASONS:
         return Decision("handoff", decision.reason, decision.urgency, asked.offered)

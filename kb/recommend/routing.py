@@ -37,7 +37,8 @@ def load_routing(store: Store, fallback: bool = True) -> Routing | None:
 def queue_for(routing: Routing, topic: str | None, topics: dict[str, Topic]) -> Queue:
     """The queue serving `topic`, else its nearest ancestor's, else the default queue.
 
-    >>> r = Routing("general", [Queue("general", "综合", [], {}), Queue("after", "售后", ["a"], {})])
+    >>> r = Routing("general", [Queue("general", "综合", [], {}),
+    ...                         Queue("after", "售后", ["a"], {})])
     >>> t = {"a": Topic("a", "A"), "b": Topic("b", "B", parent="a"), "c": Topic("c", "C")}
     >>> [queue_for(r, x, t).id for x in ("a", "b", "c", None)]
     ['after', 'after', 'general', 'general']

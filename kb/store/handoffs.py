@@ -64,8 +64,11 @@ class Handoffs(Connection):
                 why = "nobody has taken it yet" if t.status == "open" else "it is already closed"
                 raise TicketConflict("ticket_not_taken",
                                      f"ticket {ticket_id!r} cannot be closed: {why}")  # fmt: skip
-            self.db.execute("UPDATE handoffs SET status = 'closed', closed_at = ?, outcome = ?, "
-                            "agent_reply = ? WHERE id = ?", [at, outcome, reply, ticket_id])  # fmt: skip
+            self.db.execute(
+                "UPDATE handoffs SET status = 'closed', closed_at = ?, outcome = ?, "
+                "agent_reply = ? WHERE id = ?",
+                [at, outcome, reply, ticket_id],
+            )
             return self.ticket(ticket_id)
 
     def ticket_days(self, since_day: str) -> list[dict]:

@@ -69,7 +69,8 @@ def test_a_complaint_without_an_order_number_is_asked_then_ticketed_taken_and_cl
     assert api.get("/api/v1/handoffs?status=open").json["handoffs"] == []
 
     closed = agent.post(f"/api/v1/handoffs/{ticket['id']}/close", json={
-        "outcome": "resolved", "agent_reply": "已安排专员电话回访", "used_entry_id": "allergy-cosmetics"})
+        "outcome": "resolved", "agent_reply": "已安排专员电话回访",
+        "used_entry_id": "allergy-cosmetics"})  # fmt: skip
     assert closed.status_code == 200, closed.json
     assert closed.json["counted"] is True and closed.json["ticket"]["status"] == "closed"
     assert takeovers_today(api) == before + 1
