@@ -139,3 +139,10 @@ def test_bad_requests_are_json_errors_that_name_the_field(api, path, body, statu
 def test_a_bot_may_not_work_the_queue(api, seed_store, with_key):
     bot = with_key(api.application.test_client(), seed_store.path, "bot")
     assert bot.get("/api/v1/handoffs").status_code == 403
+
+
+def test_after_an_ask_a_new_question_is_answered_on_its_own(api):
+    assert recommend(api, ALLERGY, session_id="c-7")["decision"] == "ask"
+    made = recommend(api, "退货运费谁出", session_id="c-7")
+    assert made["decision"] == "answer" and made["entries"][0]["id"] == "return-shipping-fee"
+    assert "handoff" not in made
