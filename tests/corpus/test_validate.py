@@ -149,8 +149,8 @@ BROKEN_ROUTING = [
                  "unknown priority 'P4'; choose from P1, P2, P3", id="unknown-priority"),
     pytest.param("{P1: 5, P2: 30}", "{P1: soon}", 7, "routing.queues[0].sla",
                  "P1: 'soon' is not a number of minutes", id="sla-not-minutes"),
-    pytest.param("      name: 综合客服组\n", "      name: 综合客服组\n      topics: [returns]\n", 10,
-                 "routing.queues[1].topics", "topic 'returns' is already served by queue "
+    pytest.param("      name: 综合客服组\n", "      name: 综合客服组\n      topics: [returns]\n",
+                 10, "routing.queues[1].topics", "topic 'returns' is already served by queue "
                  "'after-sales'", id="topic-twice"),
     pytest.param("    - id: general\n", "    - id: after-sales\n", 8, "routing.queues[1].id",
                  "duplicate queue 'after-sales'", id="queue-twice"),
