@@ -103,8 +103,10 @@ def recommend(
         vip=policy.is_vip(request.tier),
         policy=policy,
     )
+    answering = False  # the customer is answering an ask: not a need left unanswered
     if history and history[-1].decision == "ask":
         decision = follow_up(decision, result, _asked(engine, history[-1]))
+        answering = bool(decision.offered) and decision.offered[0].entry.id == history[-1].entry_id
     facts: dict[str, str] = {}
     if decision.decision == "handoff":
         entry = decision.offered[0].entry if decision.offered else None
@@ -129,7 +131,7 @@ def recommend(
         scores=_scores(result.top),
         session_id=request.session_id,
         channel=request.channel,
-        gap=not result.confident and decision.reason != "asked_for_human",  # a need unanswered
+        gap=not result.confident and decision.reason != "asked_for_human" and not answering,
     )
     soothing = ""
     if emotion.label != "calm":

@@ -40,6 +40,9 @@ BODIES = {
     ("POST", "/api/v1/feedback"): OUTCOME,
     ("POST", "/api/v1/feedback/batch"): {"items": [OUTCOME]},
     ("POST", "/api/v1/feedback/agent"): {"query": "运费", "entry_id": ENTRY, "outcome": "resolved"},
+    ("POST", "/api/v1/handoffs/t-1/take"): {},
+    ("POST", "/api/v1/handoffs/t-1/close"): {"outcome": "resolved", "agent_reply": "好的",
+                                             "used_entry_id": ENTRY},
 }
 DEEP = "DEEP-PLACEHOLDER"
 NASTY = {
@@ -88,8 +91,8 @@ def admin(seed_store, with_key):
 def test_the_fuzz_covers_every_json_route(admin):
     routes = {(m, r.rule) for r in admin.application.url_map.iter_rules()
               for m in r.methods & {"POST", "PUT"} if r.rule.startswith("/api/")}  # fmt: skip
-    covered = {(m, p.replace(ENTRY, "<entry_id>").replace("case-fuzz", "<case_id>"))
-               for m, p in BODIES}  # fmt: skip
+    covered = {(m, p.replace(ENTRY, "<entry_id>").replace("case-fuzz", "<case_id>")
+                .replace("t-1", "<ticket_id>")) for m, p in BODIES}  # fmt: skip
     assert routes == covered
 
 

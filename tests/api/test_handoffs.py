@@ -75,6 +75,7 @@ def test_a_complaint_without_an_order_number_is_asked_then_ticketed_taken_and_cl
     assert closed.json["counted"] is True and closed.json["ticket"]["status"] == "closed"
     assert takeovers_today(api) == before + 1
     rec = Store(seed_store.path).recommendation(ticket["id"])
+    assert not rec.gap  # the order number answered the question: no content gap
     assert (rec.outcome, rec.agent_reply, rec.used_entry_id) == (
         "takeover", "已安排专员电话回访", "allergy-cosmetics")
     # the same path as /feedback: the takeover is on record, a different outcome conflicts
