@@ -456,6 +456,7 @@ async function dashboardView() {
   const byTopic = rateChart(topics.map((t, i) => ({ name: t, color: COLORS[i % COLORS.length],
     points: d.topics.filter((x) => x.topic === t).map((x) => ({ day: x.day, rate: x.rate })) })), { threshold: d.threshold });
   const total = d.days.reduce((a, x) => a + x.recommendations, 0);
+  const lastWeek = d.days.length ? d.days[Math.max(0, d.days.length - 7)].day : "";
   main.replaceChildren(
     el("div", { class: "numbers card" },
       el("span", {}, `近 ${d.window.days} 天推荐 `, el("b", {}, total)),
@@ -471,14 +472,14 @@ async function dashboardView() {
           el("tbody", {}, ...d.top_entries.map((t) => el("tr", {},
           el("td", {}, el("a", { href: `#entries/${encodeURIComponent(t.entry_id)}` }, t.title)),
           el("td", {}, t.served), el("td", {}, pct(t.served ? t.takeovers / t.served : null))))))),
-      el("section", { class: "card stack", id: "queues" }, el("h3", {}, "转人工队列（每天）"),
+      el("section", { class: "card stack wide", id: "queues" }, el("h3", {}, "转人工队列（近 7 天，每队列每天）"),
         d.queues.length ? el("table", {},
           el("thead", {}, el("tr", {}, ...["日期", "队列", "工单", "SLA 内接起", "接起用时中位数", "主要原因"].map((h) => el("th", {}, h)))),
-          el("tbody", {}, ...d.queues.slice().reverse().slice(0, 40).map((q) => el("tr", {},
+          el("tbody", {}, ...d.queues.filter((q) => q.day >= lastWeek).reverse().map((q) => el("tr", {},
             el("td", {}, q.day.slice(5)), el("td", {}, q.queue_name), el("td", {}, q.tickets),
             el("td", {}, pct(q.within_sla)),
             el("td", {}, q.median_minutes_to_take === null ? "—" : `${q.median_minutes_to_take} 分钟`),
-            el("td", { class: "muted" }, q.top_reasons.map((r) => `${r.text}（${r.count}）`).join("；"))))))
+            el("td", { class: "muted" }, q.top_reasons.map((r) => `${r.text.split("，")[0]}（${r.count}）`).join("；"))))))
           : state("还没有转人工工单")),
       el("section", { class: "card stack", id: "gaps" }, el("h3", {}, "知识缺口（没有答案的问题）"),
         gaps.gaps.length ? el("ol", {}, ...gaps.gaps.map((g) => el("li", {},
