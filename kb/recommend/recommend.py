@@ -29,7 +29,7 @@ from kb.recommend.policy import (
 )
 from kb.recommend.routing import load_routing
 from kb.recommend.rules import served
-from kb.recommend.tickets import make_ticket
+from kb.recommend.tickets import make_ticket, merged
 from kb.search.engine import Engine
 from kb.search.results import Hit, SearchResult
 from kb.store import Store
@@ -144,7 +144,11 @@ def recommend(
                              topics, request.tier)  # fmt: skip
     with store.transaction():
         store.add_recommendation(record, served=served)
-        if ticket is not None:
+        earlier = store.session_ticket(request.session_id) if request.session_id else None
+        if ticket is not None and earlier is not None:
+            ticket = merged(earlier, ticket)
+            store.update_ticket(ticket)
+        elif ticket is not None:
             store.add_ticket(ticket)
     return Recommended(record, decision, result, emotion, soothing, ticket)
 

@@ -1,14 +1,17 @@
 """The handoff ticket: everything a human needs to act without asking the customer again.
 
 Built from a handoff decision, the session's messages and the routing; the store keeps
-it and agents take it from its queue (kb/authoring/queue.py). Facts and the transcript
-are masked here (phones as 138****5678), so nothing unmasked is ever stored with a ticket.
+it and agents take it from its queue (kb/authoring/queue.py). A session has one ticket
+until it is closed: a later handoff brings the same ticket up to date (`merged`). Facts and
+the transcript are masked here (phones as 138****5678), so nothing unmasked is ever stored
+with a ticket.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import replace
 
 from kb.model import Entry, Recommendation, Routing, Ticket, Topic
 from kb.recommend.facts import mask_phones
@@ -82,4 +85,23 @@ def make_ticket(
         reason=record.reason,
         session_id=record.session_id,
         tier=tier,
+    )
+
+
+def merged(earlier: Ticket, new: Ticket) -> Ticket:
+    """A later handoff of a session whose ticket is still open or taken: the same ticket,
+    with what the new one knows (transcript, facts, summary, emotion, suggestion), and the
+    more urgent of the two priorities and due times; still open, it moves to the queue of
+    the scenario now known. One customer, one ticket."""
+    return replace(
+        new,
+        id=earlier.id,
+        created_at=earlier.created_at,
+        queue=new.queue if earlier.status == "open" else earlier.queue,
+        priority=min(earlier.priority, new.priority),  # "P1" < "P2" < "P3"
+        due=min(earlier.due, new.due),
+        suggested=new.suggested or earlier.suggested,
+        status=earlier.status,
+        taken_by=earlier.taken_by,
+        taken_at=earlier.taken_at,
     )

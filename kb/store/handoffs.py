@@ -25,6 +25,22 @@ class Handoffs(Connection):
         with self.transaction():
             self.db["handoffs"].insert(row)
 
+    def update_ticket(self, t: Ticket) -> None:
+        """Write what a later handoff of the session knows into its ticket (kept by id)."""
+        self.db.execute(
+            """UPDATE handoffs SET queue = ?, priority = ?, due = ?, summary = ?, facts = ?,
+               emotion = ?, transcript = ?, suggested = ?, soothing = ?, reason = ?, tier = ?
+               WHERE id = ?""",
+            [t.queue, t.priority, t.due, t.summary, to_json(t.facts), t.emotion,
+             to_json(t.transcript), to_json(t.suggested), t.soothing, t.reason, t.tier, t.id],
+        )  # fmt: skip
+
+    def session_ticket(self, session_id: str) -> Ticket | None:
+        """The session's ticket that nobody has closed yet, if any."""
+        rows = self._tickets("WHERE session_id = ? AND status != 'closed' ORDER BY created_at "
+                             "DESC LIMIT 1", [session_id])  # fmt: skip
+        return rows[0] if rows else None
+
     def ticket(self, ticket_id: str) -> Ticket:
         rows = self._tickets("WHERE id = ?", [ticket_id])
         if not rows:

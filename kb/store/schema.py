@@ -260,6 +260,7 @@ _V8 = [
     )""",
     "CREATE INDEX handoffs_queue ON handoffs(status, queue, priority, due)",
     "CREATE INDEX handoffs_day ON handoffs(day, queue)",
+    "CREATE INDEX handoffs_session ON handoffs(session_id) WHERE session_id IS NOT NULL",
 ]
 
 MIGRATIONS = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8]

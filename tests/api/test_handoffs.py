@@ -147,3 +147,13 @@ def test_after_an_ask_a_new_question_is_answered_on_its_own(api):
     made = recommend(api, "退货运费谁出", session_id="c-7")
     assert made["decision"] == "answer" and made["entries"][0]["id"] == "return-shipping-fee"
     assert "handoff" not in made
+
+
+def test_a_session_keeps_one_ticket_until_it_is_closed(api):
+    first = recommend(api, "转人工", session_id="c-8")["handoff"]
+    later = recommend(api, f"{ALLERGY} 订单号 {ORDER}", session_id="c-8")["handoff"]
+    assert later["id"] == first["id"] and later["priority"] == "P1"  # the more urgent one
+    assert first["queue"] == "general"  # no scenario yet
+    assert later["queue"] == "after-sales" and later["facts"]["order_id"] == ORDER
+    assert [m["text"] for m in later["transcript"]] == ["转人工", f"{ALLERGY} 订单号 {ORDER}"]
+    assert [t["id"] for t in api.get("/api/v1/handoffs").json["handoffs"]] == [first["id"]]
