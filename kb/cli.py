@@ -490,6 +490,42 @@ def eval_emotion(ctx, file: str, misses: bool, as_json: bool):
             click.echo(f"line {line}: {gold} -> {got}: {message}")
 
 
+@cli.command("eval-facts")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--misses", is_flag=True, help="List the messages where a fact came out wrong.")
+@click.option("--json", "as_json", is_flag=True, help="Print every figure as one JSON object.")
+def eval_facts(file: str, misses: bool, as_json: bool):
+    """Measure facts extraction on a labelled file: message<TAB>fact=value ... (or -).
+
+    Prints, per fact (order_id, tracking_no, photos, product, problem, phone, amount,
+    address, date), how many values the file holds and the extractor found, with
+    precision and recall; the problem is judged present or not. The product words are
+    the shipped vocabulary (kb/recommend/products.yaml).
+
+    \b
+    Example:
+        kb eval-facts tests/data/facts.tsv
+    """
+    from kb.recommend.evaluate import evaluate_facts, read_facts
+
+    r = evaluate_facts(read_facts(file))
+    if as_json:
+        r["misses"] = [dict(zip(("line", "fact", "gold", "got", "message"), m, strict=True))
+                       for m in r["misses"]]  # fmt: skip
+        click.echo(json.dumps({"file": file, **r}, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{file}: {r['n']} messages")
+    click.echo(f"{'fact':<12} {'labelled':>8} {'found':>6} {'right':>6} {'precision':>9} "
+               f"{'recall':>7}")  # fmt: skip
+    for fact, c in r["facts"].items():
+        shown = [f"{x:.3f}" if x is not None else "-" for x in (c["precision"], c["recall"])]
+        click.echo(f"{fact:<12} {c['gold']:>8} {c['found']:>6} {c['right']:>6} {shown[0]:>9} "
+                   f"{shown[1]:>7}")  # fmt: skip
+    if misses:
+        for line, fact, gold, got, message in r["misses"]:
+            click.echo(f"line {line}: {fact}: {gold} -> {got}: {message}")
+
+
 def _rules(ctx, days, threshold, min_sample):
     from kb.authoring.monitor import Rules
 

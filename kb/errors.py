@@ -10,6 +10,7 @@
     │   ├── RecommendationNotFound
     │   ├── SuggestionNotFound
     │   ├── GapNotFound
+    │   ├── TicketNotFound
     │   └── KeyNotFound
     ├── Unauthorized       no API key, or one that is unknown or revoked (401)
     ├── Forbidden          the key's role may not do this (403)
@@ -17,6 +18,7 @@
     ├── VersionConflict    someone saved the entry in between (optimistic lock)
     ├── OutcomeConflict    a different outcome was already reported for a recommendation
     ├── SuggestionDecided  a suggested phrasing was already accepted or rejected
+    ├── TicketConflict     a handoff ticket taken twice, or closed before anyone took it
     ├── KeyExists          an API key of that name exists
     ├── EntryExists        a new entry's id is taken
     ├── BackupInvalid      a file given to restore is not a sound kefu-kb database
@@ -115,6 +117,13 @@ class GapNotFound(NotFound):
         super().__init__(f"no open gap with id {gap_id!r} in the last {days} days", "gap_id")
 
 
+class TicketNotFound(NotFound):
+    code = "ticket_not_found"
+
+    def __init__(self, ticket_id: str):
+        super().__init__(f"no handoff ticket with id {ticket_id!r}", "id")
+
+
 class KeyNotFound(NotFound):
     code = "key_not_found"
 
@@ -185,6 +194,16 @@ class SuggestionDecided(KbError):
 
     def __init__(self, suggestion_id: int, status: str):
         super().__init__(f"suggestion {suggestion_id} was already {status}", "suggestion_id")
+
+
+class TicketConflict(KbError):
+    """`code` says which: ticket_taken (someone took it first) or ticket_not_taken (close)."""
+
+    status = 409
+
+    def __init__(self, code: str, message: str):
+        self.code = code
+        super().__init__(message, "id")
 
 
 class BackupInvalid(KbError):

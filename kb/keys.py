@@ -17,13 +17,14 @@ from kb.errors import Forbidden, InvalidParameter, Unauthorized
 from kb.store import Store
 
 # What each role may do. Every API route names one of these permissions.
-# `sidebar` is a human agent's verdict on a template: a person's word, so no bot may give it.
+# `sidebar` is a human agent's verdict on a template: a person's word, so no bot may give it;
+# `queue` is taking and closing handoff tickets: people's work, not a bot's.
 PERMISSIONS = {
     "bot": {"recommend", "feedback"},
-    "agent": {"search", "feedback", "sidebar", "read"},
-    "editor": {"search", "feedback", "sidebar", "read", "edit", "flags"},
-    "admin": {"recommend", "search", "feedback", "sidebar", "read", "edit", "flags", "keys",
-              "import"},
+    "agent": {"search", "feedback", "sidebar", "queue", "read"},
+    "editor": {"search", "feedback", "sidebar", "queue", "read", "edit", "flags"},
+    "admin": {"recommend", "search", "feedback", "sidebar", "queue", "read", "edit", "flags",
+              "keys", "import"},
 }  # fmt: skip
 ROLES = tuple(PERMISSIONS)
 PREFIX = "kb_"

@@ -14,10 +14,18 @@ URGENCIES = ("high", "medium", "low")
 HANDOFFS = ("auto", "always", "if_upset")
 STATUSES = ("draft", "published", "retired")
 CASE_OUTCOMES = ("resolved", "unresolved", "escalated")
-DECISIONS = ("answer", "suggest", "handoff")
+DECISIONS = ("answer", "suggest", "ask", "handoff")
 OUTCOMES = ("resolved", "takeover", "abandoned")  # what a caller reports after a recommendation
 SUGGESTION_STATUSES = ("pending", "accepted", "rejected")
 EMOTIONS = ("calm", "anxious", "angry")
+# What a human may need before taking over a scenario (an entry's `needs`), as facts
+# extraction (kb/recommend/facts.py) finds them in the customer's messages.
+FACTS = ("order_id", "tracking_no", "photos", "product", "problem", "phone", "amount", "address",
+         "date")  # fmt: skip
+PRIORITIES = ("P1", "P2", "P3")  # a handoff ticket's priority; P1 is the green channel
+SLA_DEFAULT = {"P1": 10, "P2": 60, "P3": 240}  # minutes to take a ticket; P1's 10: issue 16
+TICKET_STATUSES = ("open", "taken", "closed")
+TICKET_OUTCOMES = ("resolved", "unresolved")  # what the human who closed a ticket says
 
 
 def defaults(record: type, *keep: str) -> dict:
@@ -69,6 +77,8 @@ class Entry:
     handoff: str = "auto"
     handoff_reason: str = ""
     soothing: str = ""
+    needs: list[str] = field(default_factory=list)  # FACTS a human needs before taking over
+    ask: str = ""  # the question that asks for them (else one default question per fact)
     processes: list[str] = field(default_factory=list)
     related: list[str] = field(default_factory=list)
     valid_from: str | None = None
@@ -162,6 +172,53 @@ class Recommendation:
     outcome_at: str | None = None
     agent_reply: str | None = None
     used_entry_id: str | None = None
+
+
+@dataclass
+class Queue:
+    """A skill group handoffs are routed to: the topics it serves and its SLA per priority."""
+
+    id: str
+    name: str
+    topics: list[str]
+    sla: dict[str, int]  # minutes from handoff to taken, per priority (P1 is the green channel)
+
+
+@dataclass
+class Routing:
+    """Which queue serves which topic (sub-topics follow their parent); `default` takes the rest."""
+
+    default: str
+    queues: list[Queue]
+
+
+@dataclass
+class Ticket:
+    """A handoff a human can act on without asking again; its id is the handoff's recommendation.
+
+    `facts` are masked for display (never an unmasked phone), and so is the transcript.
+    """
+
+    id: str
+    created_at: str
+    queue: str
+    priority: str  # P1 | P2 | P3
+    due: str  # when it must be taken, by the queue's SLA
+    summary: str  # one line: the scenario and the key facts
+    facts: dict[str, str]
+    emotion: str
+    transcript: list[dict]  # the session's messages, oldest first: {"at", "text"}
+    suggested: dict | None  # the entry a human should start from: id, title, version, solution
+    soothing: str
+    reason: str
+    session_id: str | None = None
+    tier: str | None = None
+    status: str = "open"  # open | taken | closed
+    taken_by: str | None = None
+    taken_at: str | None = None
+    closed_at: str | None = None
+    outcome: str | None = None  # resolved | unresolved, said by who closed it
+    agent_reply: str | None = None
 
 
 def new_id(at: datetime) -> str:

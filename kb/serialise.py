@@ -18,7 +18,15 @@ if TYPE_CHECKING:  # the engine pulls in jieba, FAISS and the model: never load 
     from kb.authoring.gaps import Gap
     from kb.authoring.monitor import FlagReport
     from kb.authoring.suggestions import Ranked
-    from kb.model import Case, Entry, EntryVersion, Recommendation, Suggestion, VersionStats
+    from kb.model import (
+        Case,
+        Entry,
+        EntryVersion,
+        Recommendation,
+        Suggestion,
+        Ticket,
+        VersionStats,
+    )
     from kb.recommend.emotion import Emotion
     from kb.recommend.recommend import Recommended
     from kb.search.cases import CaseHit
@@ -108,8 +116,8 @@ def emotion_json(emotion: Emotion) -> dict:
     return {"label": emotion.label, "threat": emotion.threat, "signals": emotion.signals}
 
 
-def recommended_json(made: Recommended) -> dict:
-    return {
+def recommended_json(made: Recommended, queue_names: dict[str, str] | None = None) -> dict:
+    out = {
         "recommendation_id": made.record.id,
         "decision": made.decision.decision,
         "reason": made.decision.reason,
@@ -121,6 +129,36 @@ def recommended_json(made: Recommended) -> dict:
         "entries": [hit_json(h) for h in made.decision.offered],
         "did_you_mean": [vars(a) for a in made.result.alternatives],
         "cases": [case_hit_json(c) for c in made.result.cases],
+    }
+    if made.decision.decision == "ask":
+        out |= {"question": made.decision.question, "missing": made.decision.missing}
+    if made.ticket is not None:
+        out["handoff"] = ticket_json(made.ticket, queue_names or {})
+    return out
+
+
+def ticket_json(t: Ticket, queue_names: dict[str, str]) -> dict:
+    return {
+        "id": t.id,
+        "queue": t.queue,
+        "queue_name": queue_names.get(t.queue, t.queue),
+        "priority": t.priority,
+        "created_at": t.created_at,
+        "due": t.due,
+        "summary": t.summary,
+        "facts": t.facts,
+        "emotion": t.emotion,
+        "transcript": t.transcript,
+        "suggested_entry": t.suggested,
+        "soothing_script": t.soothing,
+        "reason": t.reason,
+        "tier": t.tier,
+        "status": t.status,
+        "taken_by": t.taken_by,
+        "taken_at": t.taken_at,
+        "closed_at": t.closed_at,
+        "outcome": t.outcome,
+        "agent_reply": t.agent_reply,
     }
 
 
@@ -236,4 +274,5 @@ def dashboard_json(d: Dashboard) -> dict:
         "topics": d.topics,
         "top_entries": d.top_entries,
         "open_flags": d.open_flags,
+        "queues": d.queues,
     }

@@ -17,6 +17,9 @@ const SAID = {
   suggestion_decided: "这条建议已经有人处理过了",
   suggestion_not_found: "这条建议不存在",
   gap_not_found: "这个知识缺口已经关闭（已有条目能回答）或不存在",
+  ticket_taken: "这张工单已被其他坐席接走",
+  ticket_not_taken: "这张工单还没有人接，或已经结单",
+  ticket_not_found: "找不到这张工单",
   internal_error: "服务器出错了，请稍后再试",
 };
 

@@ -10,8 +10,11 @@ const STATUS = { published: "已发布", retired: "已下线", draft: "草稿" }
 const KINDS = { topic: "主题", process: "流程", entry: "条目", case: "案例" };
 const FIELD_NAMES = { id: "ID", topic: "主题", title: "标题", questions: "客户问法", keywords: "识别词库",
   solution: "解决方案", urgency: "紧急程度", handoff: "转人工规则", handoff_reason: "转人工原因",
-  soothing: "安抚话术", processes: "流程", related: "相关条目", valid_from: "生效日期", valid_to: "失效日期", status: "状态" };
+  soothing: "安抚话术", needs: "转人工前需了解", ask: "询问话术", processes: "流程", related: "相关条目", valid_from: "生效日期", valid_to: "失效日期", status: "状态" };
 const fieldName = (f) => FIELD_NAMES[f] || f;
+// The facts an entry may need before a handoff (kb.model.FACTS), as agents name them.
+const NEEDS = { order_id: "订单号", tracking_no: "快递单号", photos: "照片", product: "商品", problem: "问题描述",
+  phone: "手机号", amount: "金额", address: "地址", date: "日期" };
 // The validator's reasons, as an editor reads them; an unknown one is shown as it came.
 const REASONS = [
   [/^must not be empty$|^must be non-empty text$/, () => "不能为空"],
@@ -26,6 +29,8 @@ const REASONS = [
   [/^an entry cannot be related to itself$/, () => "条目不能关联到自己"],
   [/^the lexicon is empty|^missing: the lexicon needs/, () => "词库为空：至少写一个关键词"],
   [/^a keyword must not be empty$/, () => "关键词不能为空"],
+  [/^unknown fact '(.+)'; choose from/, (m) => `「${m[1]}」不是可选的信息项`],
+  [/^'(.+)' is listed twice$/, (m) => `「${NEEDS[m[1]] || m[1]}」重复了`],
 ];
 function reason(error) {
   const message = error.message || ""; // "entry.title: must not be empty"
@@ -186,9 +191,6 @@ async function gapDraftView(gapId) {
   await entriesView("new", { ...draft, gap });
 }
 
-const FIELDS = ["id", "topic", "title", "questions", "keywords", "solution", "urgency", "handoff",
-  "handoff_reason", "soothing", "processes", "related", "valid_from", "valid_to"];
-
 function keywordsText(keywords) {
   return Object.entries(keywords || {}).map(([k, syns]) => (syns.length ? `${k}: ${syns.join(", ")}` : k)).join("\n");
 }
@@ -206,7 +208,7 @@ const words = (text) => text.split(/[,，\s]+/).map((l) => l.trim()).filter(Bool
 async function editor(slot, entryId, topics, processes, prefill = null) {
   let data = entryId ? await api(`/entries/${encodeURIComponent(entryId)}`) : null;
   let entry = data ? data.entry : { id: "", topic: topics[0]?.id, title: "", questions: [], keywords: {}, solution: "",
-    urgency: "medium", handoff: "auto", handoff_reason: "", soothing: "", processes: [], related: [], valid_from: null, valid_to: null, status: "published",
+    urgency: "medium", handoff: "auto", handoff_reason: "", soothing: "", needs: [], ask: "", processes: [], related: [], valid_from: null, valid_to: null, status: "published",
     ...(prefill || {}) };
   const input = {};
   const errors = {};
@@ -232,6 +234,10 @@ async function editor(slot, entryId, topics, processes, prefill = null) {
       field("handoff", "转人工规则", select("handoff", [["auto", "自动"], ["always", "总是转人工"], ["if_upset", "客户情绪不佳时转人工"]], entry.handoff))),
     field("handoff_reason", "转人工原因", el("input", { id: "f-handoff_reason", name: "handoff_reason", value: entry.handoff_reason })),
     field("soothing", "安抚话术", el("textarea", { id: "f-soothing", name: "soothing", rows: 2 }, entry.soothing)),
+    field("needs", "转人工前需了解（缺少时先问客户，每次会话最多问两次）", el("div", { id: "f-needs", class: "needs", role: "group" },
+      ...Object.entries(NEEDS).map(([fact, label]) => el("label", { class: "need" },
+        el("input", { type: "checkbox", name: "needs", value: fact, checked: (entry.needs || []).includes(fact) }), label)))),
+    field("ask", "询问话术（可选；不填则按缺少的信息自动生成）", el("input", { id: "f-ask", name: "ask", value: entry.ask || "" })),
     el("div", { class: "form-row" },
       field("processes", "流程（空格分隔）", el("input", { id: "f-processes", name: "processes", value: entry.processes.join(" "), list: "process-ids" })),
       field("related", "相关条目（空格分隔）", el("input", { id: "f-related", name: "related", value: entry.related.join(" ") }))),
@@ -252,6 +258,7 @@ async function editor(slot, entryId, topics, processes, prefill = null) {
     questions: lines(input.questions.value), keywords: parseKeywords(input.keywords.value),
     solution: input.solution.value, urgency: input.urgency.value, handoff: input.handoff.value,
     handoff_reason: input.handoff_reason.value, soothing: input.soothing.value,
+    needs: [...input.needs.querySelectorAll("input:checked")].map((c) => c.value), ask: input.ask.value,
     processes: words(input.processes.value), related: words(input.related.value),
     valid_from: input.valid_from.value || null, valid_to: input.valid_to.value || null,
     status: entry.status === "retired" ? "retired" : "published", // a gap's draft is published on save
@@ -507,6 +514,7 @@ async function dashboardView() {
   const byTopic = rateChart(topics.map((t, i) => ({ name: t, color: COLORS[i % COLORS.length],
     points: d.topics.filter((x) => x.topic === t).map((x) => ({ day: x.day, rate: x.rate })) })), { threshold: d.threshold });
   const total = d.days.reduce((a, x) => a + x.recommendations, 0);
+  const lastWeek = d.days.length ? d.days[Math.max(0, d.days.length - 7)].day : "";
   main.replaceChildren(
     el("div", { class: "numbers card" },
       el("span", {}, `近 ${d.window.days} 天推荐 `, el("b", {}, total)),
@@ -522,6 +530,15 @@ async function dashboardView() {
           el("tbody", {}, ...d.top_entries.map((t) => el("tr", {},
           el("td", {}, el("a", { href: `#entries/${encodeURIComponent(t.entry_id)}` }, t.title)),
           el("td", {}, t.served), el("td", {}, pct(t.served ? t.takeovers / t.served : null))))))),
+      el("section", { class: "card stack wide", id: "queues" }, el("h3", {}, "转人工队列（近 7 天，每队列每天）"),
+        d.queues.length ? el("table", {},
+          el("thead", {}, el("tr", {}, ...["日期", "队列", "工单", "SLA 内接起", "接起用时中位数", "主要原因"].map((h) => el("th", {}, h)))),
+          el("tbody", {}, ...d.queues.filter((q) => q.day >= lastWeek).reverse().map((q) => el("tr", {},
+            el("td", {}, q.day.slice(5)), el("td", {}, q.queue_name), el("td", {}, q.tickets),
+            el("td", {}, pct(q.within_sla)),
+            el("td", {}, q.median_minutes_to_take === null ? "—" : `${q.median_minutes_to_take} 分钟`),
+            el("td", { class: "muted" }, q.top_reasons.map((r) => `${r.text.split("，")[0]}（${r.count}）`).join("；"))))))
+          : state("还没有转人工工单")),
       el("section", { class: "card stack", id: "gaps" }, el("h3", {}, "知识缺口（没有答案的问题）"),
         gaps.gaps.length ? el("ol", {}, ...gaps.gaps.map((g) => el("li", { dataset: { gap: g.id } },
           el("div", { class: "row" }, el("span", { class: "grow" }, `${g.label}（${g.count} 次）`),

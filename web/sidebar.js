@@ -2,6 +2,7 @@
 // An answer with slots ({order_id}) is copied only once every slot is filled; weak hits
 // (below the suggest floor recommend uses) are folded away without a copy button.
 import { api, debounce, el, highlighted, login, said, toast } from "/web/api.js";
+import { showQueue } from "/web/queue.js";
 
 const box = document.getElementById("q");
 const list = document.getElementById("results");
@@ -239,6 +240,19 @@ box.addEventListener("keydown", (event) => {
   } else if (event.key === "Enter") { event.preventDefault(); copy(selected); }
   else if (event.key === "Escape") { event.preventDefault(); clear(); }
 });
+
+// Two tabs: searching the knowledge base, and the queue of handoffs to take.
+function tab(name) {
+  const queue = name === "queue";
+  document.getElementById("search-view").hidden = queue;
+  document.getElementById("queue-view").hidden = !queue;
+  document.getElementById("tab-search").setAttribute("aria-selected", String(!queue));
+  document.getElementById("tab-queue").setAttribute("aria-selected", String(queue));
+  if (queue) showQueue(document.getElementById("queue-view"));
+  else box.focus();
+}
+document.getElementById("tab-search").addEventListener("click", () => tab("search"));
+document.getElementById("tab-queue").addEventListener("click", () => tab("queue"));
 
 login("/topics", async () => {
   box.focus();

@@ -15,6 +15,7 @@ from kb.api import (
     flags,
     gaps,
     graph,
+    handoffs,
     health,
     openapi,
     pages,
@@ -28,7 +29,7 @@ from kb.api import (
 )
 
 SURFACES = (health, entries, topics, processes, search, graph, cases, recommend, feedback,
-            flags, suggestions, stats, gaps, dashboard, openapi, pages)  # fmt: skip
+            handoffs, flags, suggestions, stats, gaps, dashboard, openapi, pages)  # fmt: skip
 
 
 def create_app(config: dict | None = None) -> Flask:

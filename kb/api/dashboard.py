@@ -1,4 +1,5 @@
-"""The dashboard: takeover rates per day, overall and by topic, the top scenarios, open flags."""
+"""The dashboard: takeover rates per day, overall and by topic, the top scenarios, open flags,
+and the handoff queues per day (tickets, taken within SLA, median time to take, reasons)."""
 
 from __future__ import annotations
 
@@ -18,9 +19,9 @@ bp = Blueprint("dashboard", __name__, url_prefix="/api/v1")
 @bp.get("/dashboard")
 @requires("flags")
 @documented(
-    "Rates per day and topic, top scenarios",
+    "Rates per day and topic, top scenarios, handoff queues per day",
     obj({"window": WINDOW, "threshold": N, "days": arr(ANY), "topics": arr(ANY),
-         "top_entries": arr(ANY), "open_flags": I}),
+         "top_entries": arr(ANY), "open_flags": I, "queues": arr(ANY)}),
     params=[DAYS],
 )  # fmt: skip
 def dashboard():

@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, current_app
 
 from kb.api.auth import requires
+from kb.api.handoffs import queue_names
 from kb.api.openapi import documented
 from kb.api.params import json_body, nested, text
 from kb.api.resources import get_engine, get_store
 from kb.api.schemas import NS, QUERY, B, S, arr, enum, obj, ref
-from kb.model import DECISIONS, EMOTIONS, URGENCIES
+from kb.model import DECISIONS, EMOTIONS, FACTS, URGENCIES
 from kb.serialise import recommended_json
 
 bp = Blueprint("recommend", __name__, url_prefix="/api/v1")
@@ -19,7 +20,11 @@ ID_MAX = 128  # session ids and channel names are the caller's; keep them bounde
 @bp.post("/recommend")
 @requires("recommend")
 @documented(
-    "Answer, suggest or hand off (bots)",
+    "Answer, suggest, ask for facts, or hand off with a ticket (bots). An `ask` carries "
+    "`question` and `missing` (facts a human will need; at most two asks per session_id, "
+    "never for an angry or threatening customer); a `handoff` carries `handoff`, the ticket: "
+    "queue, priority P1-P3 (urgency x customer.tier), due (the queue's SLA), summary, facts "
+    "(masked), emotion, transcript, suggested_entry, soothing_script",
     obj(
         {
             "recommendation_id": S,
@@ -33,7 +38,12 @@ ID_MAX = 128  # session ids and channel names are the caller's; keep them bounde
             "entries": arr(ref("Hit")),
             "did_you_mean": arr(ref("Alternative")),
             "cases": arr(ref("CaseHit")),
-        }
+            "question": S,
+            "missing": arr(enum(FACTS)),
+            "handoff": ref("Ticket"),
+        },
+        required=["recommendation_id", "decision", "reason", "reason_text", "urgency", "emotion",
+                  "soothing_script", "confident", "entries", "did_you_mean", "cases"],
     ),
     body=obj(
         {
@@ -62,4 +72,5 @@ def recommend():
         order=order,
     )
     policy = Policy.from_settings(current_app.config["KB"])
-    return recommended_json(recommend(get_engine(), get_store(), request, policy=policy))
+    made = recommend(get_engine(), get_store(), request, policy=policy)
+    return recommended_json(made, queue_names() if made.ticket else None)

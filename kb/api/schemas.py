@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from kb.api.params import TOP_MAX
 from kb.corpus.validate import ID_MAX, QUESTIONS_MAX
-from kb.model import HANDOFFS, STATUSES, URGENCIES
+from kb.model import EMOTIONS, FACTS, HANDOFFS, PRIORITIES, STATUSES, TICKET_STATUSES, URGENCIES
 
 S = {"type": "string"}
 I = {"type": "integer"}  # noqa: E741
@@ -96,6 +96,8 @@ ENTRY_FIELDS = {
     "handoff": enum(HANDOFFS),
     "handoff_reason": S,
     "soothing": S,
+    "needs": arr(enum(FACTS)),
+    "ask": S,
     "processes": arr(S),
     "related": arr(S),
     "valid_from": NS,
@@ -116,6 +118,14 @@ HIT = {
     "ranks": {"type": "object", "additionalProperties": NI},
     "scores": {"type": "object", "additionalProperties": N},
 }
+TICKET = obj({
+    "id": S, "queue": S, "queue_name": S, "priority": enum(PRIORITIES), "created_at": S,
+    "due": S, "summary": S, "facts": {"type": "object", "additionalProperties": S},
+    "emotion": enum(EMOTIONS), "transcript": arr(obj({"at": S, "text": S})),
+    "suggested_entry": {"type": ["object", "null"]}, "soothing_script": S, "reason": S,
+    "tier": NS, "status": enum(TICKET_STATUSES), "taken_by": NS, "taken_at": NS,
+    "closed_at": NS, "outcome": NS, "agent_reply": NS,
+})  # fmt: skip
 COMPONENTS = {
     "Error": obj(
         {
@@ -168,4 +178,5 @@ COMPONENTS = {
     "Alternative": obj({"entry_id": S, "title": S, "keyword": S, "top_keyword": S}),
     "Saved": obj({"entry": ref("Entry"), "saved": B}),
     "Case": obj({"id": S, "entries": arr(S), "customer": S, "action": S, "outcome": S, "date": NS}),
+    "Ticket": TICKET,
 }

@@ -78,10 +78,12 @@ class Row:
         return self.flag is not None and self.flag.status == "open"
 
 
-def report(store: Store, outcomes: list[Outcome], rules: Rules) -> list[bool]:
+def report(store: Store, outcomes: list[Outcome], rules: Rules, at: str | None = None
+           ) -> list[bool]:  # fmt: skip
     """Record outcomes (each once), learn the phrasings they teach, then flag the live
-    versions they pushed over the threshold."""
-    fresh, touched = store.record_outcomes(outcomes, served=served, gap=reveals_gap)
+    versions they pushed over the threshold. `at` (when they happened) lets the simulator
+    replay past days."""
+    fresh, touched = store.record_outcomes(outcomes, served=served, gap=reveals_gap, at=at)
     new = [o for o, is_new in zip(outcomes, fresh, strict=True) if is_new and teaches(o)]
     if new:
         recs = store.recommendations([o.recommendation_id for o in new])

@@ -16,6 +16,7 @@ from kb.corpus.files import PROCESSES_FILE, inside
 from kb.corpus.validate import known_ids, read_corpus
 from kb.corpus.vectors import VECTORS_FILE, load_vectors
 from kb.model import Case, Entry, Process, Topic, defaults
+from kb.recommend.routing import ROUTING_FILE, load_routing, save_routing
 from kb.store import Store
 
 
@@ -54,6 +55,8 @@ def import_corpus(
                 counts[key] += 1
         for case in corpus.cases:
             store.upsert_case(case)
+        if corpus.routing is not None:
+            save_routing(store, corpus.routing)
         if (Path(path) / VECTORS_FILE).is_file():
             phase("loading the shipped vectors")
         if Path(path).is_dir():
@@ -98,6 +101,9 @@ def export_corpus(store: Store, folder: str | Path) -> list[Path]:
     processes = [_compact(asdict(p), defaults(Process)) for p in store.processes()]
     if processes:
         written.append(_write(folder / PROCESSES_FILE, {"processes": processes}))
+    routing = load_routing(store, fallback=False)
+    if routing is not None:
+        written.append(_write(folder / ROUTING_FILE, {"routing": asdict(routing)}))
     return written
 
 

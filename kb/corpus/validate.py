@@ -20,7 +20,21 @@ import yaml
 from kb.corpus.files import corpus_files
 from kb.corpus.lines import LineMap, LineSeq, lineless, load
 from kb.errors import CorpusError, ValidationFailed
-from kb.model import CASE_OUTCOMES, HANDOFFS, STATUSES, URGENCIES, Case, Entry, Process, Topic
+from kb.model import (
+    CASE_OUTCOMES,
+    FACTS,
+    HANDOFFS,
+    PRIORITIES,
+    SLA_DEFAULT,
+    STATUSES,
+    URGENCIES,
+    Case,
+    Entry,
+    Process,
+    Queue,
+    Routing,
+    Topic,
+)
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 ID_MAX = 200  # characters: ids are slugs that name a scenario, not sentences
@@ -30,6 +44,7 @@ QUESTIONS_MAX = 100
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 CUSTOMER_MAX = 2000  # what a customer said, in a case: a message or two, not a transcript
 ACTION_MAX = 4000  # what the agent did
+SECTIONS = ("topic", "entries", "cases", "processes", "routing")
 _SINGULAR = {"topics": "topic", "processes": "process", "entries": "entry", "cases": "case"}
 
 
@@ -44,6 +59,7 @@ class Corpus:
     processes: list[Process] = field(default_factory=list)
     entries: list[Entry] = field(default_factory=list)
     cases: list[Case] = field(default_factory=list)
+    routing: Routing | None = None  # routing.yaml: which queue serves which topic
     files: list[str] = field(default_factory=list)
 
 
@@ -104,10 +120,16 @@ def _read_file(path: Path, corpus: Corpus, origins: dict, refs: list, errors: li
         f.error(1, None, "a corpus file must be a mapping with topic, entries, cases, processes")
         return
     for key in doc:
-        if key not in ("topic", "entries", "cases", "processes"):
-            f.error(
-                doc.lines[key], key, "unknown section; choose from topic, entries, cases, processes"
-            )
+        if key not in SECTIONS:
+            f.error(doc.lines[key], key, f"unknown section; choose from {', '.join(SECTIONS)}")
+    if "routing" in doc:
+        if ("routing", "routing") in origins:
+            other, other_line = origins["routing", "routing"]
+            f.error(doc.lines["routing"], "routing",
+                    f"routing is defined twice (first at {other.path}:{other_line})")  # fmt: skip
+        else:
+            origins["routing", "routing"] = (f, doc.lines["routing"])
+            corpus.routing = _routing(f, doc["routing"], doc.lines["routing"], refs)
     topic = None
     if "topic" in doc:
         topic = _topic(f, doc["topic"], doc.lines["topic"], refs)
@@ -293,6 +315,8 @@ ENTRY_FIELDS = (
     "handoff",
     "handoff_reason",
     "soothing",
+    "needs",
+    "ask",
     "processes",
     "related",
     "valid_from",
@@ -314,6 +338,8 @@ def _entry(f: _File, data: LineMap, where: str, refs: list, topic: Topic | None)
         handoff=r.choice("handoff", HANDOFFS, "auto"),
         handoff_reason=r.text("handoff_reason", required=False),
         soothing=r.text("soothing", required=False),
+        needs=_needs(r),
+        ask=r.text("ask", required=False),
         processes=r.refs("processes", "processes", refs),
         related=r.refs("related", "entries", refs),
         valid_from=r.date("valid_from"),
@@ -327,6 +353,22 @@ def _entry(f: _File, data: LineMap, where: str, refs: list, topic: Topic | None)
     if entry.id and entry.id in entry.related:
         r.fail("related", "an entry cannot be related to itself")
     return entry if r.ok and topic else None
+
+
+def _needs(r: _Fields) -> list[str]:
+    """The facts a human needs before taking over: each from FACTS, each once."""
+    needs = r.texts("needs", required=False)
+    lines = r.data["needs"].lines if needs else []
+    for i, fact in enumerate(needs):
+        if fact not in FACTS:
+            reason = f"unknown fact {fact!r}; choose from {', '.join(FACTS)}"
+        elif fact in needs[:i]:
+            reason = f"{fact!r} is listed twice"
+        else:
+            continue
+        r.ok = False
+        r.f.error(lines[i], f"{r.where}.needs[{i}]", reason)
+    return needs
 
 
 def _keywords(r: _Fields) -> dict[str, list[str]]:
@@ -370,6 +412,59 @@ def _case(f: _File, data: LineMap, where: str, refs: list, topic: Topic | None) 
     elif "entries" not in data:
         r.fail("entries", "missing")
     return case if r.ok else None
+
+
+def _routing(f: _File, data, line: int, refs: list) -> Routing | None:
+    """routing.yaml: queues with their topics and SLA minutes per priority, and the default."""
+    if not isinstance(data, LineMap):
+        f.error(line, "routing", "must be a mapping with default and queues")
+        return None
+    r = _Fields(f, data, "routing", ("default", "queues"))
+    items = data.get("queues")
+    if not isinstance(items, LineSeq) or not items:
+        r.fail("queues", "must be a non-empty list of queues")
+        items = []
+    queues, served_by = [], {}
+    for i, item in enumerate(items):
+        where = f"routing.queues[{i}]"
+        if not isinstance(item, LineMap):
+            r.fail("queues", f"queues[{i}] must be a mapping")
+            continue
+        q = _Fields(f, item, where, ("id", "name", "topics", "sla"))
+        queue = Queue(q.ident(), q.text("name"), q.refs("topics", "topics", refs), _sla(q))
+        for j, topic in enumerate(queue.topics):
+            if topic in served_by:
+                q.fail("topics", f"topics[{j}]: topic {topic!r} is already served by queue "
+                       f"{served_by[topic]!r}")  # fmt: skip
+            served_by[topic] = queue.id
+        if queue.id in [other.id for other in queues]:
+            q.fail("id", f"duplicate queue {queue.id!r}")
+        r.ok &= q.ok
+        queues.append(queue)
+    default = r.text("default")
+    ids = [q.id for q in queues]
+    if default and default not in ids:
+        r.fail("default", f"unknown queue {default!r}; choose from {', '.join(ids)}")
+    return Routing(default, queues) if r.ok else None
+
+
+def _sla(q: _Fields) -> dict[str, int]:
+    """Minutes per priority; a priority left out keeps its default (P1: 10, the green channel)."""
+    value = q.data.get("sla")
+    if value is None:
+        return dict(SLA_DEFAULT)
+    if not isinstance(value, LineMap):
+        q.fail("sla", f"must be a mapping of priority: minutes, not {_kind(value)}")
+        return dict(SLA_DEFAULT)
+    out = dict(SLA_DEFAULT)
+    for priority, minutes in value.items():
+        if priority not in PRIORITIES:
+            q.fail("sla", f"unknown priority {priority!r}; choose from {', '.join(PRIORITIES)}")
+        elif isinstance(minutes, bool) or not isinstance(minutes, int) or minutes < 1:
+            q.fail("sla", f"{priority}: {minutes!r} is not a number of minutes (1 or more)")
+        else:
+            out[priority] = minutes
+    return out
 
 
 def entry_from_data(data: dict, known: dict[str, set[str]]) -> Entry:

@@ -7,6 +7,9 @@ entry has a takeover probability; a few entries are made deliberately bad, so
 the monitor has something to flag. A bad entry stays bad only in the version
 that was live when it was made bad: once an editor publishes a rewrite, the
 simulated customers are served well again, which is what a rewrite is for.
+Every handoff's ticket is taken by an agent, mostly within its queue's SLA, and
+closed (which reports the takeover), so the dashboard has SLA figures; tickets
+whose take time has not come yet stay open in the queue.
 """
 
 from __future__ import annotations
@@ -20,8 +23,10 @@ from dataclasses import dataclass, field
 import opencc
 
 from kb.authoring.monitor import Rules, report
-from kb.model import Entry, Outcome
+from kb.authoring.queue import close, take
+from kb.model import Entry, Outcome, Routing, Ticket
 from kb.recommend.recommend import Request, recommend
+from kb.recommend.routing import load_routing
 from kb.search.engine import Engine
 from kb.store import Store
 from kb.text import TYPOS
@@ -40,6 +45,20 @@ GAP_NEEDS = [
 FILLER = ["在吗 ", "你好，", "亲 ", "请问", "您好 ", "hello "]
 WORRY = [" 急", " 能快点吗", "？？", " 着急用", " 等好几天了"]
 ANGER = [" 再不处理我就投诉了", " 什么破服务！！！", " 不行就12315见", " 骗子吧？？？"]
+# How a customer answers an ask, per missing fact.
+FACT_ANSWERS = {
+    "order_id": lambda rng: f"订单号 {rng.randrange(10**12, 10**13)}",
+    "tracking_no": lambda rng: f"运单号 SF{rng.randrange(10**12, 10**13)}",
+    "photos": lambda rng: "[图片]" * rng.randint(1, 3),
+    "product": lambda rng: rng.choice(["就是那瓶面霜", "买的奶粉", "那双运动鞋", "蓝牙耳机"]),
+    "problem": lambda rng: "东西有问题",
+    "phone": lambda rng: f"电话 1{rng.choice('3578')}{rng.randrange(10**8, 10**9)}",
+    "amount": lambda rng: f"付了{rng.randint(20, 900)}元",
+    "address": lambda rng: "地址 浙江省杭州市西湖区文三路100号",
+    "date": lambda rng: f"{rng.randint(1, 12)}月{rng.randint(1, 28)}号买的",
+}
+IN_SLA = 0.85  # share of tickets taken within their SLA
+AGENTS = [f"坐席{n:02d}" for n in range(1, 9)]
 _S2T = opencc.OpenCC("s2t")
 _MISSPELL = {right: wrong for wrong, right in TYPOS.items()}
 
@@ -77,6 +96,7 @@ def simulate(
     starts = sorted(now - dt.timedelta(seconds=rng.uniform(60, days * 86400))
                     for _ in range(conversations))  # fmt: skip
     summary = Summary(conversations=conversations, bad=made_bad)
+    routing = load_routing(store)
     pending: list[Outcome] = []
     for number, start in enumerate(starts):
         if rng.random() < GAP_SHARE:
@@ -85,13 +105,23 @@ def simulate(
             need = rng.choices(entries, weights)[0]
             phrasings = need.questions
         query = _perturb(rng.choice(phrasings), rng)
-        made = recommend(engine, store, Request(query, f"sim-{seed}-{number}", "sim"), start)
+        session = f"sim-{seed}-{number}"
+        made = recommend(engine, store, Request(query, session, "sim"), start)
+        if made.decision.decision == "ask":  # the customer answers the question, a minute on
+            summary.decisions["ask"] = summary.decisions.get("ask", 0) + 1
+            summary.recommendations += 1
+            answer = " ".join(FACT_ANSWERS[f](rng) for f in made.decision.missing)
+            made = recommend(engine, store, Request(answer, session, "sim"),
+                             start + dt.timedelta(minutes=1))  # fmt: skip
         summary.recommendations += 1
         decision = made.decision.decision
         summary.decisions[decision] = summary.decisions.get(decision, 0) + 1
         outcome = _outcome(made, need, rates, store, rng)
         summary.outcomes[outcome.outcome] = summary.outcomes.get(outcome.outcome, 0) + 1
-        pending.append(outcome)
+        if made.ticket is not None:
+            _work(store, made.ticket, outcome, routing, rules, now, rng)
+        else:
+            pending.append(outcome)
         if len(pending) >= 500:
             report(store, pending, rules)
             pending = []
@@ -100,6 +130,22 @@ def simulate(
     if pending:
         report(store, pending, rules)
     return summary
+
+
+def _work(store: Store, ticket: Ticket, outcome: Outcome, routing: Routing, rules: Rules,
+          now: dt.datetime, rng: random.Random) -> None:  # fmt: skip
+    """An agent takes the ticket (mostly within its SLA) and closes it a few minutes later;
+    a ticket whose take time is still ahead stays open."""
+    sla = next(q.sla for q in routing.queues if q.id == ticket.queue)[ticket.priority]
+    late = rng.random() > IN_SLA
+    wait = sla * (rng.uniform(1.05, 3.0) if late else rng.uniform(0.05, 0.95))
+    taken = dt.datetime.fromisoformat(ticket.created_at) + dt.timedelta(minutes=wait)
+    closed = taken + dt.timedelta(minutes=rng.uniform(2, 20))
+    if closed > now:
+        return
+    take(store, ticket.id, rng.choice(AGENTS), taken.isoformat(timespec="seconds"))
+    close(store, ticket.id, "resolved" if rng.random() < 0.9 else "unresolved", rules,
+          outcome.agent_reply, outcome.used_entry_id, closed.isoformat(timespec="seconds"))
 
 
 def _bad_entries(store: Store, entries: list[Entry], count: int, rng: random.Random) -> dict:

@@ -1,4 +1,5 @@
-"""Emotion detection on a labelled file: accuracy, per-label precision, recall, F1, confusion."""
+"""Labelled files: emotion detection (accuracy, per-label precision, recall, F1, confusion)
+and facts extraction (precision and recall per field)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from pathlib import Path
 import numpy as np
 
 from kb.errors import CorpusError
+from kb.model import FACTS
 from kb.recommend.emotion import LABELS, detect
+from kb.recommend.facts import message_facts
 from kb.search.embed import Embedder
 from kb.search.evaluate import Labelled
 from kb.text import normalise
@@ -78,3 +81,46 @@ def evaluate_emotion(labelled: list[Labelled], encode=None) -> dict:
         "confusion": confusion,
         "misses": misses,
     }
+
+
+def read_facts(path: str | Path) -> list[tuple[int, str, dict[str, set[str]]]]:
+    """message<TAB>facts lines (tests/data/facts.tsv says how): (line, message, facts)."""
+    out = []
+    for number, raw in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        if not raw.strip() or raw.startswith("#"):
+            continue
+        message, _, labels = raw.partition("\t")
+        facts: dict[str, set[str]] = {}
+        for pair in labels.split() if labels.strip() != "-" else []:
+            fact, _, values = pair.partition("=")
+            if fact not in FACTS or not values:
+                raise CorpusError(str(path), number, "facts", f"{pair!r}: write fact=value with "
+                                  f"a fact from {', '.join(FACTS)}")  # fmt: skip
+            facts[fact] = set(values.split(","))
+        if not message.strip() or not labels.strip():
+            raise CorpusError(str(path), number, "facts", "expected message<TAB>facts (or -)")
+        out.append((number, message.strip(), facts))
+    return out
+
+
+def evaluate_facts(labelled, products: frozenset[str] | None = None) -> dict:
+    """Precision and recall per fact over every value; `problem` is judged present or not."""
+    counts = {fact: {"gold": 0, "found": 0, "right": 0} for fact in FACTS}
+    misses = []
+    for line, message, gold in labelled:
+        got = {k: set(v) for k, v in message_facts(message, products).items()}
+        if "problem" in got:
+            got["problem"] = {"1"}
+        for fact in FACTS:
+            want, have = gold.get(fact, set()), got.get(fact, set())
+            counts[fact]["gold"] += len(want)
+            counts[fact]["found"] += len(have)
+            counts[fact]["right"] += len(want & have)
+            if want != have:
+                misses.append((line, fact, sorted(want), sorted(have), message))
+    fields = {
+        fact: c | {"precision": c["right"] / c["found"] if c["found"] else None,
+                   "recall": c["right"] / c["gold"] if c["gold"] else None}
+        for fact, c in counts.items()
+    }  # fmt: skip
+    return {"n": len(labelled), "facts": fields, "misses": misses}

@@ -1,20 +1,38 @@
-"""The policy: answer, suggest a few, or hand off to a human, and why. Pure functions.
+"""The policy: answer, suggest a few, ask first, or hand off to a human, and why. Pure functions.
 
 `decide` turns a search result, the customer's emotion and the session so far into
-one decision; `Policy` holds the thresholds an operator tunes (settings
+one decision; `follow_up` keeps a session on the scenario it was asked about;
+`ask_first` turns a handoff into a question while facts a human needs are missing
+(at most ASKS_MAX times a session, never for an angry or threatening customer);
+`Policy` holds the thresholds an operator tunes (settings
 `suggest_floor`, `failed_turns`, `vip_tiers`). Whether the top hit is confident is
 the engine's call, not the policy's: the engine knows its own scores.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from kb import config
 from kb.recommend.emotion import Emotion
 from kb.search.results import Hit, SearchResult
 
 SUGGEST_MAX = 3  # candidates offered when a few are close
+ASKS_MAX = 2  # questions before a handoff, per session: a third would be the bot stalling
+# Reasons that come from the customer, not the scenario: they outlast a pending question.
+CUSTOMER_REASONS = ("complaint_threat", "asked_for_human", "angry_customer")
+# The default question per fact, when the entry has none of its own (`ask`).
+QUESTIONS = {
+    "order_id": "您的订单号",
+    "tracking_no": "快递单号",
+    "photos": "商品问题部位的照片",
+    "product": "具体是哪件商品",
+    "problem": "遇到的具体问题",
+    "phone": "方便联系您的电话",
+    "amount": "涉及的金额",
+    "address": "收货地址",
+    "date": "下单或收货的日期",
+}
 URGENCY_RANK = {"low": 0, "medium": 1, "high": 2}
 URGENCIES = tuple(URGENCY_RANK)
 REASONS = {
@@ -53,10 +71,62 @@ DEFAULT_POLICY = Policy()
 
 @dataclass
 class Decision:
-    decision: str  # answer | suggest | handoff
-    reason: str  # a key of REASONS
+    decision: str  # answer | suggest | ask | handoff
+    reason: str  # a key of REASONS (an ask keeps the reason of the handoff it precedes)
     urgency: str  # high | medium | low
     offered: list[Hit]  # the entries shown: one to answer, a few to choose from, or none
+    missing: list[str] = field(default_factory=list)  # an ask: the facts still missing
+
+    @property
+    def question(self) -> str:
+        """What an ask says to the customer: the entry's own question, or one per fact."""
+        if self.decision != "ask":
+            return ""
+        own = self.offered[0].entry.ask if self.offered else ""
+        return own or f"为了尽快帮您处理，请提供{'、'.join(QUESTIONS[f] for f in self.missing)}。"
+
+
+def follow_up(decision: Decision, result: SearchResult, asked: Decision) -> Decision:
+    """The customer answering a question (an ask) continues the scenario asked about.
+
+    A message that only gives the facts ("订单号 5502391847726") matches no scenario on
+    its own; it is the asked scenario's handoff again, unless the message is confidently
+    about another scenario. Anger, threats and asking for a person still decide, with
+    the asked scenario attached.
+    """
+    top = result.top
+    if not asked.offered:
+        return decision
+    if result.confident and top and top.entry.id != asked.offered[0].entry.id:
+        return decision
+    if decision.decision == "handoff" and decision.reason in CUSTOMER_REASONS:
+        return Decision("handoff", decision.reason, decision.urgency, asked.offered)
+    return Decision("handoff", asked.reason, asked.urgency, asked.offered)
+
+
+def ask_first(decision: Decision, given: set[str], asks: int, emotion: Emotion) -> Decision:
+    """Ask for the facts the entry needs before handing off, unless asked enough or upset.
+
+    >>> from kb.model import Entry
+    >>> from kb.recommend.emotion import Emotion
+    >>> e = Entry("a", "t", "过敏", ["脸过敏了"], {"过敏": []}, "…", needs=["order_id", "photos"])
+    >>> handoff = Decision("handoff", "entry_policy", "high", [Hit(e, 1.0)])
+    >>> asked = ask_first(handoff, {"photos"}, 0, Emotion("calm"))
+    >>> asked.decision, asked.missing, asked.question
+    ('ask', ['order_id'], '为了尽快帮您处理，请提供您的订单号。')
+    >>> ask_first(handoff, set(), 2, Emotion("calm")).decision  # asked twice already
+    'handoff'
+    >>> ask_first(handoff, set(), 0, Emotion("angry")).decision  # straight to a human
+    'handoff'
+    """
+    if decision.decision != "handoff" or not decision.offered:
+        return decision
+    if asks >= ASKS_MAX or emotion.label == "angry" or emotion.threat:
+        return decision
+    missing = [f for f in decision.offered[0].entry.needs if f not in given]
+    if not missing:
+        return decision
+    return Decision("ask", decision.reason, decision.urgency, decision.offered[:1], missing)
 
 
 def raised_urgency(urgency: str, vip: bool, overdue: bool) -> str:

@@ -1,8 +1,10 @@
 """Recommend = search + the policy, stored so that the caller's outcome can be counted.
 
 `recommend` searches, hears the customer's emotion, looks back over the session,
-runs the pure policy (`kb.recommend.policy.decide`) and stores the recommendation
-with the entry version it served.
+runs the pure policy (`kb.recommend.policy.decide`), keeps a session that was just
+asked for facts on the scenario it was asked about, asks for what a human will need
+while it is missing, and stores the recommendation with the entry version it served;
+a handoff also stores its ticket (kb/recommend/tickets.py), in the same transaction.
 """
 
 from __future__ import annotations
@@ -12,11 +14,22 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from kb.model import Recommendation, new_id
+from kb.model import Entry, Recommendation, Ticket, new_id
 from kb.recommend import emotion_model
 from kb.recommend.emotion import Emotion, detect
-from kb.recommend.policy import DEFAULT_POLICY, REASONS, Decision, Policy, decide
+from kb.recommend.facts import product_words, session_facts
+from kb.recommend.policy import (
+    DEFAULT_POLICY,
+    REASONS,
+    Decision,
+    Policy,
+    ask_first,
+    decide,
+    follow_up,
+)
+from kb.recommend.routing import load_routing
 from kb.recommend.rules import served
+from kb.recommend.tickets import make_ticket, merged
 from kb.search.engine import Engine
 from kb.search.results import Hit, SearchResult
 from kb.store import Store
@@ -51,6 +64,7 @@ class Recommended:
     result: SearchResult
     emotion: Emotion
     soothing: str
+    ticket: Ticket | None = None  # a handoff's
 
     @property
     def reason_text(self) -> str:
@@ -89,6 +103,16 @@ def recommend(
         vip=policy.is_vip(request.tier),
         policy=policy,
     )
+    answering = False  # the customer is answering an ask: not a need left unanswered
+    if history and history[-1].decision == "ask":
+        decision = follow_up(decision, result, _asked(engine, history[-1]))
+        answering = bool(decision.offered) and decision.offered[0].entry.id == history[-1].entry_id
+    facts: dict[str, str] = {}
+    if decision.decision == "handoff":
+        entry = decision.offered[0].entry if decision.offered else None
+        facts = session_facts([r.query for r in history] + [request.query], _products(entry))
+        asks = sum(r.decision == "ask" for r in history)
+        decision = ask_first(decision, set(facts), asks, emotion)
     top = decision.offered[0].entry if decision.offered else (result.top.entry if result.top
                                                               else None)  # fmt: skip
     record = Recommendation(
@@ -107,13 +131,40 @@ def recommend(
         scores=_scores(result.top),
         session_id=request.session_id,
         channel=request.channel,
-        gap=not result.confident and decision.reason != "asked_for_human",  # a need unanswered
+        gap=not result.confident and decision.reason != "asked_for_human" and not answering,
     )
-    store.add_recommendation(record, served=served)
     soothing = ""
     if emotion.label != "calm":
         soothing = (top.soothing if top else "") or SOOTHING[emotion.label]
-    return Recommended(record, decision, result, emotion, soothing)
+    ticket = None
+    if decision.decision == "handoff":
+        topics = {t.id: t for t in store.topics()}
+        ticket = make_ticket(record, top if decision.offered else None, facts, history,
+                             soothing or (top.soothing if top else ""), load_routing(store),
+                             topics, request.tier)  # fmt: skip
+    with store.transaction():
+        store.add_recommendation(record, served=served)
+        earlier = store.session_ticket(request.session_id) if request.session_id else None
+        if ticket is not None and earlier is not None:
+            ticket = merged(earlier, ticket)
+            store.update_ticket(ticket)
+        elif ticket is not None:
+            store.add_ticket(ticket)
+    return Recommended(record, decision, result, emotion, soothing, ticket)
+
+
+def _asked(engine: Engine, record: Recommendation) -> Decision:
+    """The ask a session is answering, as a decision on the live entry it asked about."""
+    entry = engine.entries.get(record.entry_id) if record.entry_id else None
+    offered = [Hit(entry, 0.0, record.confidence)] if entry else []
+    return Decision("ask", record.reason, record.urgency, offered)
+
+
+def _products(entry: Entry | None) -> frozenset[str]:
+    """Product words: the shipped vocabulary and the entry's own keywords that name goods."""
+    if entry is None:
+        return product_words()
+    return product_words([*entry.keywords, *(s for syn in entry.keywords.values() for s in syn)])
 
 
 def emotion_vector(engine: Engine, query: str) -> np.ndarray | None:

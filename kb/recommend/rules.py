@@ -11,15 +11,16 @@ from __future__ import annotations
 def served(decision: str, entry_id: str | None) -> bool:
     """Whether a recommendation served its entry, so that entry's takeover rate counts it.
 
-    A handoff went to a human from the start: its entry was never tried on the customer,
-    so a takeover after it says nothing about the entry. No entry, nothing served.
+    A handoff went to a human from the start, and an ask only asked for facts a human
+    will need: the entry was never tried on the customer, so a takeover after either says
+    nothing about the entry. No entry, nothing served.
 
     >>> served("answer", "return-7day"), served("suggest", "return-7day")
     (True, True)
-    >>> served("handoff", "return-7day"), served("answer", None)
-    (False, False)
+    >>> served("handoff", "return-7day"), served("ask", "return-7day"), served("answer", None)
+    (False, False, False)
     """
-    return entry_id is not None and decision != "handoff"
+    return entry_id is not None and decision in ("answer", "suggest")
 
 
 def reveals_gap(outcome: str, used_entry_id: str | None) -> bool:

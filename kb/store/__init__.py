@@ -15,6 +15,7 @@ SQLite specifics (pragmas, the writer lock, the online backup) stay in `connecti
     events       recommendations and outcomes, counted into the rollups as they arrive
     rollups      the monitor's reads of those rollups
     flags        flags for rewrite
+    handoffs     handoff tickets: add, list a queue, take once, close once
     suggestions  phrasings learnt from outcomes, and the editors' verdicts on them
     admin        API keys, meta settings, the imports log, stats
 
@@ -30,6 +31,7 @@ from kb.store.embeddings import Embeddings
 from kb.store.entries import Entries
 from kb.store.events import Events
 from kb.store.flags import Flags
+from kb.store.handoffs import Handoffs
 from kb.store.knowledge import Knowledge
 from kb.store.rollups import Rollups
 from kb.store.schema import MIGRATIONS, SCHEMA_VERSION, migrate, schema_version
@@ -38,7 +40,8 @@ from kb.store.suggestions import Suggestions
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Store", "migrate", "now", "schema_version"]
 
 
-class Store(Knowledge, Entries, Embeddings, Events, Rollups, Flags, Suggestions, Admin):
+class Store(Knowledge, Entries, Embeddings, Events, Rollups, Flags, Handoffs, Suggestions,
+            Admin):
     """The knowledge base on disk. One instance per thread (sqlite3 connections are not shared).
 
     `Store(path, shared=False)`; every method of the concern classes above, one connection.

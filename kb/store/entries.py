@@ -38,7 +38,9 @@ class Entries(Connection):
             current, live = head if head else (0, None)
             if base_version is not None and base_version != current:
                 raise VersionConflict(entry.id, base_version, current)
-            old_content = self._version_content(entry.id, current) if head else None
+            # read through Entry: a version saved before a field existed has its default
+            old_content = (Entry.from_content(self._version_content(entry.id, current)).content()
+                           if head else None)  # fmt: skip
             content = entry.content()
             if old_content == content:
                 return self.get_entry(entry.id), False
@@ -72,14 +74,15 @@ class Entries(Connection):
     def _write_head(self, e: Entry, version: int, live: int | None, stamp: str, author: str):
         self.db.execute(
             """INSERT INTO entries (id, topic_id, title, questions, solution, urgency, handoff,
-                   handoff_reason, soothing, valid_from, valid_to, status, version,
+                   handoff_reason, soothing, needs, ask, valid_from, valid_to, status, version,
                    live_version, updated_at, updated_by)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT(id) DO UPDATE SET topic_id = excluded.topic_id,
                    title = excluded.title, questions = excluded.questions,
                    solution = excluded.solution, urgency = excluded.urgency,
                    handoff = excluded.handoff, handoff_reason = excluded.handoff_reason,
-                   soothing = excluded.soothing, valid_from = excluded.valid_from,
+                   soothing = excluded.soothing, needs = excluded.needs, ask = excluded.ask,
+                   valid_from = excluded.valid_from,
                    valid_to = excluded.valid_to, status = excluded.status,
                    version = excluded.version, live_version = excluded.live_version,
                    updated_at = excluded.updated_at, updated_by = excluded.updated_by""",
@@ -93,6 +96,8 @@ class Entries(Connection):
                 e.handoff,
                 e.handoff_reason,
                 e.soothing,
+                to_json(e.needs),
+                e.ask,
                 e.valid_from,
                 e.valid_to,
                 e.status,
@@ -240,6 +245,8 @@ class Entries(Connection):
                 handoff=r["handoff"],
                 handoff_reason=r["handoff_reason"],
                 soothing=r["soothing"],
+                needs=json.loads(r["needs"]),
+                ask=r["ask"],
                 valid_from=r["valid_from"],
                 valid_to=r["valid_to"],
                 status=r["status"],

@@ -26,7 +26,7 @@ Gap = Callable[[str, str | None], bool]
 """(outcome, used entry id) -> whether that outcome shows a content gap."""
 
 
-COUNTED = ("answer", "suggest", "handoff")  # the decisions daily_totals has a column for
+COUNTED = ("answer", "suggest", "ask", "handoff")  # the decisions daily_totals has a column for
 
 
 def _tally() -> dict[str, int]:
@@ -45,10 +45,10 @@ class Events(Connection):
         day_counts: dict[str, list[int]] = {}
         counted: dict[tuple, int] = {}
         for r in recs:
-            counts = day_counts.setdefault(r.created_at[:10], [0, 0, 0, 0, 0])
+            counts = day_counts.setdefault(r.created_at[:10], [0] * (len(COUNTED) + 2))
             counts[0] += 1
             counts[1 + COUNTED.index(r.decision)] += 1
-            counts[4] += r.gap
+            counts[-1] += r.gap
             if served(r.decision, r.entry_id):
                 key = (r.entry_id, r.entry_version, r.created_at[:10])
                 counted[key] = counted.get(key, 0) + 1
@@ -67,11 +67,13 @@ class Events(Connection):
                 ],
             )  # fmt: skip
             self.db.conn.executemany(
-                """INSERT INTO daily_totals (day, recommendations, answer, suggest, handoff, gaps)
-                   VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(day) DO UPDATE SET
+                """INSERT INTO daily_totals (day, recommendations, answer, suggest, ask, handoff,
+                       gaps)
+                   VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(day) DO UPDATE SET
                    recommendations = recommendations + excluded.recommendations,
                    answer = answer + excluded.answer, suggest = suggest + excluded.suggest,
-                   handoff = handoff + excluded.handoff, gaps = gaps + excluded.gaps""",
+                   ask = ask + excluded.ask, handoff = handoff + excluded.handoff,
+                   gaps = gaps + excluded.gaps""",
                 [(day, *counts) for day, counts in day_counts.items()],
             )
             self.db.conn.executemany(

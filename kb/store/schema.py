@@ -227,10 +227,46 @@ _V7 = [
     "CREATE UNIQUE INDEX api_keys_active_name ON api_keys(name) WHERE revoked_at IS NULL",
 ]
 
-# v8: the learning loop. Phrasings learnt from outcomes, one row per entry and normalised
+# v8: handoffs a human can act on (issue 16). Entries say which facts a human needs
+# (`needs`, JSON) and how to ask for them; recommend may now `ask` first, counted per day;
+# every handoff leaves a ticket that agents take from a queue. Tickets are a few percent
+# of traffic and the dashboard wants medians, so it reads them by day, not from a rollup.
+_V8 = [
+    "ALTER TABLE entries ADD COLUMN needs TEXT NOT NULL DEFAULT '[]'",
+    "ALTER TABLE entries ADD COLUMN ask TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE daily_totals ADD COLUMN ask INTEGER NOT NULL DEFAULT 0",
+    """CREATE TABLE handoffs (
+        id TEXT PRIMARY KEY REFERENCES recommendations(id),
+        created_at TEXT NOT NULL,
+        day TEXT NOT NULL,
+        queue TEXT NOT NULL,
+        priority TEXT NOT NULL,
+        due TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        facts TEXT NOT NULL,
+        emotion TEXT NOT NULL,
+        transcript TEXT NOT NULL,
+        suggested TEXT,
+        soothing TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        session_id TEXT,
+        tier TEXT,
+        status TEXT NOT NULL,
+        taken_by TEXT,
+        taken_at TEXT,
+        closed_at TEXT,
+        outcome TEXT,
+        agent_reply TEXT
+    )""",
+    "CREATE INDEX handoffs_queue ON handoffs(status, queue, priority, due)",
+    "CREATE INDEX handoffs_day ON handoffs(day, queue)",
+    "CREATE INDEX handoffs_session ON handoffs(session_id) WHERE session_id IS NOT NULL",
+]
+
+# v9: the learning loop. Phrasings learnt from outcomes, one row per entry and normalised
 # text; each recommendation counts once towards a suggestion (`suggestion_sources`), and a
 # rejected one is remembered so it is never suggested again.
-_V8 = [
+_V9 = [
     """CREATE TABLE suggestions (
         id INTEGER PRIMARY KEY,
         entry_id TEXT NOT NULL REFERENCES entries(id),
@@ -258,7 +294,7 @@ _V8 = [
     "CREATE INDEX suggestion_sources_suggestion ON suggestion_sources(suggestion_id)",
 ]
 
-MIGRATIONS = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8]
+MIGRATIONS = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

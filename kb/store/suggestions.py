@@ -61,6 +61,8 @@ class Suggestions(Connection):
         return [Suggestion(**r) for r in rows]
 
     def suggestion(self, entry_id: str, suggestion_id: int) -> Suggestion:
+        if not 0 < suggestion_id < 2**63:  # no row has such an id, nor could SQLite hold it
+            raise SuggestionNotFound(entry_id, suggestion_id)
         found = self.db.execute("SELECT 1 FROM suggestions WHERE id = ? AND entry_id = ?",
                                 [suggestion_id, entry_id]).fetchone()  # fmt: skip
         if not found:

@@ -44,6 +44,9 @@ BODIES = {
     ("POST", f"/api/v1/entries/{ENTRY}/suggestions/1/accept"): {"base_version": 1,
                                                                "text": "退货运费到底谁出"},
     ("POST", f"/api/v1/entries/{ENTRY}/suggestions/1/reject"): {},
+    ("POST", "/api/v1/handoffs/t-1/take"): {},
+    ("POST", "/api/v1/handoffs/t-1/close"): {"outcome": "resolved", "agent_reply": "好的",
+                                             "used_entry_id": ENTRY},
 }
 DEEP = "DEEP-PLACEHOLDER"
 NASTY = {
@@ -93,7 +96,8 @@ def test_the_fuzz_covers_every_json_route(admin):
     routes = {(m, r.rule) for r in admin.application.url_map.iter_rules()
               for m in r.methods & {"POST", "PUT"} if r.rule.startswith("/api/")}  # fmt: skip
     covered = {(m, p.replace(ENTRY, "<entry_id>").replace("case-fuzz", "<case_id>")
-                .replace("/1/", "/<int:suggestion_id>/")) for m, p in BODIES}  # fmt: skip
+                .replace("/1/", "/<int:suggestion_id>/").replace("t-1", "<ticket_id>"))
+               for m, p in BODIES}  # fmt: skip
     assert routes == covered
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from kb.corpus import export_corpus, import_corpus
 from kb.errors import ValidationFailed
+from kb.recommend.routing import load_routing
 from kb.store import Store
 
 
@@ -77,6 +78,10 @@ def test_round_trip_of_the_seed_corpus_changes_nothing(seed_store, tmp_path: Pat
     fresh = Store(tmp_path / "fresh.db")
     import_corpus(fresh, tmp_path / "out")
     assert _dump(fresh) == before
+    # needs and the routing travel too
+    assert fresh.get_entry("allergy-cosmetics").needs == ["order_id", "product"]
+    assert load_routing(fresh, fallback=False) == load_routing(seed_store, fallback=False)
+    assert load_routing(fresh, fallback=False).queues[0].id == "after-sales"
     # and exporting again writes identical files
     export_corpus(fresh, tmp_path / "again")
     for path in (tmp_path / "out").iterdir():

@@ -46,6 +46,12 @@ BROKEN = [
                  "entries[1].solution", "must be text, not a list", id="wrong-type"),
     pytest.param("      - 衣服开线了\n", "      - 衣服开线了\n     bad: [\n", 21, None,
                  "bad YAML", id="bad-yaml"),
+    pytest.param("    handoff: if_upset\n", "    handoff: if_upset\n    needs:\n      - order_id\n"
+                 "      - ordr_id\n", 28, "entries[1].needs[1]", "unknown fact 'ordr_id'; choose "
+                 "from order_id, tracking_no, photos, product, problem, phone, amount, address, "
+                 "date", id="unknown-fact"),
+    pytest.param("    handoff: if_upset\n", "    handoff: if_upset\n    needs: [photos, photos]\n",
+                 26, "entries[1].needs[1]", "'photos' is listed twice", id="fact-twice"),
 ]  # fmt: skip
 
 
@@ -118,3 +124,54 @@ def test_a_json_entry_nested_past_the_stack_is_refused_not_a_recursion_error():
     with pytest.raises(ValidationFailed) as err:
         entry_from_data({"id": "x", "topic": "returns", "title": deep}, {"topics": {"returns"}})
     assert "entry.title" in {e.field for e in err.value.errors}
+
+
+ROUTING = """\
+routing:
+  default: general
+  queues:
+    - id: after-sales
+      name: 售后专员组
+      topics: [returns]
+      sla: {P1: 5, P2: 30}
+    - id: general
+      name: 综合客服组
+"""
+
+# Each case: (text to replace in the routing file, replacement, line, field, reason)
+BROKEN_ROUTING = [
+    pytest.param("topics: [returns]", "topics: [returns, refundz]", 6,
+                 "routing.queues[0].topics[1]", "points to topic 'refundz', which does not exist",
+                 id="unknown-topic"),
+    pytest.param("default: general", "default: generl", 2, "routing.default",
+                 "unknown queue 'generl'; choose from after-sales, general", id="unknown-queue"),
+    pytest.param("{P1: 5, P2: 30}", "{P1: 5, P4: 30}", 7, "routing.queues[0].sla",
+                 "unknown priority 'P4'; choose from P1, P2, P3", id="unknown-priority"),
+    pytest.param("{P1: 5, P2: 30}", "{P1: soon}", 7, "routing.queues[0].sla",
+                 "P1: 'soon' is not a number of minutes", id="sla-not-minutes"),
+    pytest.param("      name: 综合客服组\n", "      name: 综合客服组\n      topics: [returns]\n",
+                 10, "routing.queues[1].topics", "topic 'returns' is already served by queue "
+                 "'after-sales'", id="topic-twice"),
+    pytest.param("    - id: general\n", "    - id: after-sales\n", 8, "routing.queues[1].id",
+                 "duplicate queue 'after-sales'", id="queue-twice"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("old", "new", "line", "field", "reason"), BROKEN_ROUTING)
+def test_routing_errors_name_file_line_and_field(mini_corpus, old, new, line, field, reason):
+    path = mini_corpus / "routing.yaml"
+    assert old in ROUTING
+    path.write_text(ROUTING.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(ValidationFailed) as err:
+        read_corpus(mini_corpus)
+    matching = [e for e in err.value.errors if reason in e.reason]
+    assert matching, [e.message for e in err.value.errors]
+    assert (matching[0].file, matching[0].line, matching[0].field) == (str(path), line, field)
+
+
+def test_routing_fills_in_the_default_slas(mini_corpus):
+    (mini_corpus / "routing.yaml").write_text(ROUTING, encoding="utf-8")
+    routing = read_corpus(mini_corpus).routing
+    assert routing.default == "general"
+    assert [q.sla for q in routing.queues] == [{"P1": 5, "P2": 30, "P3": 240},
+                                               {"P1": 10, "P2": 60, "P3": 240}]  # fmt: skip

@@ -32,7 +32,9 @@ def ask(engine, store, query: str, session: str | None = None, **kwargs):
         ("衣服买回来不喜欢 能退不", "answer", "confident_match", "return-7day-no-reason"),
         ("衣服开线了要退货", "answer", "confident_match", "return-quality-problem"),
         ("我要退货", "suggest", "possible_matches", None),
-        ("用了你们的面霜脸上起红疹", "handoff", "entry_policy", "allergy-cosmetics"),
+        ("用了你们的面霜脸上起红疹", "ask", "entry_policy", "allergy-cosmetics"),  # needs order_id
+        ("订单号 5502391847726 用了你们的面霜脸上起红疹", "handoff", "entry_policy",
+         "allergy-cosmetics"),
         ("讲个笑话", "handoff", "no_confident_match", None),
         ("衣服开线了 再不给退我就打12315", "handoff", "complaint_threat", None),
         ("转人工", "handoff", "asked_for_human", None),
@@ -95,10 +97,13 @@ def test_threats_are_urgent_and_soothed(engine, store):
 
 def test_an_upset_customer_on_an_if_upset_entry_goes_to_a_human(engine, store):
     calm = ask(engine, store, "快递员说我的件找不到了")
-    upset = ask(engine, store, "快递员说我的件找不到了 怎么办啊 急死了")
+    upset = ask(engine, store, "快递员说我的件找不到了 怎么办啊 急死了 订单号 4028817736512")
     assert calm.decision.decision == "answer"
     assert calm.decision.offered[0].entry.handoff == "if_upset"
     assert (upset.decision.decision, upset.decision.reason) == ("handoff", "upset_customer")
+    # anxious, not angry: without the order number the entry needs, it is asked for first
+    unsure = ask(engine, store, "快递员说我的件找不到了 怎么办啊 急死了")
+    assert (unsure.decision.decision, unsure.decision.missing) == ("ask", ["order_id"])
 
 
 def test_a_session_that_failed_twice_goes_to_a_human(engine, store):
