@@ -258,3 +258,15 @@ def test_a_gap_becomes_a_draft_and_publishing_it_closes_the_gap(api):
     for message in messages:
         answered = recommend(api, message)
         assert answered["entries"][0]["id"] == draft["id"], (message, answered["decision"])
+
+
+def test_a_closed_handoff_ticket_naming_the_entry_used_teaches_it(api, seed_store, with_key):
+    made = recommend(api, "我的快递被邻居拿走了不还 你们管不管")
+    assert made["decision"] == "handoff", made["decision"]
+    agent = with_key(api.application.test_client(), seed_store.path, "agent")
+    assert agent.post(f"/api/v1/handoffs/{made['handoff']['id']}/take").status_code == 200
+    closed = agent.post(f"/api/v1/handoffs/{made['handoff']['id']}/close", json={
+        "outcome": "resolved", "used_entry_id": "logistics-signed-not-received"})  # fmt: skip
+    assert closed.status_code == 200, closed.json
+    (learnt,) = suggestions(api, "logistics-signed-not-received")
+    assert "邻居拿走" in learnt["text"] and learnt["strong"] == 1
