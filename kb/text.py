@@ -269,17 +269,28 @@ class Tokenizer:
         # texts repeat (phrasings are tokenised for BM25 and again for explanations; chat
         # traffic repeats itself), so tokens are cached per tokenizer
         self._cached = lru_cache(maxsize=100_000)(self._tokens)
+        # every word added, in order: jieba's dictionary depends on the order (a word's
+        # prefixes enter it at frequency 0, and a later word already there is not added),
+        # so replaying this list is how a saved index gets the very same tokenizer back
+        self.added: list[str] = []
         self.add_words(words)
 
     def add_words(self, words: Iterable[str]) -> None:
-        added = False
+        before = len(self.added)
         for word in words:
             word = normalise(word)
             if len(word) >= 2 and " " not in word and word not in self._jieba.FREQ:
                 self._jieba.add_word(word, freq=2000)
-                added = True
-        if added:
+                self.added.append(word)
+        if len(self.added) > before:
             self._cached.cache_clear()  # a new word can split a text differently
+
+    def replay(self, added: list[str]) -> None:
+        """Add the words another tokenizer added (its `added`), in the same order."""
+        for word in added:
+            self._jieba.add_word(word, freq=2000)
+        self.added += added
+        self._cached.cache_clear()
 
     def words(self, text: str) -> list[str]:
         """jieba words of normalised text, stop words and spaces dropped."""

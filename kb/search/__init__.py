@@ -12,14 +12,17 @@ _building = threading.Lock()
 
 
 def open_engine(settings: dict, fusion: str = FUSIONS[0]):
-    """The engine for a resolved settings dict (database file, embedder, precision target)."""
-    from kb.search.calibrate import ANSWER_PRECISION
+    """The engine for a resolved settings dict (database file, embedder, precision target,
+    index cache)."""
+    from kb.config import DEFAULTS
     from kb.search.embed import make_embedder
     from kb.search.engine import Engine
+    from kb.search.index_cache import folder_for
 
-    target = settings.get("answer_precision_target", ANSWER_PRECISION)
+    target = settings.get("answer_precision_target", DEFAULTS["answer_precision_target"])
+    cache = folder_for(settings["db"], settings.get("index_cache", DEFAULTS["index_cache"]))
     return Engine(settings["db"], make_embedder(settings["embedder"]), fusion=fusion,
-                  answer_precision=target)  # fmt: skip
+                  answer_precision=target, index_cache=cache)  # fmt: skip
 
 
 def shared_engine(app):

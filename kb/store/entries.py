@@ -256,7 +256,12 @@ class Entries(Connection):
         ).fetchall()
         return [r[0] for r in rows], max([seq] + [r[1] for r in rows])
 
-
+    def entry_stamps(self) -> dict[str, tuple[int, str]]:
+        """Every entry's (change number, time saved): what a derived cache checks its own
+        record against, so a database copied back from a backup and edited again since
+        (the same change numbers, other saves) is not taken for the one it was built on."""
+        return {r[0]: (r[1], r[2]) for r in self.db.execute(
+            "SELECT id, seq, updated_at FROM entries")}  # fmt: skip
 
     def live_versions(self) -> dict[str, int | None]:
         """Every entry's live version (None where retired or never published)."""
