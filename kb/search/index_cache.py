@@ -70,15 +70,19 @@ def code_digest() -> str:
 
 
 def unchanged(saved: dict[str, tuple], now: dict[str, tuple], seq: int) -> bool:
-    """Whether the store still holds what the snapshot saw: the same (change number, time)
-    for every entry not saved since change `seq`, and no entry missing or new among them.
+    """Whether the store still holds what the snapshot saw at change `seq`: every entry it saw
+    is still there, and each one not saved since carries the same (change number, time).
 
-    >>> unchanged({"a": (1, "t1")}, {"a": (1, "t1"), "b": (5, "t5")}, 3)
+    >>> unchanged({"a": (1, "t1"), "b": (2, "t2")}, {"a": (1, "t1"), "b": (5, "t5")}, 3)
     True
     >>> unchanged({"a": (1, "t1"), "b": (2, "t2")}, {"a": (1, "t1")}, 3)  # a backup put back
     False
+    >>> unchanged({"a": (1, "t1"), "b": (4, "t4")}, {"a": (1, "t1"), "b": (2, "t2")}, 4)
+    False
     """
-    return {i: tuple(s) for i, s in now.items() if s[0] <= seq} == saved
+    return saved.keys() <= now.keys() and all(
+        saved.get(i) == tuple(s) for i, s in now.items() if s[0] <= seq
+    )
 
 
 class IndexCache:
