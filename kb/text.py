@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
@@ -297,8 +298,10 @@ class Tokenizer:
         return [w for w in self._jieba.lcut(text, HMM=False) if w.strip() and w not in STOPWORDS]
 
     def _tokens(self, text: str) -> tuple[str, ...]:
+        # interned: one string object per distinct token across every index, which is what
+        # lets a saved index store each token once (pickle writes an object once)
         text = normalise(text)
-        return (*self.words(text), *("#" + g for g in char_ngrams(text)))
+        return tuple(map(sys.intern, (*self.words(text), *("#" + g for g in char_ngrams(text)))))
 
     def tokens(self, text: str) -> list[str]:
         """What BM25 indexes: words, plus bigrams so that misspelt or unsplit words still meet."""
