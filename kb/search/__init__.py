@@ -9,6 +9,7 @@ from kb.search.fusion import FUSIONS
 TOP = 5  # hits a search returns unless asked for more
 TOP_MAX = 50  # most hits one search may ask for
 _building = threading.Lock()
+_KEY = "kb.engine"  # where an app keeps its engine
 
 
 def open_engine(settings: dict, fusion: str = FUSIONS[0]):
@@ -31,6 +32,11 @@ def shared_engine(app):
     search is not slow. `app` is anything with `extensions` and `config["KB"]` (a Flask app):
     search itself never imports the web layer."""
     with _building:
-        if "kb.engine" not in app.extensions:
-            app.extensions["kb.engine"] = open_engine(app.config["KB"])
-        return app.extensions["kb.engine"]
+        if _KEY not in app.extensions:
+            app.extensions[_KEY] = open_engine(app.config["KB"])
+        return app.extensions[_KEY]
+
+
+def built_engine(app):
+    """The app's engine if `shared_engine` built it already, else None (health never builds)."""
+    return app.extensions.get(_KEY)
