@@ -39,18 +39,19 @@ def db(seed_db, tmp_path):
     return copy_db(seed_db, tmp_path / "db")
 
 
-def start(db, tmp_path, **kwargs) -> Engine:
-    return Engine(db, FakeEmbedder(), index_cache=tmp_path / "cache", **kwargs)
+def start(db, tmp_path) -> Engine:
+    return Engine(db, FakeEmbedder(), index_cache=tmp_path / "cache")
 
 
-def test_a_cold_start_writes_the_cache_and_a_warm_start_loads_it(db, tmp_path):
-    first = start(db, tmp_path)
+@pytest.mark.parametrize("embedder", [FakeEmbedder(), None], ids=["hybrid", "lexical"])
+def test_a_cold_start_writes_the_cache_and_a_warm_start_loads_it(db, tmp_path, embedder):
+    first = Engine(db, embedder, index_cache=tmp_path / "cache")
     assert first.start == "built: no snapshot"
     assert first.indexed == len(first.entries) > 50
     assert (tmp_path / "cache" / "CURRENT").is_file()
     before = answers(first)
     first.close()
-    second = start(db, tmp_path)
+    second = Engine(db, embedder, index_cache=tmp_path / "cache")
     assert (second.start, second.indexed, second.encoded) == ("loaded", 0, 0)
     assert answers(second) == before
     second.close()
