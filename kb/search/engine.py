@@ -156,6 +156,8 @@ class Engine:
 
     def save_snapshot(self) -> None:
         """Write the indexes to the cache as they are now (under the lock: a consistent state)."""
+        if self.index_cache is None:
+            return
         with self.lock:
             stamps = self.store.entry_stamps()
             state = {name: getattr(self, name) for name in SNAPSHOT}
@@ -266,7 +268,7 @@ class Engine:
                 if changed and self._changed_since_fit > self._refit_after():
                     self.calibrate()
                 self._unsaved += len(changed)
-                if self.index_cache is not None and self._unsaved >= RESAVE_AFTER:
+                if self._unsaved >= RESAVE_AFTER:
                     self.save_snapshot()
             return changed
         finally:
