@@ -128,7 +128,8 @@ class Engine:
         state, why = self.index_cache.load(self._snapshot_key())
         if state is None:
             return f"built: {why}"
-        if not unchanged(state.pop("stamps"), self.store.entry_stamps(), state["_seq"]):
+        changed = set(self.store.changed_since(state["_seq"])[0])
+        if not unchanged(state.pop("seqs"), changed, self.store.seq_profile(state["_seq"])):
             return "built: the database is not the one the snapshot saw (a backup put back?)"
         with self.lock:
             self.tokenizer.replay(state.pop("words"))
@@ -159,10 +160,10 @@ class Engine:
         if self.index_cache is None:
             return
         with self.lock:
-            stamps = self.store.entry_stamps()
+            seqs = self.store.entry_seqs()
             state = {name: getattr(self, name) for name in SNAPSHOT}
             state["words"] = self.tokenizer.added
-            state["stamps"] = {i: s for i, s in stamps.items() if s[0] <= self._seq}
+            state["seqs"] = {i: s for i, s in seqs.items() if s <= self._seq}
             try:
                 self.index_cache.save(self._snapshot_key(), state)
             except OSError as exc:  # a full disk costs the next start time, never this one

@@ -69,20 +69,19 @@ def code_digest() -> str:
     return digest.hexdigest()
 
 
-def unchanged(saved: dict[str, tuple], now: dict[str, tuple], seq: int) -> bool:
-    """Whether the store still holds what the snapshot saw at change `seq`: every entry it saw
-    is still there, and each one not saved since carries the same (change number, time).
+def unchanged(saved: dict[str, int], changed: set[str], profile: tuple[int, int, int]) -> bool:
+    """Whether the store still holds the entries a snapshot saw: those not saved since
+    (`changed`) carry the change numbers it recorded (`saved`), and no other entry is at or
+    below its counter; `profile` is (count, sum, sum of squares) of the store's change
+    numbers up to the snapshot's (Store.seq_profile).
 
-    >>> unchanged({"a": (1, "t1"), "b": (2, "t2")}, {"a": (1, "t1"), "b": (5, "t5")}, 3)
+    >>> unchanged({"a": 1, "b": 2}, {"b"}, (1, 1, 1))  # b was saved since: applied at start
     True
-    >>> unchanged({"a": (1, "t1"), "b": (2, "t2")}, {"a": (1, "t1")}, 3)  # a backup put back
-    False
-    >>> unchanged({"a": (1, "t1"), "b": (4, "t4")}, {"a": (1, "t1"), "b": (2, "t2")}, 4)
+    >>> unchanged({"a": 1, "b": 2}, set(), (1, 1, 1))  # b is older again: a backup put back
     False
     """
-    return saved.keys() <= now.keys() and all(
-        saved.get(i) == tuple(s) for i, s in now.items() if s[0] <= seq
-    )
+    kept = [s for i, s in saved.items() if i not in changed]
+    return (len(kept), sum(kept), sum(s * s for s in kept)) == tuple(profile)
 
 
 class IndexCache:

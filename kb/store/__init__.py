@@ -10,7 +10,8 @@ SQLite specifics (pragmas, the writer lock, the online backup) stay in `connecti
     knowledge    ids(); topics, topic_subtree; processes; cases, case_seq
     entries      save_entry (versions, optimistic locking), get_entry, live_entry,
                  entry_version, versions, entries, count_entries, changed_since,
-                 entry_stamps, live_versions, version_times
+                 entry_seqs, seq_profile,
+                 live_versions, version_times
     embeddings   the embeddings cache by model and text hash
     events       recommendations and outcomes, counted into the rollups as they arrive
     rollups      the monitor's reads of those rollups

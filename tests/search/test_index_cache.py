@@ -166,6 +166,15 @@ def test_a_backup_put_back_is_not_taken_for_the_database_it_was_copied_from(db, 
     restored.close()
 
 
+def test_a_restored_backup_is_another_database_to_the_cache(db, tmp_path):
+    start(db, tmp_path).close()
+    store = Store(db)
+    store.backup(tmp_path / "backup.db")
+    store.restore(tmp_path / "backup.db")
+    store.close()
+    assert start(db, tmp_path).start == "built: snapshot made with another database"
+
+
 def test_the_setting_puts_the_cache_beside_the_database_or_turns_it_off(db):
     engine = open_engine({"db": str(db), "embedder": "fake"})
     assert engine.start == "built: no snapshot"
