@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -826,8 +827,11 @@ def serve(ctx: click.Context, host: str | None, port: int | None):
         server = make_server(app, settings)
         from kb.search import shared_engine
 
-        click.echo(f"building the search index (embedder {settings['embedder']}) ...")
-        shared_engine(app)
+        click.echo(f"opening the search index (embedder {settings['embedder']}) ...")
+        started = time.perf_counter()
+        engine = shared_engine(app)
+        click.echo(f"search index {engine.start} in {time.perf_counter() - started:.1f} s "
+                   f"({len(engine.entries)} entries)")  # fmt: skip
         base = f"http://{settings['host']}:{settings['port']}"
         click.echo(f"kefu-kb serving {settings['db']} at {base}  (health: {base}/api/v1/health)")
         click.echo(f"    agent sidebar:  {base}/sidebar\n    authoring UI:   {base}/author")

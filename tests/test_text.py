@@ -40,6 +40,18 @@ def test_tokenizer_owns_its_dictionary():
         assert not jieba.dt.initialized  # the global tokenizer was never even loaded
 
 
+
+def test_a_tokenizer_replayed_from_another_splits_as_it_does():
+    # the order matters: 七天无理 is a prefix of the first word, so jieba already holds it
+    first = Tokenizer(["七天无理由退货运费", "七天无理", "价保申请"])
+    assert first.added == ["七天无理由退货运费", "价保申请"]
+    second = Tokenizer()
+    second.replay(first.added)
+    assert second._jieba.FREQ == first._jieba.FREQ and second._jieba.total == first._jieba.total
+    for text in ["七天无理由退货运费怎么算", "七天无理要求", "价保申请入口"]:
+        assert second.tokens(text) == first.tokens(text)
+
+
 # Platform chat lines, one kind of noise each, written from the field definitions of JD and
 # Taobao chat logs: (message, the normalised text expected).
 CHAT_NOISE = {

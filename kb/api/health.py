@@ -5,7 +5,7 @@ from flask import Blueprint
 from kb import __version__
 from kb.api.auth import PUBLIC, requires
 from kb.api.openapi import documented
-from kb.api.resources import get_store
+from kb.api.resources import engine_if_built, get_store
 from kb.api.schemas import I, S, obj
 from kb.search.calibrate import stored
 
@@ -23,6 +23,8 @@ bp = Blueprint("health", __name__, url_prefix="/api/v1")
             "schema_version": I,
             "entries": I,
             "calibration": {"type": ["object", "null"]},
+            # how the search index came to be: loaded from the index cache, or built and why
+            "index": {"type": ["string", "null"]},
         }
     ),
     errors=(),
@@ -36,4 +38,5 @@ def health():
         "schema_version": store.schema_version,
         "entries": store.count_entries(live_only=True),
         "calibration": fit.summary() if (fit := stored(store)) else None,
+        "index": engine.start if (engine := engine_if_built()) else None,
     }

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from flask import Flask, current_app
 
-from kb.search import shared_engine
+from kb.search import built_engine, shared_engine
 from kb.store import Store
 
 if TYPE_CHECKING:  # the engine pulls in jieba, FAISS and the model: load it on first use
@@ -31,6 +31,11 @@ def get_store() -> Store:
 def get_engine() -> Engine:
     """The app's one engine, built on first use (or at start-up by `kb serve`)."""
     return shared_engine(current_app._get_current_object())
+
+
+def engine_if_built() -> Engine | None:
+    """The app's engine if it is built, without building it: for health, which stays cheap."""
+    return built_engine(current_app._get_current_object())
 
 
 def init_app(app: Flask) -> None:

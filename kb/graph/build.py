@@ -10,6 +10,8 @@ place: its own edges are replaced and keywords no one uses any more are dropped.
 
 from __future__ import annotations
 
+import sys
+
 import networkx as nx
 
 from kb.graph import DEPTH
@@ -19,7 +21,8 @@ from kb.text import normalise
 
 
 def node(kind: str, ident: str) -> str:
-    return f"{kind}:{ident}"
+    """A node's name; interned, so every edge holds the one string (and a saved graph too)."""
+    return sys.intern(f"{kind}:{ident}")
 
 
 def keyword_node(word: str) -> str:

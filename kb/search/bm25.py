@@ -23,7 +23,9 @@ class BM25Index:
         self.k1, self.b = k1, b
         self._slot: dict[str, int] = {}  # entry id -> slot
         self._ids: list[str | None] = []  # slot -> entry id, None once replaced or removed
-        self._terms: dict[int, Counter] = {}  # slot -> its term counts (to undo df on removal)
+        # slot -> its term counts (to undo df on removal); plain dicts, not Counters: a saved
+        # index (kb/search/index_cache.py) loads them at C speed, Counters one by one in Python
+        self._terms: dict[int, dict[str, int]] = {}
         self._length = np.zeros(0, dtype=np.float32)
         self._alive = np.zeros(0, dtype=np.float32)
         self._total = 0.0
@@ -66,7 +68,7 @@ class BM25Index:
         counts = Counter(tokens)
         self._ids.append(entry_id)
         self._slot[entry_id] = slot
-        self._terms[slot] = counts
+        self._terms[slot] = dict(counts)
         if slot >= len(self._length):
             grow = max(1024, len(self._length))
             self._length = np.concatenate([self._length, np.zeros(grow, dtype=np.float32)])
@@ -157,13 +159,14 @@ class BM25Index:
         if slot is None:
             return 0.0
         length = max(0.0, float(self._length[slot]) - len(removed))
-        return self._doc(self._terms[slot] - Counter(removed), length, self._known(tokens))
+        kept = Counter(self._terms[slot]) - Counter(removed)
+        return self._doc(kept, length, self._known(tokens))
 
     def _known(self, tokens: list[str]) -> list[tuple[str, float]]:
         """The query's distinct terms that some document holds, with their idf."""
         return [(t, self.idf(t)) for t in dict.fromkeys(tokens) if self._df.get(t, 0) > 0]
 
-    def _doc(self, counts: Counter, length: float, terms: list[tuple[str, float]]) -> float:
+    def _doc(self, counts: dict[str, int], length: float, terms: list[tuple[str, float]]) -> float:
         """One document's BM25 sum over `terms`, from its term counts and length."""
         norm = self.k1 * (1 - self.b + self.b * length / (self._total / len(self._slot)))
         return sum(idf * tf / (tf + norm) for term, idf in terms if (tf := counts.get(term, 0)))

@@ -85,6 +85,26 @@ class DenseIndex:
         if self._dead and len(self._dead) * 4 > len(self._owner):
             self._compact()
 
+    def __getstate__(self) -> dict:
+        """Everything but the FAISS index, which `write` saves beside the pickle: FAISS's own
+        format, read back without a copy of the vectors through Python."""
+        return {k: v for k, v in self.__dict__.items() if k != "_index"}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._index = self._new_index(0)  # until `read` puts the saved one back
+
+    def write(self, path: str) -> None:
+        faiss.write_index(self._index, path)
+
+    def read(self, path: str) -> None:
+        """Take the FAISS index `write` saved for this state; ValueError if it does not fit."""
+        index = faiss.read_index(path)
+        if index.ntotal != len(self._owner) or index.d != self.dim:
+            raise ValueError(f"{path}: {index.ntotal} vectors of {index.d} dimensions, "
+                             f"expected {len(self._owner)} of {self.dim}")  # fmt: skip
+        self._index = index
+
     def _compact(self) -> None:
         """Rebuild from live vectors only: drops tombstones, switches exact <-> HNSW by size."""
         matrix = self._index.reconstruct_n(0, self._index.ntotal)

@@ -3,7 +3,9 @@
 Built from the store's live entries; derived, never written back except for the
 embedding cache. Before each query it asks the store which entries changed since
 it last looked, so an edit saved by any process is searchable on the next query,
-and only that entry is tokenised and encoded again.
+and only that entry is tokenised and encoded again. With an index cache folder, the
+indexes are saved there (kb/search/index_cache.py) and a restart loads them, then
+applies the same way whatever was saved while the process was down.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import datetime as dt
 import hashlib
 import itertools
 import json
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -32,12 +35,14 @@ from kb.search.cases import CaseAnchor, CaseHit, cosine_similarity, rank_cases, 
 from kb.search.dense import DenseIndex
 from kb.search.embed import Embedder
 from kb.search.fusion import FUSIONS, rrf, weighted_sum
+from kb.search.index_cache import FORMAT, IndexCache, code_digest, unchanged
 from kb.search.lexicon import Concepts, LexiconIndex
 from kb.search.results import Alternative, Hit, Retrieved, SearchResult
 from kb.search.solution import SolutionIndex, solution_text
 from kb.store import Store
 from kb.text import Tokenizer, normalise
 
+log = logging.getLogger(__name__)
 RETRIEVERS = ("bm25", "lexicon", "dense", *solution.RETRIEVERS)
 DENSE = ("dense", "solution_dense")  # the retrievers that need an embedder
 RESCORERS = solution.RETRIEVERS  # score the others' candidates: nothing to run alone
@@ -64,6 +69,7 @@ class Engine:
         query_cache: int = 4096,
         fusion: str = FUSIONS[0],
         answer_precision: float = calibrate.ANSWER_PRECISION,
+        index_cache: str | Path | None = None,  # a folder to keep the indexes in across starts
     ):
         if fusion not in FUSIONS:
             raise ConfigError(f"unknown fusion {fusion!r}; choose from {', '.join(FUSIONS)}")
@@ -99,12 +105,70 @@ class Engine:
         self._results: OrderedDict[tuple, SearchResult] = OrderedDict()
         self._results_max = query_cache
         self._generation = 0  # bumped by every re-index: a result computed across one is stale
-        self.rebuild()
+        self.indexed = 0  # entries tokenised and indexed since start (the snapshot's other side)
+        self.index_cache = IndexCache(index_cache) if index_cache else None
+        self._unsaved = 0  # entries re-indexed since the snapshot on disk was written
+        # how the indexes came to be at start: loaded from the cache, or built and why
+        self.start = self._load_snapshot()
+        if self.start != "loaded":
+            self.rebuild()
+            if self.index_cache is not None:
+                self.save_snapshot()
 
     def close(self) -> None:
         self.store.close()
 
     # building ---------------------------------------------------------------
+
+    def _load_snapshot(self) -> str:
+        """Take the indexes from the cache and apply what was saved since: "loaded", or why
+        they must be built instead."""
+        if self.index_cache is None:
+            return "built: index cache off"
+        state, why = self.index_cache.load(self._snapshot_key())
+        if state is None:
+            return f"built: {why}"
+        changed = set(self.store.changed_since(state["_seq"])[0])
+        if not unchanged(state.pop("seqs"), changed, self.store.seq_profile(state["_seq"])):
+            return "built: the database is not the one the snapshot saw (a backup put back?)"
+        with self.lock:
+            self.tokenizer.replay(state.pop("words"))
+            for name in SNAPSHOT:
+                setattr(self, name, state[name])
+            self.lexicon.concepts = self.concepts
+        self._unsaved = len(self._catch_up())
+        if not self._load_calibration():
+            self.calibrate()
+        if self._unsaved >= RESAVE_AFTER:
+            self.save_snapshot()
+        return "loaded"
+
+    def _snapshot_key(self) -> dict:
+        """What a snapshot must have been made with to be loaded here (see index_cache)."""
+        topics = repr((self.store.topics(), self.store.processes())).encode("utf-8")
+        return {
+            "format": FORMAT,
+            "code": code_digest(),
+            "database": self.store.identity(),
+            "embedder": self.embedder.name if self.embedder else "none",
+            "dim": self.embedder.dim if self.embedder else 0,
+            "topics": hashlib.sha1(topics).hexdigest(),  # the graph takes them only at build
+        }
+
+    def save_snapshot(self) -> None:
+        """Write the indexes to the cache as they are now (under the lock: a consistent state)."""
+        if self.index_cache is None:
+            return
+        with self.lock:
+            seqs = self.store.entry_seqs()
+            state = {name: getattr(self, name) for name in SNAPSHOT}
+            state["words"] = self.tokenizer.added
+            state["seqs"] = {i: s for i, s in seqs.items() if s <= self._seq}
+            try:
+                self.index_cache.save(self._snapshot_key(), state)
+            except OSError as exc:  # a full disk costs the next start time, never this one
+                log.warning("index cache %s not written: %s", self.index_cache.folder, exc)
+            self._unsaved = 0
 
     def rebuild(self) -> None:
         """Index every live entry from scratch (vectors come from the cache where they can)."""
@@ -193,33 +257,43 @@ class Engine:
         """Re-index the entries saved since the last look; return their ids.
 
         One thread refreshes at a time; the others search the index as it is meanwhile
-        rather than wait for an entry's encoding (seconds for a long one).
+        rather than wait for an entry's encoding (seconds for a long one). The calibration
+        is refitted, and the snapshot rewritten, once enough has changed.
         """
         if not self._refreshing.acquire(blocking=False):
             return []
         try:
+            changed = self._catch_up()
             with self.lock:
-                changed, _ = self.store.changed_since(self._seq)
-                fresh = [e for i in changed if (e := self.store.live_entry(i))]
-            self._cache_vectors(fresh)
-            with self.lock:
-                if self.store.case_seq() != self._case_seq:
-                    self._load_cases()
-                    self._forget_results()
-                changed, seq = self.store.changed_since(self._seq)
-                if not changed:
-                    return []
-                self._forget_results()
-                self._seq = seq
-                for entry_id in changed:
-                    self._reindex(self.store.live_entry(entry_id), entry_id)
-                    self.graph.set_entry(self.store.get_entry(entry_id))
                 self._changed_since_fit += len(changed)
-                if self._changed_since_fit > self._refit_after():
+                if changed and self._changed_since_fit > self._refit_after():
                     self.calibrate()
-                return changed
+                self._unsaved += len(changed)
+                if self._unsaved >= RESAVE_AFTER:
+                    self.save_snapshot()
+            return changed
         finally:
             self._refreshing.release()
+
+    def _catch_up(self) -> list[str]:
+        """Re-index the entries saved since the last look, and the cases if any changed."""
+        with self.lock:
+            changed, _ = self.store.changed_since(self._seq)
+            fresh = [e for i in changed if (e := self.store.live_entry(i))]
+        self._cache_vectors(fresh)
+        with self.lock:
+            if self.store.case_seq() != self._case_seq:
+                self._load_cases()
+                self._forget_results()
+            changed, seq = self.store.changed_since(self._seq)
+            if not changed:
+                return []
+            self._forget_results()
+            self._seq = seq
+            for entry_id in changed:
+                self._reindex(self.store.live_entry(entry_id), entry_id)
+                self.graph.set_entry(self.store.get_entry(entry_id))
+            return changed
 
     def _build_solutions(self, entries: list[Entry]) -> None:
         texts = {e.id: t for e in entries if (t := solution_text(e, self.texts(e)))}
@@ -253,6 +327,7 @@ class Engine:
         self.solutions.set_entry(entry.id, self.tokenizer.tokens(text) if text else [], vector)
 
     def _index_text(self, entry: Entry, bm25: bool = True) -> None:
+        self.indexed += 1
         if entry.valid_from or entry.valid_to:
             self._dated.add(entry.id)
         else:
@@ -584,6 +659,15 @@ class Engine:
             return self.similar_cases([CaseAnchor(entry.id, 1.0, entry.title)], vector, tokens, k)
 
 
+# What a snapshot holds: every index built from the store (the tokenizer's added words
+# too); not the calibration, which the store keeps, nor the caches of queries and results.
+SNAPSHOT = ("entries", "_dated", "_phrase_tokens", "_verbatim", "_verbatim_of", "lexicon",
+            "bm25", "dense", "solutions", "graph", "_seq", "cases", "_case_seq",
+            "_case_vectors", "_case_tokens")  # fmt: skip
+# Rewrite the snapshot once this many entries were re-indexed since it was written: a start
+# applies each at ~2 ms (tokens, vectors, one HNSW insert), a rewrite at 100k entries
+# holds searches up for a few seconds.
+RESAVE_AFTER = 1000
 # Refit the calibration once this many entries changed (or this share of them): an edit
 # moves the fitted model little, and a fit costs a few hundred searches.
 REFIT_MIN, REFIT_SHARE = 50, 0.1

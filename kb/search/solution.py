@@ -49,6 +49,16 @@ class SolutionIndex:
         self.bm25 = BM25Index()  # for the collection statistics and each document's counts
         self.vectors: dict[str, np.ndarray] = {}
 
+    def __getstate__(self) -> dict:
+        """The vectors as one matrix: a hundred thousand small arrays pickle slowly."""
+        ids = list(self.vectors)
+        matrix = np.stack([self.vectors[i] for i in ids]) if ids else None
+        return {"bm25": self.bm25, "ids": ids, "matrix": matrix}
+
+    def __setstate__(self, state: dict) -> None:
+        self.bm25 = state["bm25"]
+        self.vectors = dict(zip(state["ids"], state["matrix"], strict=True)) if state["ids"] else {}
+
     def build(self, tokens: dict[str, list[str]], vectors: dict[str, np.ndarray]) -> None:
         self.bm25.build(tokens)
         self.vectors = dict(vectors)

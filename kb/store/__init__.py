@@ -10,6 +10,7 @@ SQLite specifics (pragmas, the writer lock, the online backup) stay in `connecti
     knowledge    ids(); topics, topic_subtree; processes; cases, case_seq
     entries      save_entry (versions, optimistic locking), get_entry, live_entry,
                  entry_version, versions, entries, count_entries, changed_since,
+                 entry_seqs, seq_profile,
                  live_versions, version_times
     embeddings   the embeddings cache by model and text hash
     events       recommendations and outcomes, counted into the rollups as they arrive
@@ -17,7 +18,7 @@ SQLite specifics (pragmas, the writer lock, the online backup) stay in `connecti
     flags        flags for rewrite
     handoffs     handoff tickets: add, list a queue, take once, close once
     suggestions  phrasings learnt from outcomes, and the editors' verdicts on them
-    admin        API keys, meta settings, the imports log, stats
+    admin        API keys, meta settings, identity, the imports log, stats
 
 The store stores; it does not decide. Which version is live is `kb.model.live_version`;
 what counts as served and what is a gap are `kb.recommend.rules`, passed in by callers.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from kb.errors import KeyExists, KeyNotFound
 from kb.store.connection import Connection, now
 
@@ -47,6 +49,17 @@ class Admin(Connection):
     def set_meta(self, key: str, value: str) -> None:
         with self.transaction():
             self.db["meta"].upsert({"key": key, "value": value}, pk="key")
+
+    def identity(self) -> str:
+        """A random token naming this database, made on first ask: what caches derived from it
+        are keyed by, so a cache never serves another database."""
+        token = self.get_meta("identity")
+        if token is None:
+            with self.transaction():
+                self.db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('identity', ?)",
+                                [secrets.token_hex(16)])  # fmt: skip
+            token = self.get_meta("identity")
+        return token
 
     # imports and stats ------------------------------------------------------
 

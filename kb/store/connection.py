@@ -235,6 +235,10 @@ def _stage(source: Path, staged: Path) -> None:
             origin.backup(target)
             target.execute("PRAGMA journal_mode = DELETE")  # one file, renamed into place
             migrate(sqlite_utils.Database(target))
+            # a new identity at first ask: caches derived from the database this one was
+            # copied from must not be taken for its own (kb/search/index_cache.py)
+            target.execute("DELETE FROM meta WHERE key = 'identity'")
+            target.commit()
         finally:
             target.close()
     finally:

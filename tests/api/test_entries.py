@@ -9,6 +9,9 @@ def test_health(client):
     body = client.get("/api/v1/health").get_json()
     assert body["status"] == "ok"
     assert body["entries"] >= 80
+    assert body["index"] is None  # no search yet: health never builds the engine
+    client.get("/api/v1/search?q=怎么退货")
+    assert client.get("/api/v1/health").get_json()["index"] == "built: no snapshot"
 
 
 def test_list_entries_pages_through_every_live_entry(client, seed_store):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
+import pytest
 
 from kb.search.dense import DenseIndex
 
@@ -58,3 +61,21 @@ def test_hnsw_past_the_threshold_finds_what_brute_force_finds():
     assert recall >= 0.95
     index.set_entry("e5", np.vstack([queries[0]]))  # tombstones the old vector
     assert index.search(queries[0], 1)[0].entry_id == "e5"
+
+
+def test_a_saved_index_answers_as_the_one_it_was_saved_from(tmp_path):
+    rng = np.random.default_rng(4)
+    index = DenseIndex(32, hnsw_min=1000)
+    index.build({f"e{i}": _unit(rng, 1, 32) for i in range(1500)})
+    index.set_entry("e3", _unit(rng, 2, 32))  # a tombstone and an added entry survive too
+    index.write(str(tmp_path / "dense.faiss"))
+    copy = pickle.loads(pickle.dumps(index))
+    copy.read(str(tmp_path / "dense.faiss"))
+    assert copy.kind == "hnsw" and len(copy) == len(index)
+    for q in _unit(rng, 20, 32):
+        assert copy.search(q, 5) == index.search(q, 5)
+    small = DenseIndex(32)
+    small.build({"a": _unit(rng, 1, 32)})
+    small.write(str(tmp_path / "small.faiss"))
+    with pytest.raises(ValueError, match="1 vectors of 32 dimensions, expected 1502"):
+        copy.read(str(tmp_path / "small.faiss"))
