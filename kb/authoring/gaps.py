@@ -156,9 +156,8 @@ def _answered_since(store: Store, engine: Engine, gap: Gap) -> bool:
         if not (result.confident and result.top):
             return False
         entry_id = result.top.entry.id
-        if entry_id not in saved:
-            live = store.live_versions().get(entry_id)
-            at = store.version_times(entry_id).get(live, "") if live else ""
+        if entry_id not in saved:  # the hit is the live version: when was it saved?
+            at = store.version_times(entry_id).get(result.top.entry.version, "")
             saved[entry_id] = at >= gap.last_seen  # seconds: the same second counts
         return saved[entry_id]
 
