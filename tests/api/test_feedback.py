@@ -5,19 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kb.api import create_app
-
-
-@pytest.fixture
-def api(seed_store, with_key):
-    """BM25 and lexicon only (no model to load): these tests are about the event flow."""
-    client = create_app({"db": str(seed_store.path), "embedder": "none"}).test_client()
-    return with_key(client, seed_store.path)
-
-
-def recommend(api, query: str, **body) -> dict:
-    response = api.post("/api/v1/recommend", json={"query": query, **body})
-    assert response.status_code == 200, response.json
-    return response.json
+from tests.api.conftest import recommend
 
 
 def test_recommend_answers_with_an_id_to_report_on(api):

@@ -7,23 +7,11 @@ import datetime as dt
 
 import pytest
 
-from kb.api import create_app
 from kb.store import Store
+from tests.api.conftest import recommend
 
 ALLERGY = "用了你们的面霜过敏了 脸上起红疹"
 ORDER = "5502391847726"
-
-
-@pytest.fixture
-def api(seed_store, with_key):
-    client = create_app({"db": str(seed_store.path), "embedder": "none"}).test_client()
-    return with_key(client, seed_store.path)
-
-
-def recommend(api, query: str, **body) -> dict:
-    response = api.post("/api/v1/recommend", json={"query": query, **body})
-    assert response.status_code == 200, response.json
-    return response.json
 
 
 def takeovers_today(api) -> int:

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from kb.api import create_app
 from kb.store import Store
+from tests.api.conftest import recommend
 
 SUGGESTIONS = "/api/v1/entries/{}/suggestions"
 
@@ -17,17 +16,6 @@ SUGGESTIONS = "/api/v1/entries/{}/suggestions"
 def client_for(seed_store, with_key, **config):
     app = create_app({"db": str(seed_store.path), "embedder": "none", **config})
     return with_key(app.test_client(), seed_store.path, "admin")
-
-
-@pytest.fixture
-def api(seed_store, with_key):
-    return client_for(seed_store, with_key)
-
-
-def recommend(api, query: str) -> dict:
-    response = api.post("/api/v1/recommend", json={"query": query})
-    assert response.status_code == 200, response.json
-    return response.json
 
 
 def report(api, rec: dict, outcome: str, used: str | None = None) -> dict:
