@@ -384,7 +384,7 @@ def search(ctx: click.Context, query: str, top: int, topic: str | None, as_json:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--misses", is_flag=True, help="List the queries whose top hit is wrong.")
 @click.option("--fusion", type=click.Choice(FUSIONS), default=FUSIONS[0], show_default=True,
-              help="Reciprocal-rank fusion or a weighted sum of max-scaled scores.")  # fmt: skip
+              help="A weighted sum of scaled scores or reciprocal-rank fusion.")  # fmt: skip
 @click.option("--cases", "cases_file", type=click.Path(exists=True, dir_okay=False),
               help="Also score similar cases: query<TAB>case ids joined by |.")  # fmt: skip
 @click.pass_context

@@ -15,6 +15,7 @@ import hashlib
 import itertools
 import json
 import logging
+import math
 import threading
 import time
 from collections import OrderedDict
@@ -540,7 +541,7 @@ class Engine:
         weights = weights or self.calibration.weights
         if self.fusion == "rrf":
             return rrf({n: [i for i, _ in r] for n, r in lists.items()}, weights, RRF_K)
-        return weighted_sum({n: dict(r) for n, r in lists.items()}, weights)
+        return weighted_sum({n: dict(r) for n, r in lists.items()}, weights, DEPTH)
 
     def _hit(self, entry_id: str, score: float, found: Retrieved, tokens: set[str]) -> Hit:
         entry = self.entries[entry_id]
@@ -593,15 +594,19 @@ class Engine:
             hit.confidence = self.calibration.confidence(features(hit.entry.id, found))
             if verbatim == {hit.entry.id}:  # the editor wrote these very words for this entry
                 hit.confidence = max(hit.confidence, VERBATIM)
-        hits = confidence_order(hits)[:top]
+        # only a model fitted on this knowledge base may overrule its fused order
+        promote = PROMOTE if self.calibration.fitted else math.inf
+        hits = confidence_order(hits, promote)[:top]
         named = len(norm.replace(" ", "")) >= MIN_CHARS or bool(verbatim)
         for hit in hits:
             hit.confident = named and hit.confidence >= self.calibration.line
         confident = bool(hits) and hits[0].confident
         ambiguous = []
-        if hits:  # rivals by the customers' words alone: the solution field ranks, not this
-            said = self._fuse({n: r for n, r in found.lists.items()
-                               if n not in solution.RETRIEVERS})  # fmt: skip
+        if hits:  # rivals by the customers' words alone (the solution field ranks, not this),
+            # and by rank: a rival the retrievers place next to the top, whatever the scores
+            words = {n: [i for i, _ in r] for n, r in found.lists.items()
+                     if n not in solution.RETRIEVERS}  # fmt: skip
+            said = rrf(words, self.calibration.weights, RRF_K)
             top = said.get(hits[0].entry.id, 0.0)
             ambiguous = [h.entry.id for h in hits[1:]
                          if top > 0 and said.get(h.entry.id, 0.0) >= top * AMBIGUOUS]  # fmt: skip
@@ -677,12 +682,14 @@ VERBATIM = 0.99  # confidence of one entry's own phrasing, typed word for word
 MIN_CHARS = 2
 PROMOTE = 0.2  # how much surer the model must be to put a hit above the fused order
 JUDGED = calibrate.CANDIDATES  # at least this many are judged and ordered before the cut
-AMBIGUOUS = 0.85  # a rival within 15% of the top's fused phrasing score is a real alternative
+# a rival within 15% of the top's rank-fused phrasing score is a real alternative: with
+# RRF_K 5, second in every list where the top is first scores 0.86 of it
+AMBIGUOUS = 0.85
 CASES = 3  # similar cases attached to a search result
 
 
-def confidence_order(hits: list[Hit]) -> list[Hit]:
-    """Fused order, except that a hit the model is surer of by more than PROMOTE moves up;
+def confidence_order(hits: list[Hit], promote: float = PROMOTE) -> list[Hit]:
+    """Fused order, except that a hit the model is surer of by more than `promote` moves up;
     then each confidence is capped by the one above, so the list reads in the order of the
     confidence it shows. The fused order is the better ranker when the model wavers (on the
     seed set, ordering by confidence alone lost 1.2 points of hit@1); the model is the better
@@ -697,7 +704,7 @@ def confidence_order(hits: list[Hit]) -> list[Hit]:
     ordered: list = []
     for hit in hits:
         above = next((k for k, h in enumerate(ordered)
-                      if h.confidence < hit.confidence - PROMOTE), len(ordered))  # fmt: skip
+                      if h.confidence < hit.confidence - promote), len(ordered))  # fmt: skip
         ordered.insert(above, hit)
     for upper, lower in itertools.pairwise(ordered):
         lower.confidence = min(lower.confidence, upper.confidence)
