@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -210,16 +211,39 @@ def learned_label(p: np.ndarray) -> str:
     return "calm"
 
 
+# A refusal the customer reports (驳回, 不给退, 审核不通过): after one, asking again or pressing
+# is no longer patience. Heard in the session's earlier messages, not this one (the model
+# weighs this one's words); there are no labelled sessions to fit it on, so it is a rule.
+_REFUSED = re.compile(
+    r"驳回|被拒|给拒|拒绝(?:了)?(?:我|退|换|赔|理赔|申请)|不给(?:我)?(?:退|换|赔|补|修|处理|保价)"
+    r"|不让退|退不了|换不了|(?:不|没)通过|审核失败|不予|不符合(?:条件|规定|要求|退货|价保|售后)"
+)
+
+
+def refused(earlier: Sequence[str]) -> bool:
+    """Whether an earlier message of the session reports being refused.
+
+    >>> refused(["退货申请被驳回了", "为什么"]), refused(["能退吗"]), refused(["不给退款"])
+    (True, False, True)
+    >>> refused(["我拒绝签收了", "尺码不符合描述"])  # the customer's refusal; a mismatch
+    False
+    """
+    return any(_REFUSED.search(fold(m)) for m in earlier)
+
+
 def detect(
     message: str,
     repeats: int = 0,
     vector: np.ndarray | None = None,
     angry_before: bool = False,
+    earlier: Sequence[str] = (),
 ) -> Emotion:
     """The customer's emotion from the message and the session so far.
 
     `repeats`: earlier messages of the session that asked the same; `angry_before`: an
-    earlier message of the session was angry (anger lingers: a hurried line is angry now).
+    earlier message of the session was angry (anger lingers: a hurried line is angry now);
+    `earlier`: the session's earlier messages, where a reported refusal makes the same ask
+    again, or a hurried line, angry.
     `vector`: the message's unit query embedding from the model's embedder (emotion_model),
     which the engine computed for dense search; without it the lexicon decides alone. The
     lexicon raises the learned label, never lowers it: a threat is angry whatever the tone.
@@ -235,6 +259,8 @@ def detect(
     'calm'
     >>> detect("能退款吗", repeats=2).label
     'angry'
+    >>> detect("能退款吗", repeats=1, earlier=["申请被驳回了"]).label
+    'angry'
     >>> detect("别跟我扯机器人 叫你们领导来").wants_human, detect("安装要人工费吗").wants_human
     (True, False)
     """
@@ -249,4 +275,7 @@ def detect(
     if angry_before and label == "anxious":
         label = "angry"
         signals.append("angry_before")
+    if label != "angry" and (repeats or label == "anxious") and refused(earlier):
+        label = "angry"
+        signals.append("refused_before")
     return Emotion(label, bool(heard.counts["threat"]), heard.wants_human, signals)

@@ -221,6 +221,18 @@ def test_anger_earlier_in_the_session_makes_a_hurried_line_angry(engine):
     assert heard_by_model(engine, "东西坏了怎么退", angry_before=True).label == "calm"
 
 
+def test_asking_again_after_a_refusal_is_angry_and_a_new_plain_question_is_not(engine):
+    refusal = ["我的退货申请被驳回了 为什么"]
+    again = heard_by_model(engine, "那到底能不能退", repeats=1, earlier=refusal)
+    assert again.label == "angry" and "refused_before" in again.signals
+    assert heard_by_model(engine, "那到底能不能退", repeats=1).label != "angry"
+    assert heard_by_model(engine, "发票怎么开", earlier=refusal).label == "calm"
+    # the customer refusing a parcel is no refusal of theirs
+    assert heard_by_model(engine, "那到底能不能退", repeats=1, earlier=["我拒绝签收了"]).label != (
+        "angry"
+    )
+
+
 def test_the_model_makes_the_lexicon_hotter_never_cooler(engine):
     emotion = heard_by_model(engine, "再不处理我就打12315投诉你们")
     assert emotion.label == "angry" and emotion.threat
