@@ -43,7 +43,8 @@ _HUMAN = re.compile(
     r"|(?<!需)(?:叫|找|让|请|喊|换|要|把)(?:你们|你)?的?(?:领导|主管|经理|负责人|上级|上司)"
     r"|(?:你们|你)的?(?:领导|主管|经理|负责人|上级|上司)(?:呢|在哪|出来|过来|来|跟我|和我|联系我)"
 )
-_SECTIONS = ("threat", "insult", "exasperation", "annoyed", "anxious", "glad", "human", "calm")
+_SECTIONS = ("threat", "insult", "exasperation", "annoyed", "anxious", "status", "glad", "human",
+             "calm")  # fmt: skip
 # Ways of saying it, not words: a rhetorical question, thanks that are not thanks, giving up,
 # being fobbed off, a day or an hour running out, money. Weak alone (今天 is in calm lines too),
 # so they only feed the learned model, which weighs them on the training lines; the vector
@@ -79,7 +80,7 @@ TONES = {
 # what the learned model reads beside the embedding (emotion_model.py)
 SIDE = ("threat", "insult", "exasperation", "annoyed", "anxious", "glad", "human",
         "shout", "press", "chant", "question", "exclaim", "ellipsis", "length", "masked",
-        "clauses", "calm", *(f"tone:{name}" for name in TONES))  # fmt: skip
+        "clauses", "calm", *(f"tone:{name}" for name in TONES), "status")  # fmt: skip
 _ELLIPSIS = re.compile(r"\.{2,}|。{2,}|…")
 # JD chat logs mask order numbers, names and addresses as [订单x], [姓名x]; real calm lines
 # are often long stories full of them, which normalise() strips before the embedding.
@@ -175,15 +176,22 @@ def side_features(message: str, heard: Heard) -> np.ndarray:
                      min(len(_MASKED.findall(text)), 3),
                      min(len([c for c in _CLAUSE.split(_MASKED.sub("", text)) if c]), 6),
                      min(sum(s.startswith("calm:") for s in heard.signals), 2),
-                     *(min(len(tone.findall(text)), 2) for tone in TONES.values())],
+                     *(min(len(tone.findall(text)), 2) for tone in TONES.values()),
+                     min(heard.counts["status"], 2)],
                     dtype=np.float32)  # fmt: skip
 
 
-def lexicon_label(heard: Heard, repeats: int = 0) -> str:
-    """The lexicon's own verdict: words and punctuation scored, for when there is no embedding."""
+def lexicon_label(heard: Heard, repeats: int = 0, status: bool = True) -> str:
+    """The lexicon's own verdict: words and punctuation scored. Beside the learned model it
+    leaves status asks (怎么还没到, 有人吗) to the model: `status=False`.
+
+    >>> heard = hear("我的快递怎么还没到")
+    >>> lexicon_label(heard), lexicon_label(heard, status=False), lexicon_label(heard, 1, False)
+    ('anxious', 'calm', 'anxious')
+    """
     c = heard.counts
     anger = 2 * (c["threat"] + c["insult"] + c["exasperation"]) + c["annoyed"]
-    worry = c["anxious"] + bool(heard.press) + bool(repeats)
+    worry = c["anxious"] + status * c["status"] + bool(heard.press) + bool(repeats)
     anger += (2 if "?" in heard.shout else 1) if heard.shout else 0
     anger += 2 if heard.chant else 0
     anger += 2 if repeats >= 2 else 0
@@ -266,7 +274,7 @@ def detect(
     """
     heard = hear(message)
     signals = heard.signals + ([f"repeated:{repeats}"] if repeats else [])
-    label = lexicon_label(heard, repeats)
+    label = lexicon_label(heard, repeats, status=vector is None)
     if vector is not None:
         p = emotion_model.model().probabilities(vector, side_features(message, heard), message)
         learned = learned_label(p)

@@ -172,6 +172,15 @@ def test_negated_delight_or_hurry_and_plain_complaints_are_calm(engine, message)
     assert heard_by_model(engine, message).label == "calm"
 
 
+def test_a_status_ask_is_left_to_the_model_and_asked_again_is_anxious(engine):
+    """Asked once and plainly, 怎么还没发货 is calm (issue 18: repeated status asks are
+    anxious); the lexicon alone, with no model to weigh the tone, still hears worry."""
+    message = "请问订单怎么还没发货"
+    assert detect(message).label == "anxious"
+    assert heard_by_model(engine, message).label == "calm"
+    assert heard_by_model(engine, message, repeats=1).label == "anxious"
+
+
 @pytest.mark.parametrize(
     "message",
     ["用了这个洗面奶脸上过敏了 红了一片", "电池鼓包了 还能用吗", "屏幕碎了 快递送来就这样"],
