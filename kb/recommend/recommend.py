@@ -91,6 +91,7 @@ def recommend(
         repeats=_repeats(result, history),
         vector=emotion_vector(engine, request.query),
         angry_before=any(r.emotion == "angry" for r in history),
+        earlier=[r.query for r in history],
     )
     failed = sum(
         r.outcome in ("takeover", "abandoned") or r.reason == "no_confident_match" for r in history

