@@ -1,25 +1,25 @@
-"""The SQLite connection: pragmas, transactions (nested ones too), the one writer lock."""
+"""The connections: SQLite's pragmas, transactions (nested ones too) on both backends."""
 
 from __future__ import annotations
-
-import sqlite3
 
 import pytest
 
 from kb.model import Topic
-from kb.store import Store
+from kb.store import SqliteStore, Store
 
 
-def test_wal_and_foreign_keys_are_on(store: Store):
+def test_wal_and_foreign_keys_are_on(db_path):
+    store = SqliteStore(db_path)
     assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
 
 
-def test_foreign_keys_are_checked_at_commit_and_a_failure_writes_nothing(store: Store):
+def test_foreign_keys_are_checked_at_commit_and_a_failure_writes_nothing(store: Store,
+                                                                          integrity_error):
     with store.transaction():
         store.upsert_topic(Topic("child", "子", parent="parent"))  # parent arrives later
         store.upsert_topic(Topic("parent", "父"))
-    with pytest.raises(sqlite3.IntegrityError), store.transaction():
+    with pytest.raises(integrity_error), store.transaction():
         store.upsert_topic(Topic("orphan", "孤儿", parent="missing"))
     assert [t.id for t in store.topics()] == ["child", "parent"]
 
