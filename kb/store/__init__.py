@@ -41,7 +41,7 @@ from kb.store.schema import MIGRATIONS, SCHEMA_VERSION, migrate, schema_version
 from kb.store.sqlite import SqliteConnection
 from kb.store.suggestions import Suggestions
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Store", "migrate", "now", "schema_version"]
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Store", "is_url", "migrate", "now", "schema_version"]
 
 
 class Store(Knowledge, Entries, Embeddings, Events, Rollups, Flags, Handoffs, Suggestions,

@@ -11,6 +11,7 @@ A backend provides:
     db                   `execute(sql, params)` -> a cursor (tuples: fetchone, fetchall,
                          rowcount, iteration); `query(sql, params)` -> dicts
     executemany(sql, rows)
+    follow_ids(table)    after a copy kept the ids (copy_store.py)
     transaction()        all or nothing, one writer at a time (a check-then-write cannot
                          interleave with another's), foreign keys checked at commit; nests
     schema_version, close(), check_writable(), backup(), restore(), hold_for_serving()
@@ -48,6 +49,10 @@ class Connection:
 
     def _rows(self, sql: str, params=()) -> list[dict]:
         return list(self.db.query(sql, params))
+
+    def follow_ids(self, table: str) -> None:
+        """After rows were copied in with their ids, let the table's id generator continue
+        past them. SQLite's INTEGER PRIMARY KEY does by itself."""
 
     def _insert(self, table: str, row: dict) -> None:
         """One row from a dict whose keys are the table's column names (code-given, not user)."""

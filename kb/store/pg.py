@@ -24,7 +24,13 @@ from psycopg.adapt import Loader
 from psycopg.pq import TransactionStatus
 from psycopg.rows import dict_row
 
-from kb.errors import DatabaseBusy, DatabaseReadOnly, DatabaseUnreachable, Unsupported
+from kb.errors import (
+    DatabaseBusy,
+    DatabaseReadOnly,
+    DatabaseUnreachable,
+    InvalidParameter,
+    Unsupported,
+)
 from kb.store import Store
 from kb.store.connection import Connection
 from kb.store.schema import migrate, schema_version
@@ -117,26 +123,33 @@ class PgDatabase:
         return self.conn
 
     @contextmanager
-    def _reporting(self) -> Iterator[None]:
+    def _reporting(self, params=()) -> Iterator[None]:
         try:
             yield
         except psycopg.OperationalError as exc:
             if self.conn.broken or self.conn.closed:
                 raise DatabaseUnreachable(masked(self.url), _reason(exc)) from exc
             raise
+        except psycopg.DataError:
+            # SQLite keeps a NUL character in TEXT, PostgreSQL cannot: the caller's to fix
+            if any(isinstance(v, str) and "\x00" in v for v in params):
+                raise InvalidParameter("text with a NUL character (\\x00) cannot be stored "
+                                       "in PostgreSQL; remove it") from None  # fmt: skip
+            raise
 
     def execute(self, sql: str, params=()) -> psycopg.Cursor:
-        with self._reporting():
+        with self._reporting(params):
             return self._live().execute(placeholders(sql), list(params))
 
     def query(self, sql: str, params=()) -> Iterator[dict]:
-        with self._reporting():
+        with self._reporting(params):
             cursor = self._live().cursor(row_factory=dict_row)
             return iter(cursor.execute(placeholders(sql), list(params)).fetchall())
 
     def executemany(self, sql: str, rows) -> None:
-        with self._reporting():
-            self._live().cursor().executemany(placeholders(sql), list(rows))
+        rows = list(rows)
+        with self._reporting([v for row in rows for v in row]):
+            self._live().cursor().executemany(placeholders(sql), rows)
 
     @property
     def in_transaction(self) -> bool:
@@ -154,6 +167,12 @@ class PgDatabase:
 
     def close(self) -> None:
         self.conn.close()
+
+    def __del__(self):
+        # as a sqlite3 connection does: a store dropped without close() closes quietly
+        # (psycopg would warn; a CLI command or a request thread's store just ends)
+        if getattr(self, "conn", None) is not None:
+            self.conn.close()
 
 
 def _reason(exc: Exception) -> str:
@@ -184,6 +203,15 @@ class PgConnection(Connection):
 
     def executemany(self, sql: str, rows) -> None:
         self.db.executemany(sql, rows)
+
+    def follow_ids(self, table: str) -> None:
+        for (column,) in self.db.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = "
+            "current_schema() AND table_name = ? AND is_identity = 'YES'", [table]
+        ).fetchall():
+            self.db.execute(f"SELECT setval(pg_get_serial_sequence(?, ?), "
+                            f"coalesce(max({column}), 0) + 1, false) FROM {table}",
+                            [table, column])  # fmt: skip
 
     @contextmanager
     def transaction(self) -> Iterator[PgConnection]:

@@ -153,6 +153,7 @@ class SqliteConnection(Connection):
 
     def backup(self, target: str | Path) -> None:
         """A consistent copy while others keep writing (SQLite's online backup, page by page)."""
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
         destination = sqlite3.connect(str(target))
         try:
             self.db.conn.backup(destination, pages=1024)
