@@ -857,6 +857,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None):
         click.echo(f"opening the search index (embedder {settings['embedder']}) ...")
         started = time.perf_counter()
         engine = shared_engine(app)
+        engine.follow_changes()  # edits saved by other processes (replicas) indexed at once
         click.echo(f"search index {engine.start} in {time.perf_counter() - started:.1f} s "
                    f"({len(engine.entries)} entries)")  # fmt: skip
         base = f"http://{settings['host']}:{settings['port']}"

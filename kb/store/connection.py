@@ -12,6 +12,7 @@ A backend provides:
                          rowcount, iteration); `query(sql, params)` -> dicts
     executemany(sql, rows)
     follow_ids(table)    after a copy kept the ids (copy_store.py)
+    wait_for_change(timeout)  block until another process saved an entry or a case
     transaction()        all or nothing, one writer at a time (a check-then-write cannot
                          interleave with another's), foreign keys checked at commit; nests
     schema_version, close(), check_writable(), backup(), restore(), hold_for_serving()
@@ -20,6 +21,7 @@ A backend provides:
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime
 
 URL_SCHEMES = ("postgresql://", "postgres://")  # what names a PostgreSQL database; else a file
@@ -49,6 +51,13 @@ class Connection:
 
     def _rows(self, sql: str, params=()) -> list[dict]:
         return list(self.db.query(sql, params))
+
+    def wait_for_change(self, timeout: float) -> bool:
+        """Block until another process commits an entry or case, or `timeout` passes; whether
+        one was announced. SQLite announces nothing: this waits, and the caller looks at the
+        change counter (Entries.changed_since) either way."""
+        time.sleep(timeout)
+        return False
 
     def follow_ids(self, table: str) -> None:
         """After rows were copied in with their ids, let the table's id generator continue

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import io
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
@@ -33,9 +34,20 @@ from kb.errors import (
 )
 from kb.store import Store
 from kb.store.connection import Connection
-from kb.store.schema import migrate, schema_version
+from kb.store.schema import SCHEMA_VERSION, migrate, schema_version
 from kb.store.sqlite import BUSY_WAIT
 
+CHANNEL = "kb_changes"  # what every committed change to entries or cases is announced on
+# A trigger announces, rather than the concern modules: any writer (an import, migrate-store,
+# an operator's SQL) is heard, and the concern modules' SQL stays the same for both backends.
+# NOTIFY is sent at commit, once per transaction for one payload (an import is one).
+_ANNOUNCE = [
+    f"""CREATE OR REPLACE FUNCTION kb_announce() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN PERFORM pg_notify('{CHANNEL}', TG_TABLE_NAME); RETURN NULL; END $$""",
+    *(f"""CREATE OR REPLACE TRIGGER {table}_announce AFTER INSERT OR UPDATE OR DELETE
+          ON {table} FOR EACH STATEMENT EXECUTE FUNCTION kb_announce()"""
+      for table in ("entries", "cases")),
+]
 CONNECT_TIMEOUT = 5  # seconds: an unreachable server is reported at once, not after minutes
 # advisory lock keys (any two constants): one writer at a time, one migrating process
 WRITER_LOCK, MIGRATE_LOCK = 0x6B62_0001, 0x6B62_0002
@@ -188,18 +200,45 @@ class PgConnection(Connection):
         self.url = str(url)
         self.path = masked(self.url)  # what messages name the database by
         self.db = PgDatabase(self.url)
+        self._listener: psycopg.Connection | None = None  # LISTENs, opened on first wait
         self._migrate()
 
     def _migrate(self) -> None:
-        """Bring the schema up to date, one process at a time (replicas may start together)."""
+        """Bring the schema up to date and the announcing triggers in place, one process at a
+        time (replicas may start together); an up-to-date database costs two reads."""
+        if schema_version(self.db) == SCHEMA_VERSION and self._announcing():
+            return
         self.db.execute("SELECT pg_advisory_lock(?)", [MIGRATE_LOCK])
         try:
             migrate(self.db, ddl=ddl)
+            with self.db.atomic():
+                for statement in _ANNOUNCE:
+                    self.db.execute(statement)
         finally:
             self.db.execute("SELECT pg_advisory_unlock(?)", [MIGRATE_LOCK])
 
+    def _announcing(self) -> bool:
+        return self.db.execute("SELECT count(*) FROM pg_trigger WHERE tgname IN "
+                               "('entries_announce', 'cases_announce')").fetchone()[0] == 2
+
     def close(self) -> None:
         self.db.close()
+        if self._listener is not None:
+            self._listener.close()
+
+    def wait_for_change(self, timeout: float) -> bool:
+        """Block until any process commits an entry or case (LISTEN/NOTIFY on a connection of
+        its own), or `timeout` passes; whether one was announced. A listener found lost is
+        reopened on the next call; meanwhile the caller's change counter covers the gap."""
+        try:
+            if self._listener is None or self._listener.broken or self._listener.closed:
+                self._listener = psycopg.connect(self.url, autocommit=True,
+                                                 connect_timeout=CONNECT_TIMEOUT)  # fmt: skip
+                self._listener.execute(f"LISTEN {CHANNEL}")
+            return any(True for _ in self._listener.notifies(timeout=timeout, stop_after=1))
+        except psycopg.OperationalError:
+            time.sleep(timeout)  # the server is away: wait as if nothing came
+            return False
 
     def executemany(self, sql: str, rows) -> None:
         self.db.executemany(sql, rows)

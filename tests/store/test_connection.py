@@ -31,3 +31,15 @@ def test_a_failed_nested_transaction_undoes_only_its_own_writes(store: Store):
             store.upsert_topic(Topic("undone", "撤销"))
             raise RuntimeError("boom")
     assert [t.id for t in store.topics()] == ["kept"]
+
+
+def test_a_committed_change_is_announced_to_a_waiting_store(store: Store, mini_corpus):
+    from kb.corpus import import_corpus
+
+    other = Store(store.path if isinstance(store, SqliteStore) else store.url)
+    assert other.wait_for_change(0.05) is False  # nothing saved: the wait runs out
+    import_corpus(store, mini_corpus)
+    # PostgreSQL announces (LISTEN/NOTIFY); SQLite cannot, and its callers read the counter
+    assert other.wait_for_change(5) is (not isinstance(store, SqliteStore))
+    assert other.changed_since(0)[0] == ["return-7day", "return-quality"]
+    other.close()
