@@ -22,7 +22,6 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 from psycopg import errors as pgerrors
 from psycopg.adapt import Loader
-from psycopg.pq import TransactionStatus
 from psycopg.rows import dict_row
 
 from kb.errors import (
@@ -119,6 +118,7 @@ class PgDatabase:
     def __init__(self, url: str):
         self.url = url
         self.conn = self._connect()
+        self._depth = 0  # transactions and savepoints open (a broken one is never reopened)
 
     def _connect(self) -> psycopg.Connection:
         try:
@@ -130,7 +130,7 @@ class PgDatabase:
         return conn
 
     def _live(self) -> psycopg.Connection:
-        if self.conn.broken or self.conn.closed:
+        if (self.conn.broken or self.conn.closed) and not self._depth:
             self.conn = self._connect()
         return self.conn
 
@@ -165,13 +165,17 @@ class PgDatabase:
 
     @property
     def in_transaction(self) -> bool:
-        return self.conn.info.transaction_status != TransactionStatus.IDLE
+        return self._depth > 0
 
     @contextmanager
     def atomic(self) -> Iterator[None]:
         """A transaction, or a savepoint inside one."""
         with self._reporting(), self._live().transaction():
-            yield
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
 
     def table_names(self) -> list[str]:
         return [r[0] for r in self.execute(
