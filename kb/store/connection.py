@@ -24,6 +24,10 @@ import json
 import time
 from datetime import UTC, datetime
 
+# How long a write waits for another writer (a thread here, another process or replica)
+# before it gives up with DatabaseBusy: long enough for any write of ours (an import commits
+# in about a second), short enough that queued writers cannot hold every server thread long.
+BUSY_WAIT = 3.0
 URL_SCHEMES = ("postgresql://", "postgres://")  # what names a PostgreSQL database; else a file
 
 

@@ -32,9 +32,8 @@ from kb.errors import (
     Unsupported,
 )
 from kb.store import Store
-from kb.store.connection import Connection
+from kb.store.connection import BUSY_WAIT, Connection
 from kb.store.schema import SCHEMA_VERSION, migrate, schema_version
-from kb.store.sqlite import BUSY_WAIT
 
 CHANNEL = "kb_changes"  # what every committed change to entries or cases is announced on
 # A trigger announces, rather than the concern modules: any writer (an import, migrate-store,

@@ -26,13 +26,9 @@ from kb.errors import (
     DatabaseReadOnly,
     Unavailable,
 )
-from kb.store.connection import Connection
+from kb.store.connection import BUSY_WAIT, Connection
 from kb.store.schema import SCHEMA_VERSION, columns, expected_columns, migrate, schema_version
 
-# How long a write waits for another writer (a thread here, or another process) before it
-# gives up with DatabaseBusy: long enough for any write of ours (an import commits in about
-# a second), short enough that queued writers cannot hold every server thread for long.
-BUSY_WAIT = 3.0
 _WRITERS: dict[str, threading.Lock] = {}
 _WRITERS_LOCK = threading.Lock()
 

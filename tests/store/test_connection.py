@@ -43,3 +43,16 @@ def test_a_committed_change_is_announced_to_a_waiting_store(store: Store, mini_c
     assert other.wait_for_change(5) is (not isinstance(store, SqliteStore))
     assert other.changed_since(0)[0] == ["return-7day", "return-quality"]
     other.close()
+
+
+def test_one_writer_at_a_time_and_a_writer_kept_waiting_is_busy(store: Store):
+    from kb.errors import DatabaseBusy
+    from kb.model import Case
+
+    other = Store(store.path if isinstance(store, SqliteStore) else store.url)
+    with other.transaction():
+        other.upsert_topic(Topic("held", "占着"))
+        with pytest.raises(DatabaseBusy):  # after BUSY_WAIT, as SQLite's BEGIN IMMEDIATE
+            store.upsert_case(Case("c", [], "能退吗", "已退"))
+    assert store.ids("cases") == set() and [t.id for t in store.topics()] == ["held"]
+    other.close()
