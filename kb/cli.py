@@ -18,7 +18,7 @@ import click
 from kb import config
 from kb.authoring.gaps import MIN_COUNT
 from kb.authoring.monitor import DAYS_MAX
-from kb.errors import KbError, ValidationFailed
+from kb.errors import KbError, KeyExists, ValidationFailed
 from kb.graph import DEPTH, DEPTH_MAX
 from kb.keys import ROLES
 from kb.search import TOP, TOP_MAX
@@ -845,9 +845,12 @@ def serve(ctx: click.Context, host: str | None, port: int | None):
         if not store.api_keys():
             from kb.keys import create
 
-            key = create(store, "admin", "admin")
-            click.echo(f"created an admin API key (shown once; `kb keys create` makes more):\n"
-                       f"    {key}")  # fmt: skip
+            try:
+                key = create(store, "admin", "admin")
+                click.echo(f"created an admin API key (shown once; `kb keys create` makes "
+                           f"more):\n    {key}")  # fmt: skip
+            except KeyExists:  # a replica starting at the same moment made it, and showed it
+                pass
         store.close()
         app = create_app(settings)
         _check_port(settings["host"], settings["port"])  # before the index: one line, at once

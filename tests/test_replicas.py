@@ -9,6 +9,7 @@ import json
 import signal
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import quote
 
@@ -16,7 +17,7 @@ import pytest
 import server as live
 
 from kb.keys import create as create_key
-from kb.store import SqliteStore, Store
+from kb.store import SCHEMA_VERSION, SqliteStore, Store
 from kb.store.copy_store import copy_store
 from tests.conftest import copy_db
 
@@ -191,3 +192,21 @@ def test_a_lost_database_is_a_503_and_the_replica_recovers_when_it_returns(
     finally:
         client.close()
         live.stop(process)
+
+
+def test_two_replicas_started_together_on_an_empty_database_import_the_corpus_once(
+    pg_url, tmp_path
+):
+    with ThreadPoolExecutor(2) as pool:  # both find the database empty, both import
+        started = list(pool.map(lambda name: _serve(pg_url, tmp_path, name), ("a", "b")))
+    try:
+        store = Store(pg_url)
+        assert store.count_entries() >= 80
+        # imports are idempotent and one writer at a time: nothing was saved twice
+        assert store.db.execute("SELECT max(version) FROM entry_versions").fetchone()[0] == 1
+        assert store.schema_version == SCHEMA_VERSION
+        assert all("importing" in (tmp_path / f"{n}.log").read_text() for n in ("a", "b"))
+        store.close()
+    finally:
+        for process, _ in started:
+            live.stop(process)
