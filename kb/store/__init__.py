@@ -7,7 +7,7 @@ psycopg, the dialect, an advisory writer lock). The concern modules hold the one
 each statement; `connection` says what a backend provides.
 
     connection   open, transaction(), schema_version, backup(), restore(),
-                 hold_for_serving(); sqlite and pg fill it in
+                 hold_for_serving(), wait_for_change(); sqlite and pg fill it in
     schema       the numbered migrations; migrate(), schema_version()
     knowledge    ids(); topics, topic_subtree; processes; cases, case_seq
     entries      save_entry (versions, optimistic locking), get_entry, live_entry,
@@ -21,6 +21,7 @@ each statement; `connection` says what a backend provides.
     handoffs     handoff tickets: add, list a queue, take once, close once
     suggestions  phrasings learnt from outcomes, and the editors' verdicts on them
     admin        API keys, meta settings, identity, the imports log, stats
+    copy_store   every table into an empty store of either backend (kb migrate-store)
 
 The store stores; it does not decide. Which version is live is `kb.model.live_version`;
 what counts as served and what is a gap are `kb.recommend.rules`, passed in by callers.
