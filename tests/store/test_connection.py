@@ -56,3 +56,16 @@ def test_one_writer_at_a_time_and_a_writer_kept_waiting_is_busy(store: Store):
             store.upsert_case(Case("c", [], "能退吗", "已退"))
     assert store.ids("cases") == set() and [t.id for t in store.topics()] == ["held"]
     other.close()
+
+
+def test_a_read_only_postgresql_database_refuses_writes_with_a_clear_error(pg_url):
+    from kb.errors import DatabaseReadOnly
+
+    Store(pg_url).db.execute(f"ALTER DATABASE {pg_url.rsplit('/', 1)[1]} "
+                             "SET default_transaction_read_only = on")  # fmt: skip
+    store = Store(pg_url)  # reads still work: the schema is checked, not written
+    with pytest.raises(DatabaseReadOnly) as err:
+        store.check_writable()
+    assert "cannot be written" in err.value.message and err.value.status == 503
+    assert store.topics() == []
+    store.close()
