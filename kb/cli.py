@@ -18,12 +18,12 @@ import click
 from kb import config
 from kb.authoring.gaps import MIN_COUNT
 from kb.authoring.monitor import DAYS_MAX
-from kb.errors import KbError, ValidationFailed
+from kb.errors import KbError, KeyExists, ValidationFailed
 from kb.graph import DEPTH, DEPTH_MAX
 from kb.keys import ROLES
 from kb.search import TOP, TOP_MAX
 from kb.search.fusion import FUSIONS
-from kb.store import Store
+from kb.store import Store, is_url
 
 DEFAULTS = config.DEFAULTS
 
@@ -696,16 +696,16 @@ def simulate(ctx, days: int, conversations: int, seed: int, bad: int):
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.pass_context
 def backup(ctx, file: str):
-    """Copy the database to FILE while the server keeps running (SQLite online backup).
+    """Copy the database to FILE while the server keeps running (SQLite online backup;
+    for PostgreSQL it says what to run instead: pg_dump).
 
     \b
     Example:
         kb backup backups/kb-$(date +%F).db
     """
+    store = _store(ctx)
     if Path(file).exists():
         raise click.UsageError(f"{file} exists; choose a new file")
-    Path(file).parent.mkdir(parents=True, exist_ok=True)
-    store = _store(ctx)
     store.backup(file)
     totals = store.totals()
     click.echo(f"backed up {store.path} to {file}: {totals['entries']} entries, "
@@ -721,6 +721,7 @@ def restore(ctx, file: str):
     The backup is copied and migrated beside the database, then renamed over it; the
     replaced file is kept beside it until that succeeded. Refused while `kb serve` holds
     the database (its searches would keep serving the old index): stop the server first.
+    For PostgreSQL it says what to run instead (pg_restore).
 
     \b
     Example:
@@ -729,6 +730,31 @@ def restore(ctx, file: str):
     store = _store(ctx)
     store.restore(file)
     click.echo(f"restored {store.path} from {file}: {store.totals()['entries']} entries")
+
+
+@cli.command("migrate-store")
+@click.option("--from", "source", required=True, help="The store to copy: a SQLite file or a "
+              "postgresql:// URL.")  # fmt: skip
+@click.option("--to", "target", required=True, help="An empty store to copy into: a "
+              "postgresql:// URL (or a new SQLite file).")  # fmt: skip
+def migrate_store(source: str, target: str):
+    """Copy everything from one store into an empty one: entries with all their versions,
+    cases, recommendations and outcomes, rollups, flags, tickets, suggestions, API keys,
+    the imports log and settings. The counts are compared table by table; a target that
+    holds anything is refused, and a failed copy leaves the target empty.
+
+    \b
+    Example:
+        kb migrate-store --from kb-data/kb.db --to postgresql://kb@db.internal/kb
+    """
+    from kb.store.copy_store import copy_store
+
+    if not is_url(source) and not Path(source).is_file():
+        raise click.UsageError(f"--from {source}: no such file")
+    origin, destination = Store(source), Store(target)
+    copied = copy_store(origin, destination, lambda table: _phase(f"copying {table}"))
+    click.echo(f"copied {origin.path} to {destination.path}, counts verified: "
+               + ", ".join(f"{table} {n}" for table, n in sorted(copied.items()) if n))
 
 
 @cli.group()
@@ -807,20 +833,24 @@ def serve(ctx: click.Context, host: str | None, port: int | None):
 
     settings = config.load({"db": ctx.obj["db"], "host": host, "port": port})
     # (the engine is built below, before listening, so the first search is not slow)
-    if not Path(settings["db"]).exists():
-        click.echo(f"no database at {settings['db']}: importing {settings['corpus']}")
-        counts = import_corpus(Store(settings["db"]), settings["corpus"], "kb serve", _phase)
-        click.echo(f"imported {counts['entries_new']} entries, {counts['cases']} cases")
+    fresh = not is_url(settings["db"]) and not Path(settings["db"]).exists()
     store = Store(settings["db"])
+    if fresh or (store.last_import() is None and not store.count_entries()):
+        click.echo(f"no knowledge in {store.path}: importing {settings['corpus']}")
+        counts = import_corpus(store, settings["corpus"], "kb serve", _phase)
+        click.echo(f"imported {counts['entries_new']} entries, {counts['cases']} cases")
     store.check_writable()  # a server that cannot save edits or feedback refuses to start
     serving = store.hold_for_serving()  # until this process exits: no restore under us
     try:
         if not store.api_keys():
             from kb.keys import create
 
-            key = create(store, "admin", "admin")
-            click.echo(f"created an admin API key (shown once; `kb keys create` makes more):\n"
-                       f"    {key}")  # fmt: skip
+            try:
+                key = create(store, "admin", "admin")
+                click.echo(f"created an admin API key (shown once; `kb keys create` makes "
+                           f"more):\n    {key}")  # fmt: skip
+            except KeyExists:  # a replica starting at the same moment made it, and showed it
+                pass
         store.close()
         app = create_app(settings)
         _check_port(settings["host"], settings["port"])  # before the index: one line, at once
@@ -830,10 +860,11 @@ def serve(ctx: click.Context, host: str | None, port: int | None):
         click.echo(f"opening the search index (embedder {settings['embedder']}) ...")
         started = time.perf_counter()
         engine = shared_engine(app)
+        engine.follow_changes()  # edits saved by other processes (replicas) indexed at once
         click.echo(f"search index {engine.start} in {time.perf_counter() - started:.1f} s "
                    f"({len(engine.entries)} entries)")  # fmt: skip
         base = f"http://{settings['host']}:{settings['port']}"
-        click.echo(f"kefu-kb serving {settings['db']} at {base}  (health: {base}/api/v1/health)")
+        click.echo(f"kefu-kb serving {store.path} at {base}  (health: {base}/api/v1/health)")
         click.echo(f"    agent sidebar:  {base}/sidebar\n    authoring UI:   {base}/author")
         sys.stdout.flush()  # the key and addresses reach a log file before the first request
         server.run()

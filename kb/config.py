@@ -25,7 +25,7 @@ class Setting:
 
 
 SETTINGS = [
-    Setting("db", "kb-data/kb.db", "SQLite database file (also --db)"),
+    Setting("db", "kb-data/kb.db", "SQLite database file, or a postgresql:// URL (also --db)"),
     Setting(
         "corpus", str(_REPO_CORPUS), "corpus folder imported when `kb serve` finds no database"
     ),

@@ -25,7 +25,9 @@
     ├── DatabaseInUse      a restore while a server holds the database, or the reverse (409)
     ├── Unavailable        a write cannot be done now; retry later (503, Retry-After)
     │   ├── DatabaseBusy       another writer held the database past the wait
-    │   └── DatabaseReadOnly   the database file cannot be written
+    │   ├── DatabaseReadOnly   the database file cannot be written
+    │   └── DatabaseUnreachable  the PostgreSQL server cannot be reached (at start, or lost)
+    ├── Unsupported        a command the backend in use cannot do (says what to use instead)
     └── ConfigError        a setting has a bad value
 
 The API turns each into `{"error": {"code", "message", "field"}}` with `status`
@@ -231,6 +233,18 @@ class DatabaseBusy(Unavailable):
 class DatabaseReadOnly(Unavailable):
     code = "database_read_only"
     retry_after = 30
+
+
+class DatabaseUnreachable(Unavailable):
+    code = "database_unreachable"
+    retry_after = 5
+
+    def __init__(self, url: str, reason: str):
+        super().__init__(f"cannot reach the database {url}: {reason}")
+
+
+class Unsupported(KbError):
+    code = "unsupported"
 
 
 class ConfigError(KbError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -157,3 +158,26 @@ def runner():
 def with_key():
     """keyed(client, db, role): give a test client a key of its own."""
     return keyed
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A PostgreSQL server for the session (benchmarks/postgres.py), or a skip saying why;
+    KB_TEST_POSTGRES=required (CI) turns the skip into a failure."""
+    from postgres import Cluster, binaries
+
+    found = binaries()
+    if found is None:
+        reason = "PostgreSQL is not installed (apt-get install postgresql)"
+        if os.environ.get("KB_TEST_POSTGRES") == "required":
+            pytest.fail(f"{reason}, and KB_TEST_POSTGRES=required")
+        pytest.skip(reason)
+    cluster = Cluster(found).start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def pg_url(pg_cluster) -> str:
+    """A fresh, empty PostgreSQL database."""
+    return pg_cluster.create_database()

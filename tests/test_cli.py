@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+
+import server as live
 
 from kb.cli import cli
 from kb.store import SCHEMA_VERSION, Store
@@ -138,3 +142,35 @@ def test_suggestions_lists_what_traffic_taught(runner, seed_store):
     assert [(s["entry_id"], s["strong"]) for s in listed] == [("logistics-signed-not-received", 1)]
     missing = runner.invoke(cli, [*db, "suggestions", "--entry", "nope"], env=env)
     assert missing.exit_code != 0 and "nope" in missing.output
+
+
+def test_the_commands_work_on_postgresql_and_backup_names_pg_dump(runner, mini_corpus, pg_url,
+                                                                  tmp_path):  # fmt: skip
+    assert runner.invoke(cli, ["--db", pg_url, "import", str(mini_corpus)]).exit_code == 0
+    stats = json.loads(runner.invoke(cli, ["--db", pg_url, "stats", "--json"]).output)
+    assert stats["totals"] == {"topics": 1, "entries": 2, "cases": 1, "processes": 1}
+    found = runner.invoke(cli, ["--db", pg_url, "search", "衣服开线了"],
+                          env={"KB_EMBEDDER": "none", "KB_INDEX_CACHE": "off"})
+    assert found.exit_code == 0 and "1. return-quality" in found.output
+
+    backup = runner.invoke(cli, ["--db", pg_url, "backup", str(tmp_path / "b" / "kb.dump")])
+    assert backup.exit_code == 1 and not (tmp_path / "b").exists()
+    assert backup.stderr == (f"error: kb backup copies a SQLite file; back up PostgreSQL with its "
+                             f"own tool: pg_dump --format=custom --file={tmp_path}/b/kb.dump "
+                             f"'{pg_url}'\n")  # fmt: skip
+    dump = tmp_path / "kb.dump"
+    dump.write_bytes(b"PGDMP")
+    restore = runner.invoke(cli, ["--db", pg_url, "restore", str(dump)])
+    assert restore.exit_code == 1 and "pg_restore --dbname=" in restore.stderr
+    assert Store(pg_url).count_entries() == 2
+
+
+def test_an_unreachable_database_is_one_line_and_exit_1(tmp_path):
+    port = live.free_port()  # nothing listens there
+    url = f"postgresql://kb:secret@127.0.0.1:{port}/kb"
+    result = subprocess.run([sys.executable, "-m", "kb.cli", "--db", url, "serve"],
+                            capture_output=True, text=True, cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"error: cannot reach the database "
+                                    f"postgresql://kb:***@127.0.0.1:{port}/kb: connection")
+    assert result.stderr.count("\n") == 1 and "secret" not in result.stderr

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kb.errors import ConfigError
+from kb.errors import ConfigError, Unavailable
 from kb.graph.build import KnowledgeGraph, keyword_node
 from kb.model import Case, Entry
 from kb.search import TOP, calibrate, solution
@@ -108,6 +108,7 @@ class Engine:
         self.indexed = 0  # entries tokenised and indexed since start (the snapshot's other side)
         self.index_cache = IndexCache(index_cache) if index_cache else None
         self._unsaved = 0  # entries re-indexed since the snapshot on disk was written
+        self._closed = threading.Event()
         # how the indexes came to be at start: loaded from the cache, or built and why
         self.start = self._load_snapshot()
         if self.start != "loaded":
@@ -116,7 +117,26 @@ class Engine:
                 self.save_snapshot()
 
     def close(self) -> None:
+        self._closed.set()
         self.store.close()
+
+    def follow_changes(self) -> threading.Thread:
+        """Re-index what any process saves as it is saved, not at the next search: on the
+        store's announcement (PostgreSQL's LISTEN/NOTIFY), or after FOLLOW_EVERY seconds
+        without one, from the change counter. For a long-lived server; stops at close()."""
+        thread = threading.Thread(target=self._follow, name="kb-follow", daemon=True)
+        thread.start()
+        return thread
+
+    def _follow(self) -> None:
+        while not self._closed.is_set():
+            self.store.wait_for_change(FOLLOW_EVERY)
+            if self._closed.is_set():
+                return
+            try:
+                self.refresh()
+            except Unavailable as exc:  # the database is away: the next look tries again
+                log.warning("following changes: %s", exc.message)
 
     # building ---------------------------------------------------------------
 
@@ -670,6 +690,10 @@ SNAPSHOT = ("entries", "_dated", "_phrase_tokens", "_verbatim", "_verbatim_of", 
 # applies each at ~2 ms (tokens, vectors, one HNSW insert), a rewrite at 100k entries
 # holds searches up for a few seconds.
 RESAVE_AFTER = 1000
+# A server looks at the change counter this often when no change was announced (SQLite
+# announces none; a PostgreSQL listener may be reconnecting): an edit saved on another
+# replica is searchable here within about this long even then.
+FOLLOW_EVERY = 1.0
 # Refit the calibration once this many entries changed (or this share of them): an edit
 # moves the fitted model little, and a fit costs a few hundred searches.
 REFIT_MIN, REFIT_SHARE = 50, 0.1

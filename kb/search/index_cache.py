@@ -31,6 +31,10 @@ from contextlib import contextmanager
 from functools import cache
 from importlib import metadata
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from kb.config import DEFAULTS
+from kb.store import is_url
 
 FORMAT = 1  # bump when the layout of a snapshot changes
 STALE_PARTIAL = 3600  # seconds after which a half-written snapshot is a crashed writer's
@@ -40,14 +44,23 @@ _CODE = Path(__file__).resolve().parent.parent  # kb/
 
 
 def folder_for(db: str | Path, setting: str) -> Path | None:
-    """The folder the `index_cache` setting names for a database, None when it is off.
+    """The folder the `index_cache` setting names for a database, None when it is off: by
+    default beside a SQLite file; for PostgreSQL, in the default data folder of this machine,
+    named by database and host (never the password).
 
     >>> str(folder_for("kb-data/kb.db", "auto")), folder_for("kb.db", "off")
     ('kb-data/kb.db.index', None)
+    >>> str(folder_for("postgresql://kb:secret@db.internal:5432/shop", "auto"))
+    'kb-data/shop@db.internal.index'
     """
     if setting == OFF:
         return None
-    return Path(f"{db}.index") if setting == AUTO else Path(setting)
+    if setting != AUTO:
+        return Path(setting)
+    if is_url(db):
+        url = urlsplit(str(db))
+        return Path(DEFAULTS["db"]).parent / f"{url.path.lstrip('/')}@{url.hostname}.index"
+    return Path(f"{db}.index")
 
 
 @cache

@@ -16,9 +16,8 @@ class Admin(Connection):
             active = "SELECT 1 FROM api_keys WHERE name = ? AND revoked_at IS NULL"
             if self.db.execute(active, [name]).fetchone():
                 raise KeyExists(name)
-            self.db["api_keys"].insert(
-                {"name": name, "role": role, "prefix": prefix, "hash": digest, "created_at": now()}
-            )
+            self._insert("api_keys", {"name": name, "role": role, "prefix": prefix,
+                                      "hash": digest, "created_at": now()})
 
     def key_by_prefix(self, prefix: str) -> dict | None:
         rows = self._rows(
@@ -48,7 +47,9 @@ class Admin(Connection):
 
     def set_meta(self, key: str, value: str) -> None:
         with self.transaction():
-            self.db["meta"].upsert({"key": key, "value": value}, pk="key")
+            self.db.execute("""INSERT INTO meta (key, value) VALUES (?, ?)
+                               ON CONFLICT(key) DO UPDATE SET value = excluded.value""",
+                            [key, value])
 
     def identity(self) -> str:
         """A random token naming this database, made on first ask: what caches derived from it
@@ -56,7 +57,8 @@ class Admin(Connection):
         token = self.get_meta("identity")
         if token is None:
             with self.transaction():
-                self.db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('identity', ?)",
+                self.db.execute("INSERT INTO meta (key, value) VALUES ('identity', ?) "
+                                "ON CONFLICT DO NOTHING",
                                 [secrets.token_hex(16)])  # fmt: skip
             token = self.get_meta("identity")
         return token
@@ -66,9 +68,8 @@ class Admin(Connection):
     def record_import(self, source: str, author: str, counts: dict[str, int]) -> None:
         """Log an import: where from, who, and how many of each kind it wrote."""
         kinds = ("topics", "processes", "entries_new", "entries_changed", "cases")
-        self.db["imports"].insert(
-            {"at": now(), "source": source, "author": author, **{k: counts[k] for k in kinds}}
-        )
+        self._insert("imports", {"at": now(), "source": source, "author": author,
+                                 **{k: counts[k] for k in kinds}})
 
     def last_import(self) -> dict | None:
         rows = self._rows("SELECT * FROM imports ORDER BY id DESC LIMIT 1")

@@ -26,7 +26,8 @@ class Embeddings(Connection):
 
     def put_embeddings(self, model: str, vectors: dict[str, bytes]) -> None:
         with self.transaction():
-            self.db.conn.executemany(
-                "INSERT OR REPLACE INTO embeddings (model, hash, vector) VALUES (?, ?, ?)",
+            self.executemany(
+                """INSERT INTO embeddings (model, hash, vector) VALUES (?, ?, ?)
+                   ON CONFLICT(model, hash) DO UPDATE SET vector = excluded.vector""",
                 [(model, h, v) for h, v in vectors.items()],
             )

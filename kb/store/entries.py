@@ -109,15 +109,15 @@ class Entries(Connection):
         )
         for table in ("keywords", "entry_processes", "entry_relations"):
             self.db.execute(f"DELETE FROM {table} WHERE entry_id = ?", [e.id])
-        self.db.conn.executemany(
+        self.executemany(
             "INSERT INTO keywords (entry_id, position, keyword, synonyms) VALUES (?, ?, ?, ?)",
             [(e.id, i, k, to_json(s)) for i, (k, s) in enumerate(e.keywords.items())],
         )
-        self.db.conn.executemany(
+        self.executemany(
             "INSERT INTO entry_processes (entry_id, position, process_id) VALUES (?, ?, ?)",
             [(e.id, i, p) for i, p in enumerate(e.processes)],
         )
-        self.db.conn.executemany(
+        self.executemany(
             "INSERT INTO entry_relations (entry_id, position, related_id) VALUES (?, ?, ?)",
             [(e.id, i, r) for i, r in enumerate(e.related)],
         )

@@ -53,7 +53,7 @@ class Events(Connection):
                 key = (r.entry_id, r.entry_version, r.created_at[:10])
                 counted[key] = counted.get(key, 0) + 1
         with self.transaction():
-            self.db.conn.executemany(
+            self.executemany(
                 """INSERT INTO recommendations (id, created_at, day, query, normalised,
                        session_id, channel, decision, reason, emotion, urgency, confidence,
                        entry_id, entry_version, candidates, scores, gap)
@@ -66,20 +66,20 @@ class Events(Connection):
                     for r in recs
                 ],
             )  # fmt: skip
-            self.db.conn.executemany(
-                """INSERT INTO daily_totals (day, recommendations, answer, suggest, ask, handoff,
-                       gaps)
+            self.executemany(
+                """INSERT INTO daily_totals AS t (day, recommendations, answer, suggest, ask,
+                       handoff, gaps)
                    VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(day) DO UPDATE SET
-                   recommendations = recommendations + excluded.recommendations,
-                   answer = answer + excluded.answer, suggest = suggest + excluded.suggest,
-                   ask = ask + excluded.ask, handoff = handoff + excluded.handoff,
-                   gaps = gaps + excluded.gaps""",
+                   recommendations = t.recommendations + excluded.recommendations,
+                   answer = t.answer + excluded.answer, suggest = t.suggest + excluded.suggest,
+                   ask = t.ask + excluded.ask, handoff = t.handoff + excluded.handoff,
+                   gaps = t.gaps + excluded.gaps""",
                 [(day, *counts) for day, counts in day_counts.items()],
             )
-            self.db.conn.executemany(
-                """INSERT INTO entry_daily (entry_id, version, day, served) VALUES (?, ?, ?, ?)
+            self.executemany(
+                """INSERT INTO entry_daily AS t (entry_id, version, day, served) VALUES (?, ?, ?, ?)
                    ON CONFLICT(entry_id, version, day) DO UPDATE
-                   SET served = served + excluded.served""",
+                   SET served = t.served + excluded.served""",
                 [(*key, n) for key, n in counted.items()],
             )
 
@@ -146,20 +146,20 @@ class Events(Connection):
 
     def _write_outcomes(self, updates: list, rollup: dict, totals: dict, gaps: list) -> None:
         """The writes of one batch of outcomes: the events, their rollups and the new gaps."""
-        self.db.conn.executemany(
+        self.executemany(
             """UPDATE recommendations SET outcome = ?, outcome_at = ?, agent_reply = ?,
                used_entry_id = ? WHERE id = ?""",
             updates,
         )
-        self.db.conn.executemany(
+        self.executemany(
             "UPDATE recommendations SET gap = 1 WHERE id = ?", [(i,) for i, _ in gaps]
         )
-        self.db.conn.executemany(
+        self.executemany(
             """UPDATE entry_daily SET resolved = resolved + ?, takeovers = takeovers + ?,
                abandoned = abandoned + ? WHERE entry_id = ? AND version = ? AND day = ?""",
             [(c["resolved"], c["takeover"], c["abandoned"], *key) for key, c in rollup.items()],
         )
-        self.db.conn.executemany(
+        self.executemany(
             """UPDATE daily_totals SET resolved = resolved + ?, takeover = takeover + ?,
                abandoned = abandoned + ? WHERE day = ?""",
             [(c["resolved"], c["takeover"], c["abandoned"], d) for d, c in totals.items()],
@@ -167,7 +167,7 @@ class Events(Connection):
         gap_days: dict[str, int] = {}
         for _, day in gaps:
             gap_days[day] = gap_days.get(day, 0) + 1
-        self.db.conn.executemany(
+        self.executemany(
             "UPDATE daily_totals SET gaps = gaps + ? WHERE day = ?",
             [(n, d) for d, n in gap_days.items()],
         )

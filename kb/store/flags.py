@@ -19,13 +19,12 @@ class Flags(Connection):
         with self.transaction():
             new = []
             for s in stats:
-                cursor = self.db.execute(
+                new += [row[0] for row in self.db.execute(
                     """INSERT INTO flags (entry_id, version, status, opened_at, served, takeovers)
-                       VALUES (?, ?, 'open', ?, ?, ?) ON CONFLICT(entry_id, version) DO NOTHING""",
+                       VALUES (?, ?, 'open', ?, ?, ?) ON CONFLICT(entry_id, version) DO NOTHING
+                       RETURNING id""",
                     [s.entry_id, s.version, at, s.served, s.takeovers],
-                )
-                if cursor.rowcount:
-                    new.append(cursor.lastrowid)
+                ).fetchall()]  # fetched whole: SQLite finishes the statement before COMMIT
             return new
 
     def close_rewritten_flags(self, at: str | None = None) -> int:
@@ -61,4 +60,5 @@ class Flags(Connection):
 _LIVE_IS_FLAGGED = """coalesce((SELECT flagged.content = live.content
     FROM entry_versions flagged, entry_versions live, entries e
     WHERE flagged.entry_id = flags.entry_id AND flagged.version = flags.version
-      AND e.id = flags.entry_id AND live.entry_id = e.id AND live.version = e.live_version), 0)"""
+      AND e.id = flags.entry_id AND live.entry_id = e.id
+      AND live.version = e.live_version), FALSE)"""

@@ -23,7 +23,7 @@ class Handoffs(Connection):
         row = {k: (to_json(v) if k in _JSON else v) for k, v in vars(t).items()}
         row["day"] = t.created_at[:10]
         with self.transaction():
-            self.db["handoffs"].insert(row)
+            self._insert("handoffs", row)
 
     def update_ticket(self, t: Ticket) -> None:
         """Write what a later handoff of the session knows into its ticket (kept by id)."""

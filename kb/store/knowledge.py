@@ -23,11 +23,12 @@ class Knowledge(Connection):
     # topics -----------------------------------------------------------------
 
     def upsert_topic(self, topic: Topic) -> None:
-        self.db["topics"].upsert(
-            {"id": topic.id, "name": topic.name, "parent_id": topic.parent,
-             "description": topic.description},
-            pk="id",
-        )  # fmt: skip
+        self.db.execute(
+            """INSERT INTO topics (id, name, parent_id, description) VALUES (?, ?, ?, ?)
+               ON CONFLICT(id) DO UPDATE SET name = excluded.name,
+               parent_id = excluded.parent_id, description = excluded.description""",
+            [topic.id, topic.name, topic.parent, topic.description],
+        )
 
     def topics(self) -> list[Topic]:
         return [
@@ -51,11 +52,12 @@ class Knowledge(Connection):
     # processes --------------------------------------------------------------
 
     def upsert_process(self, process: Process) -> None:
-        self.db["processes"].upsert(
-            {"id": process.id, "name": process.name, "steps": to_json(process.steps),
-             "description": process.description},
-            pk="id",
-        )  # fmt: skip
+        self.db.execute(
+            """INSERT INTO processes (id, name, steps, description) VALUES (?, ?, ?, ?)
+               ON CONFLICT(id) DO UPDATE SET name = excluded.name, steps = excluded.steps,
+               description = excluded.description""",
+            [process.id, process.name, to_json(process.steps), process.description],
+        )
 
     def processes(self) -> list[Process]:
         return [
@@ -77,13 +79,13 @@ class Knowledge(Connection):
                 [case.id, case.customer, case.action, case.outcome, case.date],
             )
             self.db.execute("DELETE FROM case_entries WHERE case_id = ?", [case.id])
-            self.db.conn.executemany(
+            self.executemany(
                 "INSERT INTO case_entries (case_id, position, entry_id) VALUES (?, ?, ?)",
                 [(case.id, i, e) for i, e in enumerate(case.entries)],
             )
             self.db.execute(
                 """INSERT INTO meta (key, value) VALUES ('case_seq', '1') ON CONFLICT(key)
-                   DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)"""
+                   DO UPDATE SET value = CAST(CAST(meta.value AS INTEGER) + 1 AS TEXT)"""
             )
 
     def case_seq(self) -> int:

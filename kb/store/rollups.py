@@ -58,6 +58,6 @@ class Rollups(Connection):
             """SELECT d.entry_id, e.title, e.topic_id AS topic, sum(d.served) AS served,
                    sum(d.takeovers) AS takeovers FROM entry_daily d
                JOIN entries e ON e.id = d.entry_id WHERE d.day >= ?
-               GROUP BY d.entry_id ORDER BY served DESC, d.entry_id LIMIT ?""",
+               GROUP BY d.entry_id, e.title, e.topic_id ORDER BY served DESC, d.entry_id LIMIT ?""",
             [since_day, limit],
         )

@@ -6,6 +6,8 @@ records the last one applied. Never edit a released migration: add the next one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import sqlite_utils
 
 _V1 = [
@@ -298,23 +300,28 @@ MIGRATIONS = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-def migrate(db: sqlite_utils.Database, upto: int = SCHEMA_VERSION) -> int:
-    """Bring the schema up to version `upto`, one migration per transaction."""
+def migrate(db, upto: int = SCHEMA_VERSION, ddl: Callable[[str], str] = str) -> int:
+    """Bring the schema up to version `upto`, one migration per transaction.
+
+    `db` is a sqlite_utils Database or pg.py's `PgDatabase` (execute, atomic, table_names);
+    `ddl` turns each statement, written for SQLite, into the backend's (pg.py's `ddl`).
+    """
     current = schema_version(db)
     for number in range(current + 1, upto + 1):
         with db.atomic():
             for statement in MIGRATIONS[number - 1]:
-                db.execute(statement)
+                db.execute(ddl(statement))
             db.execute(
-                "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)",
+                "INSERT INTO meta (key, value) VALUES ('schema_version', ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 [str(number)],
             )
     return max(current, upto)
 
 
-def schema_version(db: sqlite_utils.Database) -> int:
+def schema_version(db) -> int:
     """The last migration applied; 0 for an empty database. ValueError if it is not a number."""
-    if not db["meta"].exists():
+    if "meta" not in db.table_names():
         return 0
     row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     return int(row[0]) if row else 0

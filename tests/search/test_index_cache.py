@@ -184,3 +184,23 @@ def test_the_setting_puts_the_cache_beside_the_database_or_turns_it_off(db):
     off = open_engine({"db": str(db), "embedder": "fake", "index_cache": "off"})
     assert (off.start, off.index_cache) == ("built: index cache off", None)
     off.close()
+
+
+def test_a_replica_on_postgresql_restarts_from_its_snapshot_and_applies_the_edits_since(
+    db, pg_url, tmp_path
+):
+    from kb.store import SqliteStore
+    from kb.store.copy_store import copy_store
+
+    copy_store(SqliteStore(db), Store(pg_url), lambda table: None)
+    first = Engine(pg_url, None, index_cache=tmp_path / "cache")
+    assert first.start == "built: no snapshot"
+    first.close()
+    store = Store(pg_url)
+    entry = store.get_entry("invoice-request")
+    store.save_entry(replace(entry, questions=[*entry.questions, "紫色独角兽"]), "editor")
+    second = Engine(pg_url, None, index_cache=tmp_path / "cache")
+    assert (second.start, second.indexed) == ("loaded", 1)  # only the edited entry
+    assert second.search("紫色独角兽", cache=False).hits[0].entry.id == "invoice-request"
+    second.close()
+    store.close()

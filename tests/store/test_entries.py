@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import replace
 
 import pytest
@@ -94,8 +93,8 @@ def test_unknown_entry_and_version(ready: Store):
         ready.entry_version("return-7day", 9)
 
 
-def test_a_failed_transaction_writes_nothing(ready: Store):
-    with pytest.raises(sqlite3.IntegrityError), ready.transaction():
+def test_a_failed_transaction_writes_nothing(ready: Store, integrity_error):
+    with pytest.raises(integrity_error), ready.transaction():
         ready.save_entry(_entry(), "alice")
         ready.save_entry(_entry(id="other", related=["missing-entry"]), "alice")
     assert ready.count_entries() == 0

@@ -24,3 +24,18 @@ def test_a_database_from_an_older_release_is_migrated(db_path):
         {"topics": 1, "processes": 0, "entries_new": 0, "entries_changed": 0, "cases": 0},
     )
     assert store.last_import()["source"] == "x"
+
+
+def test_a_postgresql_database_from_an_older_release_is_migrated(pg_url):
+    from kb.store.pg import PgDatabase, ddl
+
+    old = PgDatabase(pg_url)
+    migrate(old, upto=1, ddl=ddl)
+    old.execute("INSERT INTO topics (id, name) VALUES ('returns', '退货退款')")
+    assert "imports" not in old.table_names()
+    old.close()
+
+    store = Store(pg_url)
+    assert store.schema_version == SCHEMA_VERSION
+    assert [t.id for t in store.topics()] == ["returns"]
+    assert Store(pg_url).schema_version == SCHEMA_VERSION  # a second opener migrates nothing
