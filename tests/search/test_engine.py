@@ -167,6 +167,13 @@ def test_results_are_listed_in_the_order_of_their_confidence(engine, query):
     assert confidences == sorted(confidences, reverse=True)
 
 
+def test_a_threat_to_report_is_the_first_answer_to_it(engine):
+    # 投诉客服 once came first at 0.71 above 扬言投诉12315 at 0.95, and recommend serves the first
+    hits = engine.search("你们这什么破服务我要投诉12315").hits
+    assert hits[0].entry.id == "complain-regulator"
+    assert hits[0].confidence == max(h.confidence for h in hits)
+
+
 def test_cache_false_computes_the_search_and_leaves_the_cache_alone(live, monkeypatch):
     computed = []
     search = live._search
