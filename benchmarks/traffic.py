@@ -25,7 +25,10 @@ CJK = (
 
 
 def pct(values: list[float], q: int) -> float:
-    return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else values[0]
+    """The q-th percentile, within the values (not extrapolated past the largest of a few)."""
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
 def distinct_queries(n: int, rng: random.Random) -> list[str]:
