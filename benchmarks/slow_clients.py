@@ -17,7 +17,8 @@ from contextlib import closing
 from pathlib import Path
 
 import server
-from load_bench import fresh_db, pct
+from load_bench import fresh_db
+from traffic import pct
 
 
 def main() -> None:

@@ -13,6 +13,7 @@ import json
 from kb.errors import EntryNotFound, VersionConflict, VersionNotFound
 from kb.model import Entry, EntryVersion, changed_fields, live_version
 from kb.store.connection import Connection, now, to_json
+from kb.store.embeddings import CHUNK
 
 
 class Entries(Connection):
@@ -218,22 +219,25 @@ class Entries(Connection):
         if not rows:
             return []
         ids = [r["id"] for r in rows]
-        marks = ", ".join("?" * len(ids))
         links = {i: {"keywords": {}, "processes": [], "related": []} for i in ids}
-        for r in self._rows(
-            f"SELECT * FROM keywords WHERE entry_id IN ({marks}) ORDER BY entry_id, position", ids
-        ):
-            links[r["entry_id"]]["keywords"][r["keyword"]] = json.loads(r["synonyms"])
-        for table, column, key in (
-            ("entry_processes", "process_id", "processes"),
-            ("entry_relations", "related_id", "related"),
-        ):
+        for start in range(0, len(ids), CHUNK):  # PostgreSQL binds 65,535 parameters at most
+            chunk = ids[start : start + CHUNK]
+            marks = ", ".join("?" * len(chunk))
             for r in self._rows(
-                f"SELECT entry_id, {column} FROM {table} WHERE entry_id IN ({marks}) "
-                "ORDER BY entry_id, position",
-                ids,
+                f"SELECT * FROM keywords WHERE entry_id IN ({marks}) ORDER BY entry_id, position",
+                chunk,
             ):
-                links[r["entry_id"]][key].append(r[column])
+                links[r["entry_id"]]["keywords"][r["keyword"]] = json.loads(r["synonyms"])
+            for table, column, key in (
+                ("entry_processes", "process_id", "processes"),
+                ("entry_relations", "related_id", "related"),
+            ):
+                for r in self._rows(
+                    f"SELECT entry_id, {column} FROM {table} WHERE entry_id IN ({marks}) "
+                    "ORDER BY entry_id, position",
+                    chunk,
+                ):
+                    links[r["entry_id"]][key].append(r[column])
         return [
             Entry(
                 id=r["id"],

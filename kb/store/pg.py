@@ -88,17 +88,24 @@ def placeholders(sql: str) -> str:
     return sql.replace("%", "%%").replace("?", "%s")
 
 
+_PASSWORD_PARAMETER = re.compile(r"((?:^|&)password=)[^&]*")  # in a URL's query string
+
+
 def masked(url: str) -> str:
-    """The URL as shown in messages and logs: the password left out.
+    """The URL as shown in messages and logs: the password left out, before the host or
+    among the parameters (libpq takes either).
 
     >>> masked("postgresql://kb:secret@db.internal:5432/kb")
     'postgresql://kb:***@db.internal:5432/kb'
+    >>> masked("postgresql://kb@db.internal/kb?sslmode=require&password=secret")
+    'postgresql://kb@db.internal/kb?sslmode=require&password=***'
     """
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
+    netloc = parts.netloc
+    if parts.password is not None:
+        netloc = netloc.replace(f":{parts.password}@", ":***@", 1)
+    query = _PASSWORD_PARAMETER.sub(r"\1***", parts.query)
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
 
 
 class _Number(Loader):

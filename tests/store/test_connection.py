@@ -69,3 +69,17 @@ def test_a_read_only_postgresql_database_refuses_writes_with_a_clear_error(pg_ur
     assert "cannot be written" in err.value.message and err.value.status == 503
     assert store.topics() == []
     store.close()
+
+
+def test_a_password_given_as_a_url_parameter_is_never_shown(pg_url):
+    """libpq takes a password in the query string as well as before the host."""
+    from server import free_port
+
+    from kb.errors import DatabaseUnreachable
+
+    store = Store(f"{pg_url}?password=secret&application_name=kb")  # trust: the password unused
+    assert "secret" not in store.path and "application_name=kb" in store.path
+    store.close()
+    with pytest.raises(DatabaseUnreachable) as err:
+        Store(f"postgresql://kb@127.0.0.1:{free_port()}/kb?sslmode=disable&password=secret")
+    assert "secret" not in err.value.message and "sslmode=disable" in err.value.message

@@ -109,3 +109,21 @@ def test_keywords_processes_relations_keep_their_order(ready: Store):
     b = ready.get_entry("b")
     assert list(b.keywords.items()) == [("z词", ["1"]), ("a词", ["2", "3"])]
     assert b.related == ["return-7day"]
+
+
+def test_more_entries_than_postgresql_takes_parameters_are_listed(pg_url):
+    """65,535 bound parameters at most per statement: the engine lists every live entry at
+    a full build, so a knowledge base past that must still be listed (with its links)."""
+    store = Store(pg_url)
+    store.upsert_topic(Topic("t", "话题"))
+    n = 70_000
+    store.db.execute(
+        "INSERT INTO entries (id, topic_id, title, questions, solution, urgency, handoff, "
+        "status, version, live_version, updated_at, updated_by) SELECT 'e' || lpad(i::text, "
+        "6, '0'), 't', '标题', '[]', '答', 'low', 'none', 'published', 1, 1, '', 'test' "
+        "FROM generate_series(1, ?) AS i", [n])  # fmt: skip
+    store.db.execute("INSERT INTO keywords (entry_id, keyword, synonyms, position) "
+                     "VALUES ('e070000', '退货', '[]', 0)")  # fmt: skip
+    entries = store.entries(live_only=True)
+    assert len(entries) == n and entries[-1].keywords == {"退货": []}
+    store.close()
