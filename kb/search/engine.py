@@ -561,7 +561,7 @@ class Engine:
         weights = weights or self.calibration.weights
         if self.fusion == "rrf":
             return rrf({n: [i for i, _ in r] for n, r in lists.items()}, weights, RRF_K)
-        return weighted_sum({n: dict(r) for n, r in lists.items()}, weights, DEPTH)
+        return weighted_sum(lists, weights, DEPTH)
 
     def _hit(self, entry_id: str, score: float, found: Retrieved, tokens: set[str]) -> Hit:
         entry = self.entries[entry_id]

@@ -32,28 +32,33 @@ def rrf(
 
 
 def weighted_sum(
-    scores: dict[str, dict[str, float]], weights: dict[str, float], depth: int
+    ranked: dict[str, list[tuple[str, float]]], weights: dict[str, float], depth: int
 ) -> dict[str, float]:
-    """Sum of each retriever's scores scaled to [0, 1], times its weight.
+    """Sum of each retriever's scores scaled to [0, 1], times its weight; an item nothing
+    scores above its list's floor is left out (it would add 0).
 
     A list cut at `depth` is scaled between its first and its last score: the cut is
     arbitrary and its tail is the background every query meets (cosines rarely fall
     below 0.7). A shorter list holds everything its retriever found at all, so it is
     scaled from 0 (a single BM25 match counts fully).
 
-    >>> weighted_sum({"bm25": {"a": 4.0, "b": 2.0}, "dense": {"b": 1.0, "c": 0.75, "d": 0.5}},
+    >>> weighted_sum({"bm25": [("a", 4.0), ("b", 2.0)],
+    ...               "dense": [("b", 1.0), ("c", 0.75), ("d", 0.5)]},
     ...              {"bm25": 1.0, "dense": 2.0}, depth=3)
-    {'a': 1.0, 'b': 2.5, 'c': 1.0, 'd': 0.0}
+    {'a': 1.0, 'b': 2.5, 'c': 1.0}
     """
     fused: dict[str, float] = {}
-    for name, by_item in scores.items():
-        top = max(by_item.values(), default=0.0)
-        floor = min(by_item.values()) if len(by_item) >= depth else 0.0
+    for name, pairs in ranked.items():
+        if not pairs:
+            continue
+        top = max(score for _, score in pairs)
+        floor = min(score for _, score in pairs) if len(pairs) >= depth else 0.0
         if top <= floor:
             floor = 0.0
         if top <= 0:
             continue
-        weight = weights.get(name, 1.0)
-        for item, score in by_item.items():
-            fused[item] = fused.get(item, 0.0) + weight * max(score - floor, 0.0) / (top - floor)
+        scale = weights.get(name, 1.0) / (top - floor)
+        for item, score in pairs:  # a plain loop: this runs on every search (28 µs, not 57)
+            if score > floor:
+                fused[item] = fused.get(item, 0.0) + (score - floor) * scale
     return fused
