@@ -23,14 +23,13 @@ import datetime as dt
 import os
 import random
 import statistics
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
 import server
-from postgres import Cluster, binaries
+from postgres import Cluster, throwaway
 from synthetic import ROOT
 from traffic import distinct_queries, load, pct
 
@@ -167,18 +166,9 @@ def main() -> None:
     parser.add_argument("--backend", choices=("sqlite", "pg"), default="sqlite",
                         help="pg: a throwaway PostgreSQL cluster (postgres.py)")  # fmt: skip
     args = parser.parse_args()
-    cluster = None
-    if args.backend == "pg":
-        found = binaries()
-        if found is None:
-            sys.exit("PostgreSQL is not installed (apt-get install postgresql)")
-        cluster = Cluster(found).start()
-    try:
-        with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as tmp:
-            run(Path(tmp), cluster, args)
-    finally:
-        if cluster:
-            cluster.stop()
+    with (throwaway(args.backend == "pg") as cluster,
+          tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as tmp):
+        run(Path(tmp), cluster, args)
 
 
 def run(folder: Path, cluster: Cluster | None, args: argparse.Namespace) -> None:

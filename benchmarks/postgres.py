@@ -13,7 +13,10 @@ import itertools
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from server import free_port
@@ -80,3 +83,20 @@ class Cluster:
             self.pg_ctl("stop")
         finally:
             shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@contextmanager
+def throwaway(wanted: bool = True) -> Iterator[Cluster | None]:
+    """A started cluster for a benchmark's `--backend pg` run (None when not wanted), stopped
+    afterwards; exits with a hint when PostgreSQL is not installed."""
+    if not wanted:
+        yield None
+        return
+    found = binaries()
+    if found is None:
+        sys.exit("PostgreSQL is not installed (apt-get install postgresql)")
+    cluster = Cluster(found).start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()

