@@ -38,6 +38,7 @@ from kb.search.embed import Embedder
 from kb.search.fusion import FUSIONS, rrf, weighted_sum
 from kb.search.index_cache import FORMAT, IndexCache, code_digest, unchanged
 from kb.search.lexicon import Concepts, LexiconIndex
+from kb.search.packed import packed
 from kb.search.results import Alternative, Hit, Retrieved, SearchResult
 from kb.search.solution import SolutionIndex, solution_text
 from kb.store import Store
@@ -183,6 +184,7 @@ class Engine:
         with self.lock:
             seqs = self.store.entry_seqs()
             state = {name: getattr(self, name) for name in SNAPSHOT}
+            state |= {name: packed(state[name]) for name in PACKED}
             state["words"] = self.tokenizer.added
             state["seqs"] = {i: s for i, s in seqs.items() if s <= self._seq}
             try:
@@ -689,6 +691,9 @@ class Engine:
 SNAPSHOT = ("entries", "_dated", "_phrase_tokens", "_verbatim", "_verbatim_of", "lexicon",
             "bm25", "dense", "solutions", "graph", "_seq", "cases", "_case_seq",
             "_case_vectors", "_case_tokens")  # fmt: skip
+# Held per entry and read a few entries per search: saved as PackedDicts (kb/search/packed.py),
+# unpickled entry by entry as searches reach them.
+PACKED = ("entries", "_phrase_tokens", "_verbatim_of")
 # Rewrite the snapshot once this many entries were re-indexed since it was written: a start
 # applies each at ~2 ms (tokens, vectors, one HNSW insert), a rewrite at 100k entries
 # holds searches up for a few seconds.

@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 from kb.config import DEFAULTS
 from kb.store import is_url
 
-FORMAT = 1  # bump when the layout of a snapshot changes
+FORMAT = 2  # bump when the layout of a snapshot changes
 STALE_PARTIAL = 3600  # seconds after which a half-written snapshot is a crashed writer's
 AUTO, OFF = "auto", "off"  # the `index_cache` setting's two words; anything else is a folder
 _LIBRARIES = ("jieba", "faiss-cpu", "networkx", "numpy", "opencc")
@@ -126,6 +126,10 @@ class IndexCache:
                 try:
                     with (snapshot / "state.pickle").open("rb") as fh:
                         state = pickle.load(fh)
+                    # and, enabled again, at its next collections (1.5 s at 100k entries, then
+                    # again as the first edits allocate): the loaded state lives as long as the
+                    # process, so it is moved out of the collector's sight for good
+                    gc.freeze()
                 finally:
                     gc.enable()
                 if state.get("dense") is not None:
