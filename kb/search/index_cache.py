@@ -3,7 +3,8 @@ building them again (jieba over every phrasing and HNSW over every vector: minut
 100k entries; loading them: seconds).
 
 A snapshot is a folder: `state.pickle` (entries, tokens, postings, lexicon, graph, cases,
-the store's change counter they saw), `dense.faiss` (FAISS's own format) and `key.json`,
+the store's change counter they saw; what is held per entry stays pickled entry by entry
+until a search reads it, kb/search/packed.py), `dense.faiss` (FAISS's own format) and `key.json`,
 what made it: the cache format, a digest of the code that derives it and the versions of
 the libraries it used, the embedder, the database's identity and its topics. A snapshot
 whose key differs in anything is not loaded; the engine builds from the store (the single

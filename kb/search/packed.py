@@ -10,6 +10,7 @@ Iteration keeps the order of the dict it was made from, as the engine's code exp
 from __future__ import annotations
 
 import pickle
+import threading
 from collections.abc import Iterator, MutableMapping
 
 import numpy as np
@@ -30,6 +31,7 @@ class PackedDict(MutableMapping):
         self._at: dict = {}  # key still packed -> its place in _ends
         self._blob: bytes = b""
         self._ends = np.zeros(0, dtype=np.int64)
+        self._unpacking = threading.Lock()
 
     @classmethod
     def unpack(cls, keys: list, blob: bytes, ends: np.ndarray) -> PackedDict:
@@ -57,9 +59,12 @@ class PackedDict(MutableMapping):
 
     def __getitem__(self, key):
         value = self._items[key]
-        if value is _PACKED:
-            value = self._items[key] = pickle.loads(self._raw(key))
-            del self._at[key]
+        if value is _PACKED:  # once per key: two threads must not each make their own
+            with self._unpacking:
+                value = self._items[key]
+                if value is _PACKED:
+                    value = self._items[key] = pickle.loads(self._raw(key))
+                    del self._at[key]
         return value
 
     def __setitem__(self, key, value) -> None:
