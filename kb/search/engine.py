@@ -87,6 +87,9 @@ class Engine:
         self.tokenizer = Tokenizer()
         self.entries: dict[str, Entry] = {}
         self._dated: set[str] = set()  # entries with a validity window
+        # entry -> topic, for topic filters: `entries` stays packed after a warm start
+        # (kb/search/packed.py), and a filter over it would unpickle every entry
+        self._topic_of: dict[str, str] = {}
         self._excluded: tuple[str, set[str]] = ("", set())  # (day, entries out of date then)
         self._phrase_tokens: dict[str, list[set[str]]] = {}  # per entry, per text of texts()
         self._verbatim: dict[str, set[str]] = {}  # normalised phrasing -> entries that hold it
@@ -199,7 +202,7 @@ class Engine:
             _, self._seq = self.store.changed_since(0)
             entries = self.store.entries(live_only=True)
             self.entries = {e.id: e for e in entries}
-            self._dated, self._excluded = set(), ("", set())
+            self._dated, self._excluded, self._topic_of = set(), ("", set()), {}
             self._verbatim, self._verbatim_of = {}, {}
             self.tokenizer.add_words(_lexicon_words(entries))
             self.lexicon = LexiconIndex(self.concepts)
@@ -331,6 +334,7 @@ class Engine:
         if entry is None:
             self.entries.pop(entry_id, None)
             self._dated.discard(entry_id)
+            self._topic_of.pop(entry_id, None)
             self._phrase_tokens.pop(entry_id, None)
             self._forget_phrasings(entry_id)
             self.lexicon.remove_entry(entry_id)
@@ -351,6 +355,7 @@ class Engine:
 
     def _index_text(self, entry: Entry, bm25: bool = True) -> None:
         self.indexed += 1
+        self._topic_of[entry.id] = entry.topic
         if entry.valid_from or entry.valid_to:
             self._dated.add(entry.id)
         else:
@@ -489,7 +494,7 @@ class Engine:
             excluded = self._out_of_date()
             allowed = None
             if topic is not None:
-                allowed = {e.id for e in self.entries.values() if e.topic in topic} - excluded
+                allowed = {i for i, t in self._topic_of.items() if t in topic} - excluded
             tokens = self.tokenizer.tokens(norm) if norm else []
             found = self._retrieve(norm, tokens, vector, retrievers, allowed, excluded)
             fused = found.fused = self._fuse(found.lists)
@@ -688,8 +693,8 @@ class Engine:
 
 # What a snapshot holds: every index built from the store (the tokenizer's added words
 # too); not the calibration, which the store keeps, nor the caches of queries and results.
-SNAPSHOT = ("entries", "_dated", "_phrase_tokens", "_verbatim", "_verbatim_of", "lexicon",
-            "bm25", "dense", "solutions", "graph", "_seq", "cases", "_case_seq",
+SNAPSHOT = ("entries", "_dated", "_topic_of", "_phrase_tokens", "_verbatim", "_verbatim_of",
+            "lexicon", "bm25", "dense", "solutions", "graph", "_seq", "cases", "_case_seq",
             "_case_vectors", "_case_tokens")  # fmt: skip
 # Held per entry and read a few entries per search: saved as PackedDicts (kb/search/packed.py),
 # unpickled entry by entry as searches reach them.

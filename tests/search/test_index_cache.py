@@ -57,6 +57,20 @@ def test_a_cold_start_writes_the_cache_and_a_warm_start_loads_it(db, tmp_path, e
     second.close()
 
 
+def test_a_topic_filter_after_a_warm_start_answers_as_a_build_and_unpacks_few_entries(
+    db, tmp_path
+):
+    start(db, tmp_path).close()
+    warm, cold = start(db, tmp_path), Engine(db, FakeEmbedder())
+    for query in QUERIES:
+        found = [[h.entry.id for h in e.search(query, topic=["returns"], cache=False).hits]
+                 for e in (warm, cold)]  # fmt: skip
+        assert found[0] == found[1]
+    assert len(warm.entries._at) > len(warm.entries) / 2  # a filter reads no entry to filter
+    warm.close()
+    cold.close()
+
+
 def edit(db, phrasing: str, retire: str | None = None) -> None:
     """Save a phrasing to return-exchange, retire an entry and add a case, as another
     process would."""
