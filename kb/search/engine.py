@@ -11,6 +11,7 @@ applies the same way whatever was saved while the process was down.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import itertools
 import json
@@ -124,6 +125,8 @@ class Engine:
     def close(self) -> None:
         self._closed.set()
         self.store.close()
+        if self.start == "loaded":  # the loaded state was frozen (index_cache): free it
+            gc.unfreeze()
 
     def follow_changes(self) -> threading.Thread:
         """Re-index what any process saves as it is saved, not at the next search: on the

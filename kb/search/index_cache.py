@@ -123,13 +123,15 @@ class IndexCache:
                     differs = sorted(k for k in key.keys() | saved.keys()
                                      if key.get(k) != saved.get(k))  # fmt: skip
                     return None, f"snapshot made with another {', '.join(differs)}"
+                gc.collect()  # what is garbage now must not be frozen with the state below
                 gc.disable()  # millions of small objects: the collector would rescan them all
                 try:
                     with (snapshot / "state.pickle").open("rb") as fh:
                         state = pickle.load(fh)
                     # and, enabled again, at its next collections (1.5 s at 100k entries, then
                     # again as the first edits allocate): the loaded state lives as long as the
-                    # process, so it is moved out of the collector's sight for good
+                    # engine, so it is moved out of the collector's sight (Engine.close
+                    # gives it back)
                     gc.freeze()
                 finally:
                     gc.enable()

@@ -3,6 +3,7 @@ exactly as an engine built from the store would; anything doubtful is built agai
 
 from __future__ import annotations
 
+import gc
 import pickle
 import shutil
 from dataclasses import replace
@@ -53,8 +54,10 @@ def test_a_cold_start_writes_the_cache_and_a_warm_start_loads_it(db, tmp_path, e
     first.close()
     second = Engine(db, embedder, index_cache=tmp_path / "cache")
     assert (second.start, second.indexed, second.encoded) == ("loaded", 0, 0)
+    assert gc.get_freeze_count() > 0  # the loaded state, out of the collector's sight
     assert answers(second) == before
     second.close()
+    assert gc.get_freeze_count() == 0  # given back: a closed engine can be collected
 
 
 def test_a_topic_filter_after_a_warm_start_answers_as_a_build_and_unpacks_few_entries(
