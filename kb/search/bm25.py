@@ -15,6 +15,8 @@ from collections import Counter
 
 import numpy as np
 
+from kb.search.packed import packed
+
 COMPACT_SHARE = 0.10  # rebuild the base arrays when a tenth of the documents are in the overlay
 
 
@@ -39,6 +41,11 @@ class BM25Index:
 
     def __len__(self) -> int:
         return len(self._slot)
+
+    def __getstate__(self) -> dict:
+        """Each document's term counts pickled apart (kb/search/packed.py): a restart reads
+        only those of the documents an edit or a re-scoring touches."""
+        return self.__dict__ | {"_terms": packed(self._terms)}
 
     def build(self, docs: dict[str, list[str]]) -> None:
         """Index many documents at once (one vectorised pass)."""

@@ -11,6 +11,7 @@ applies the same way whatever was saved while the process was down.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import itertools
 import json
@@ -38,6 +39,7 @@ from kb.search.embed import Embedder
 from kb.search.fusion import FUSIONS, rrf, weighted_sum
 from kb.search.index_cache import FORMAT, IndexCache, code_digest, unchanged
 from kb.search.lexicon import Concepts, LexiconIndex
+from kb.search.packed import packed
 from kb.search.results import Alternative, Hit, Retrieved, SearchResult
 from kb.search.solution import SolutionIndex, solution_text
 from kb.store import Store
@@ -86,6 +88,9 @@ class Engine:
         self.tokenizer = Tokenizer()
         self.entries: dict[str, Entry] = {}
         self._dated: set[str] = set()  # entries with a validity window
+        # entry -> topic, for topic filters: `entries` stays packed after a warm start
+        # (kb/search/packed.py), and a filter over it would unpickle every entry
+        self._topic_of: dict[str, str] = {}
         self._excluded: tuple[str, set[str]] = ("", set())  # (day, entries out of date then)
         self._phrase_tokens: dict[str, list[set[str]]] = {}  # per entry, per text of texts()
         self._verbatim: dict[str, set[str]] = {}  # normalised phrasing -> entries that hold it
@@ -120,6 +125,8 @@ class Engine:
     def close(self) -> None:
         self._closed.set()
         self.store.close()
+        if self.start == "loaded":  # the loaded state was frozen (index_cache): free it
+            gc.unfreeze()
 
     def follow_changes(self) -> threading.Thread:
         """Re-index what any process saves as it is saved, not at the next search: on the
@@ -183,6 +190,7 @@ class Engine:
         with self.lock:
             seqs = self.store.entry_seqs()
             state = {name: getattr(self, name) for name in SNAPSHOT}
+            state |= {name: packed(state[name]) for name in PACKED}
             state["words"] = self.tokenizer.added
             state["seqs"] = {i: s for i, s in seqs.items() if s <= self._seq}
             try:
@@ -197,7 +205,7 @@ class Engine:
             _, self._seq = self.store.changed_since(0)
             entries = self.store.entries(live_only=True)
             self.entries = {e.id: e for e in entries}
-            self._dated, self._excluded = set(), ("", set())
+            self._dated, self._excluded, self._topic_of = set(), ("", set()), {}
             self._verbatim, self._verbatim_of = {}, {}
             self.tokenizer.add_words(_lexicon_words(entries))
             self.lexicon = LexiconIndex(self.concepts)
@@ -329,6 +337,7 @@ class Engine:
         if entry is None:
             self.entries.pop(entry_id, None)
             self._dated.discard(entry_id)
+            self._topic_of.pop(entry_id, None)
             self._phrase_tokens.pop(entry_id, None)
             self._forget_phrasings(entry_id)
             self.lexicon.remove_entry(entry_id)
@@ -349,6 +358,7 @@ class Engine:
 
     def _index_text(self, entry: Entry, bm25: bool = True) -> None:
         self.indexed += 1
+        self._topic_of[entry.id] = entry.topic
         if entry.valid_from or entry.valid_to:
             self._dated.add(entry.id)
         else:
@@ -487,7 +497,7 @@ class Engine:
             excluded = self._out_of_date()
             allowed = None
             if topic is not None:
-                allowed = {e.id for e in self.entries.values() if e.topic in topic} - excluded
+                allowed = {i for i, t in self._topic_of.items() if t in topic} - excluded
             tokens = self.tokenizer.tokens(norm) if norm else []
             found = self._retrieve(norm, tokens, vector, retrievers, allowed, excluded)
             fused = found.fused = self._fuse(found.lists)
@@ -686,9 +696,12 @@ class Engine:
 
 # What a snapshot holds: every index built from the store (the tokenizer's added words
 # too); not the calibration, which the store keeps, nor the caches of queries and results.
-SNAPSHOT = ("entries", "_dated", "_phrase_tokens", "_verbatim", "_verbatim_of", "lexicon",
-            "bm25", "dense", "solutions", "graph", "_seq", "cases", "_case_seq",
+SNAPSHOT = ("entries", "_dated", "_topic_of", "_phrase_tokens", "_verbatim", "_verbatim_of",
+            "lexicon", "bm25", "dense", "solutions", "graph", "_seq", "cases", "_case_seq",
             "_case_vectors", "_case_tokens")  # fmt: skip
+# Held per entry and read a few entries per search: saved as PackedDicts (kb/search/packed.py),
+# unpickled entry by entry as searches reach them.
+PACKED = ("entries", "_phrase_tokens", "_verbatim_of")
 # Rewrite the snapshot once this many entries were re-indexed since it was written: a start
 # applies each at ~2 ms (tokens, vectors, one HNSW insert), a rewrite at 100k entries
 # holds searches up for a few seconds.

@@ -3,7 +3,8 @@ building them again (jieba over every phrasing and HNSW over every vector: minut
 100k entries; loading them: seconds).
 
 A snapshot is a folder: `state.pickle` (entries, tokens, postings, lexicon, graph, cases,
-the store's change counter they saw), `dense.faiss` (FAISS's own format) and `key.json`,
+the store's change counter they saw; what is held per entry stays pickled entry by entry
+until a search reads it, kb/search/packed.py), `dense.faiss` (FAISS's own format) and `key.json`,
 what made it: the cache format, a digest of the code that derives it and the versions of
 the libraries it used, the embedder, the database's identity and its topics. A snapshot
 whose key differs in anything is not loaded; the engine builds from the store (the single
@@ -36,7 +37,7 @@ from urllib.parse import urlsplit
 from kb.config import DEFAULTS
 from kb.store import is_url
 
-FORMAT = 1  # bump when the layout of a snapshot changes
+FORMAT = 2  # bump when the layout of a snapshot changes
 STALE_PARTIAL = 3600  # seconds after which a half-written snapshot is a crashed writer's
 AUTO, OFF = "auto", "off"  # the `index_cache` setting's two words; anything else is a folder
 _LIBRARIES = ("jieba", "faiss-cpu", "networkx", "numpy", "opencc")
@@ -122,10 +123,16 @@ class IndexCache:
                     differs = sorted(k for k in key.keys() | saved.keys()
                                      if key.get(k) != saved.get(k))  # fmt: skip
                     return None, f"snapshot made with another {', '.join(differs)}"
+                gc.collect()  # what is garbage now must not be frozen with the state below
                 gc.disable()  # millions of small objects: the collector would rescan them all
                 try:
                     with (snapshot / "state.pickle").open("rb") as fh:
                         state = pickle.load(fh)
+                    # and, enabled again, at its next collections (1.5 s at 100k entries, then
+                    # again as the first edits allocate): the loaded state lives as long as the
+                    # engine, so it is moved out of the collector's sight (Engine.close
+                    # gives it back)
+                    gc.freeze()
                 finally:
                     gc.enable()
                 if state.get("dense") is not None:

@@ -17,6 +17,7 @@ from importlib import resources
 import yaml
 
 from kb.model import Entry
+from kb.search.packed import packed
 from kb.text import normalise
 
 MIN_TERM = 2  # one character ("退", "货") recognises nothing on its own
@@ -93,6 +94,11 @@ class LexiconIndex:
         self.terms: dict[str, dict[str, dict[str, float]]] = {}  # entry -> keyword -> term -> w
         self.postings: dict[str, set[str]] = defaultdict(set)  # term -> entries
         self.max_len = 0
+
+    def __getstate__(self) -> dict:
+        """Each entry's words pickled apart (kb/search/packed.py): a search reads those of
+        its few dozen candidates only."""
+        return self.__dict__ | {"terms": packed(self.terms)}
 
     def set_entry(self, entry: Entry) -> None:
         self.remove_entry(entry.id)

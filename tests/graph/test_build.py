@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import replace
 
 from kb.graph.build import KnowledgeGraph, keyword_node
@@ -57,6 +58,20 @@ def test_an_edit_patches_only_that_entry(seed_store):
     assert set(fresh.g.edges) == set(kg.g.edges)
     assert set(fresh.g.nodes) == set(kg.g.nodes)
     assert abs(kg.g.number_of_nodes() - before) <= 3
+
+
+def test_a_saved_graph_shares_one_dict_per_relation_and_patches_as_a_fresh_one(seed_store):
+    kg = pickle.loads(pickle.dumps(KnowledgeGraph.from_store(seed_store)))
+    assert len({id(d) for *_, d in kg.g.edges(data=True) if d["rel"] == "contains"}) == 1
+    entry = seed_store.get_entry("return-exchange")
+    edited = replace(entry, keywords={**entry.keywords, "盲盒换款": ["重复款"]},
+                     related=["return-7day-no-reason"], topic="returns-cross-border")  # fmt: skip
+    seed_store.save_entry(edited, "editor", base_version=entry.version)
+    assert kg.refresh(seed_store) == ["return-exchange"]
+    kg.set_entry(seed_store.get_entry("return-exchange"))  # the same edges again: no change
+    fresh = KnowledgeGraph.from_store(seed_store)
+    assert dict(kg.g.edges.items()) == dict(fresh.g.edges.items())  # with each edge's data
+    assert dict(kg.g.nodes.items()) == dict(fresh.g.nodes.items())
 
 
 def test_neighbourhood_depth(seed_store):

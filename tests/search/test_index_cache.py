@@ -3,6 +3,7 @@ exactly as an engine built from the store would; anything doubtful is built agai
 
 from __future__ import annotations
 
+import gc
 import pickle
 import shutil
 from dataclasses import replace
@@ -53,8 +54,24 @@ def test_a_cold_start_writes_the_cache_and_a_warm_start_loads_it(db, tmp_path, e
     first.close()
     second = Engine(db, embedder, index_cache=tmp_path / "cache")
     assert (second.start, second.indexed, second.encoded) == ("loaded", 0, 0)
+    assert gc.get_freeze_count() > 0  # the loaded state, out of the collector's sight
     assert answers(second) == before
     second.close()
+    assert gc.get_freeze_count() == 0  # given back: a closed engine can be collected
+
+
+def test_a_topic_filter_after_a_warm_start_answers_as_a_build_and_unpacks_few_entries(
+    db, tmp_path
+):
+    start(db, tmp_path).close()
+    warm, cold = start(db, tmp_path), Engine(db, FakeEmbedder())
+    for query in QUERIES:
+        found = [[h.entry.id for h in e.search(query, topic=["returns"], cache=False).hits]
+                 for e in (warm, cold)]  # fmt: skip
+        assert found[0] == found[1]
+    assert len(warm.entries._at) > len(warm.entries) / 2  # a filter reads no entry to filter
+    warm.close()
+    cold.close()
 
 
 def edit(db, phrasing: str, retire: str | None = None) -> None:
@@ -110,12 +127,36 @@ def test_a_long_running_engine_rewrites_the_cache_once_enough_changed(db, tmp_pa
     assert (start(db, tmp_path).start, start(db, tmp_path).indexed) == ("loaded", 0)
 
 
+def test_a_warm_engine_rewrites_what_it_never_read_and_the_next_start_answers_as_a_build(
+    db, tmp_path, monkeypatch
+):
+    """A loaded engine keeps most entries packed (kb/search/packed.py); its own snapshot,
+    written after an edit, must hold them as they were."""
+    start(db, tmp_path).close()
+    warm = start(db, tmp_path)
+    assert warm.entries._at, "a warm start unpickled every entry"
+    running = Engine(db, FakeEmbedder())  # built before the edit, never stopped
+    monkeypatch.setattr(engine_module, "RESAVE_AFTER", 1)
+    edit(db, "盲盒抽到重复款能换吗", retire="giftbox-bulk")
+    warm.search("换货")  # applies the edit and rewrites the snapshot
+    warm.close()
+    again = start(db, tmp_path)
+    assert (again.start, again.indexed) == ("loaded", 0)
+    assert answers(again) == answers(running)
+    again.close()
+    running.close()
+
+
 @pytest.mark.parametrize("damage", ["state.pickle", "dense.faiss", "key.json"])
-def test_a_damaged_cache_is_built_again_and_rewritten(db, tmp_path, damage):
+@pytest.mark.parametrize("how", ["truncated", "missing"])
+def test_a_damaged_cache_is_built_again_and_rewritten(db, tmp_path, damage, how):
     start(db, tmp_path).close()
     folder = tmp_path / "cache"
     snapshot = folder / (folder / "CURRENT").read_text().strip()
-    (snapshot / damage).write_bytes((snapshot / damage).read_bytes()[:100])
+    if how == "missing":
+        (snapshot / damage).unlink()
+    else:
+        (snapshot / damage).write_bytes((snapshot / damage).read_bytes()[:100])
     rebuilt = start(db, tmp_path)
     assert rebuilt.start.startswith("built: snapshot unreadable")
     assert rebuilt.indexed == len(rebuilt.entries)
