@@ -66,10 +66,13 @@ _VIA = re.compile(
     r"|(?:顾客|客户|用户|买家|会员)通过[^:!?。\n]{0,24}?发送\s*:"
     r"|\(?来自(?:手机淘宝|手机京东|手机天猫|京东app|淘宝app|天猫app|千牛|微信小程序|pc端|移动端)\)?"
 )
-# Greetings and filler that say nothing about the need. 亲 only on its own, so 亲戚 stays.
+# Greetings and filler that say nothing about the need. 亲 only on its own, so 亲戚 stays;
+# 客服 only as the customer's address (客服你好, 客服，…), so 投诉客服 and 客服电话 keep it.
+_GREETING = r"你好|您好|在吗|在么|在嘛|在不在|有人吗|哈喽|hello|hi\b"
 _FILLER = re.compile(
-    r"你好|您好|在吗|在么|在嘛|在不在|有人吗|哈喽|hello|hi\b|客服|请问|麻烦(你|您)?|谢谢|"
-    r"(?:^|(?<=[\s,.!?~]))亲亲?(?=$|[\s,.!?~])"
+    rf"{_GREETING}|请问|麻烦(你|您)?|谢谢|"
+    r"(?:^|(?<=[\s,.!?~]))亲亲?(?=$|[\s,.!?~])|"
+    rf"(?:^|(?<=[\s,.!?~]))客服(?=$|[\s,.!?~]|{_GREETING}|亲)"
 )
 # Punctuation (ASCII after folding, and the CJK marks NFKC keeps) becomes a space.
 _PUNCT = re.compile(r"[\s,.!?~:;\"'()<>\[\]{}。、【】「」『』《》“”‘’…·]+")
@@ -102,6 +105,8 @@ def normalise(text: str) -> str:
     'abc 123'
     >>> normalise("推货的快第单号")
     '退货的快递单号'
+    >>> normalise("客服你好，客服电话多少？投诉客服")
+    '客服电话多少 投诉客服'
 
     Platform chat: order cards, masked values, client tags and a sentence pasted twice.
 

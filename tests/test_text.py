@@ -26,6 +26,18 @@ def test_words_that_contain_a_filler_survive():
     assert normalise("亲戚送的礼盒") == "亲戚送的礼盒"
 
 
+@pytest.mark.parametrize(("message", "expected"), [
+    ("客服你好，我要退货", "我要退货"),
+    ("客服 在吗 能退吗", "能退吗"),
+    ("能退吗 客服", "能退吗"),
+    ("客服电话多少", "客服电话多少"),  # the need itself, not a greeting
+    ("我要投诉刚才的客服", "我要投诉刚才的客服"),
+    ("有人冒充客服打电话", "有人冒充客服打电话"),
+])  # fmt: skip
+def test_kefu_is_filler_only_as_an_address(message: str, expected: str):
+    assert normalise(message) == expected
+
+
 def test_bigrams():
     assert char_ngrams("退货运费") == ["退货", "货运", "运费"]
 
