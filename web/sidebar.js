@@ -1,6 +1,6 @@
 // The agent sidebar: search as you type, arrows to move, Enter copies the selected answer.
 // An answer with slots ({order_id}) is copied only once every slot is filled; weak hits
-// (below the suggest floor recommend uses) are folded away without a copy button.
+// (neither confident nor among the choices recommend would offer) are folded away without a copy button.
 import { api, debounce, el, highlighted, login, said, toast } from "/web/api.js";
 import { showQueue } from "/web/queue.js";
 
@@ -71,8 +71,8 @@ function sounds(emotion) {
 
 function render(hits, body) {
   sounds(body && body.emotion);
-  const floor = body ? body.suggest_floor : 0;
-  const strong = hits.filter((h, i) => (i === 0 && body.confident) || h.confidence >= floor);
+  const offered = (body && body.suggested) || [];
+  const strong = hits.filter((h, i) => (i === 0 && body.confident) || offered.includes(h.id));
   const faint = hits.filter((h) => !strong.includes(h));
   results = strong;
   selected = 0;

@@ -22,6 +22,7 @@ _SHAPE = {
     "results": arr(ref("Hit")),
     "cases": arr(ref("CaseHit")),
     "suggest_floor": N,
+    "suggested": arr(S),
     "emotion": obj({"label": S, "threat": B, "signals": arr(S)}),
 }
 RESULT = obj(_SHAPE | {"truncated_from": I}, list(_SHAPE))  # truncated_from: a cut paste only
@@ -66,16 +67,20 @@ def _params() -> tuple[str, int, str | None, int | None]:
                      strict=False))  # fmt: skip
 def search():
     """Rank entries for a customer message, each with why it matched and how sure the engine is;
-    `suggest_floor` is the confidence below which recommend would not even suggest a hit;
+    `suggested` are the entries recommend would offer as choices when none is confident
+    (their confidences together reach `suggest_floor`); the sidebar folds the rest away;
     `emotion` is how the customer sounds (angry, a threat), as recommend would hear it."""
     from kb.recommend.emotion import detect
+    from kb.recommend.policy import suggestions
     from kb.recommend.recommend import emotion_vector
 
     q, top, topic, cut_from = _params()
     topics = get_store().topic_subtree(topic) if topic else None
     engine = get_engine()
-    out = result_json(engine.search(q, top=top, topic=topics))
-    out["suggest_floor"] = current_app.config["KB"]["suggest_floor"]
+    result = engine.search(q, top=top, topic=topics)
+    out = result_json(result)
+    out["suggest_floor"] = floor = current_app.config["KB"]["suggest_floor"]
+    out["suggested"] = [h.entry.id for h in suggestions(result.hits, floor)]
     # what recommend would hear, for the agent (25 µs: the query vector is cached by now)
     out["emotion"] = emotion_json(detect(q, vector=emotion_vector(engine, q)))
     if cut_from is not None:

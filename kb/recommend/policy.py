@@ -18,6 +18,8 @@ from kb.recommend.emotion import Emotion
 from kb.search.results import Hit, SearchResult
 
 SUGGEST_MAX = 3  # candidates offered when a few are close
+# A candidate under this confidence is noise on a list of suggestions.
+SUGGEST_MIN = 0.05
 ASKS_MAX = 2  # questions before a handoff, per session: a third would be the bot stalling
 # Reasons that come from the customer, not the scenario: they outlast a pending question.
 CUSTOMER_REASONS = ("complaint_threat", "asked_for_human", "angry_customer")
@@ -146,6 +148,25 @@ def raised_urgency(urgency: str, vip: bool, overdue: bool) -> str:
     return urgency
 
 
+def suggestions(hits: list[Hit], floor: float) -> list[Hit]:
+    """The candidates worth offering when none is confident: the first few, when together
+    they are likely enough (their confidences summed reach `floor`).
+
+    Entries that tie on a vague message (我要退货: four return scenarios) each get a low
+    confidence, since the margin between them is nil; the chance that the right one is
+    among them is what a list of choices offers the customer.
+
+    >>> from kb.model import Entry
+    >>> hit = lambda c: Hit(Entry(str(c), "t", "", [], {}, ""), 1.0, confidence=c)
+    >>> [h.confidence for h in suggestions([hit(0.2), hit(0.08), hit(0.06), hit(0.3)], 0.3)]
+    [0.2, 0.08, 0.06]
+    >>> suggestions([hit(0.2), hit(0.04), hit(0.04)], 0.3)  # a list of long shots
+    []
+    """
+    possible = [h for h in hits[:SUGGEST_MAX] if h.confidence >= SUGGEST_MIN]
+    return possible if sum(h.confidence for h in possible) >= floor else []
+
+
 def decide(
     result: SearchResult,
     emotion: Emotion,
@@ -178,7 +199,7 @@ def decide(
         return handoff("angry_customer", urgent=True)
     if failed_turns >= policy.failed_turns:
         return handoff("session_failed", urgent=URGENCY_RANK[urgency] >= 1)
-    possible = [h for h in result.hits[:SUGGEST_MAX] if h.confidence >= policy.suggest_floor]
+    possible = suggestions(result.hits, policy.suggest_floor)
     if top is None or (not result.confident and not possible):
         return handoff("no_confident_match")
     if not result.confident:

@@ -21,6 +21,16 @@ def test_get_search_answers_with_explained_results(search_client):
     assert set(top["ranks"]) == {"bm25", "lexicon", "dense", "solution", "solution_dense"}
 
 
+def test_a_vague_message_names_the_choices_recommend_would_offer(search_client):
+    body = search_client.get("/api/v1/search", query_string={"q": "我要退货"}).get_json()
+    ids = [r["id"] for r in body["results"]]
+    assert not body["confident"] and body["suggested"] == ids[: len(body["suggested"])]
+    chosen = [r["confidence"] for r in body["results"][: len(body["suggested"])]]
+    assert chosen and sum(chosen) >= body["suggest_floor"]
+    far = search_client.get("/api/v1/search", query_string={"q": "今天天气怎么样"}).get_json()
+    assert far["results"] and far["suggested"] == []
+
+
 def test_post_search_and_topic_filter(search_client):
     body = search_client.post(
         "/api/v1/search", json={"q": "钱什么时候退回来", "top": 5, "topic": "refunds"}

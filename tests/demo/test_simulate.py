@@ -24,6 +24,13 @@ def monitor_rows(runner, db) -> list[dict]:
     return json.loads(run(runner, db, "monitor", "--json"))
 
 
+def assert_gap_served(store, entry_ids: set[str]) -> None:
+    """Most takeovers of each entry name no entry: it was served for a need the corpus lacks."""
+    for entry_id in entry_ids:
+        takeovers = store.takeovers(entry_id, 1, limit=500, served=served)
+        assert sum(t.used_entry_id is None for t in takeovers) * 2 > len(takeovers), entry_id
+
+
 @pytest.mark.slow
 def test_monitor_flags_exactly_the_bad_entries_and_measures_a_rewrite_apart(runner, seed_store):
     db = seed_store.path
@@ -39,9 +46,7 @@ def test_monitor_flags_exactly_the_bad_entries_and_measures_a_rewrite_apart(runn
     # lacks (the calibrated engine answers 收据能盖章吗 with install-fee): those customers
     # were failed too, and most of their takeovers name no entry: a gap, not a bad answer.
     assert bad <= flagged
-    for entry_id in flagged - bad:
-        takeovers = seed_store.takeovers(entry_id, 1, limit=500, served=served)
-        assert sum(t.used_entry_id is None for t in takeovers) * 2 > len(takeovers)
+    assert_gap_served(seed_store, flagged - bad)
     assert flagged == {r["entry_id"] for r in rows if r["rate"] > 0.3 and r["served"] >= 20}
     table = run(runner, db, "monitor")
     assert f"{len(flagged)} flagged for rewrite" in table and all(b in table for b in bad)
@@ -58,7 +63,8 @@ def test_monitor_flags_exactly_the_bad_entries_and_measures_a_rewrite_apart(runn
     assert new["live"] and not new["flagged"] and new["rate"] < 0.3
     assert new["served"] >= 20  # measured on its own, from zero
     still = {e for (e, v), r in rows.items() if r["flagged"]}
-    assert still == flagged - {rewritten}
+    assert bad - {rewritten} <= still and rewritten not in still
+    assert_gap_served(seed_store, still - bad)  # 14 more days can push another over the line
 
     groups = find_gaps(seed_store, None, "0000")
     labels = " ".join(g.label for g in groups)
