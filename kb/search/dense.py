@@ -19,6 +19,10 @@ import numpy as np
 
 HNSW_MIN = 20_000
 HNSW_M = 32
+# Neighbours fetched per entry wanted; more only when an entry's phrasings crowd them. HNSW
+# searches at least as wide as it fetches: 12 per entry (360 for 30) cost 1.24 ms at 40k
+# random vectors, 4 per entry 0.79 ms.
+FETCH_PER_HIT = 4
 
 
 faiss.omp_set_num_threads(1)  # one query per request thread; see the module docstring
@@ -129,10 +133,18 @@ class DenseIndex:
             return []
         query = np.ascontiguousarray(query, dtype=np.float32).reshape(1, self.dim)
         skipped = len(self._ids_of.get(skip[0], ())) if skip else 0
-        fetch = min(len(self._owner), max(64, k * 12) + len(self._dead) + skipped)
+        fetch = min(len(self._owner), max(64, k * FETCH_PER_HIT) + len(self._dead) + skipped)
         if allowed is not None:
             fetch = len(self._owner)  # a topic filter may exclude most neighbours: scan all
-        scores, ids = self._index.search(query, fetch)
+        while True:
+            best = self._best(*self._index.search(query, fetch), k, allowed, skip)
+            if len(best) == k or fetch >= len(self._owner):
+                return list(best.values())
+            # an entry's phrasings crowd the neighbours: look further
+            fetch = min(len(self._owner), fetch * 3)
+
+    def _best(self, scores, ids, k, allowed, skip) -> dict[str, DenseHit]:
+        """Each entry's best vector among the neighbours found, the first k entries."""
         best: dict[str, DenseHit] = {}
         for score, vid in zip(scores[0], ids[0], strict=True):
             if vid < 0 or vid in self._dead:
@@ -146,4 +158,4 @@ class DenseIndex:
                 best[entry_id] = DenseHit(entry_id, float(score), text_index)
                 if len(best) == k:
                     break
-        return list(best.values())
+        return best

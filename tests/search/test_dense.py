@@ -33,6 +33,20 @@ def test_exact_matches_brute_force_with_best_vector_per_entry():
         assert np.allclose([s for _, s in got], [s for _, s in want], atol=1e-5)
 
 
+def test_entries_whose_phrasings_crowd_the_neighbours_do_not_shorten_the_list():
+    """A few entries with many vectors near the query fill the first neighbours fetched;
+    the search looks further until it has k distinct entries, in brute force's order."""
+    rng = np.random.default_rng(4)
+    q = _unit(rng, 1, 32)[0]
+    near = {f"crowd{i}": _unit(rng, 1, 32) * 0.05 + q for i in range(3)}
+    vectors = {e: np.repeat(v / np.linalg.norm(v), 80, axis=0) for e, v in near.items()}
+    vectors |= {f"e{i}": _unit(rng, 1, 32) for i in range(500)}
+    index = DenseIndex(32)
+    index.build(vectors)
+    got = [h.entry_id for h in index.search(q, 30)]
+    assert got == [e for e, _ in _brute(vectors, q, 30)]
+
+
 def test_replacing_an_entry_and_the_text_index():
     rng = np.random.default_rng(2)
     vectors = {f"e{i}": _unit(rng, 2, 16) for i in range(50)}
