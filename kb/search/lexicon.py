@@ -140,23 +140,26 @@ class LexiconIndex:
             candidates = set().union(*(self.postings[t] for t in found)) if found else set()
         if allowed is not None:
             candidates = candidates & allowed
+        idf = {t: self.idf(t) for t in found}
+        best: dict[str, dict[str, tuple[float, str]]] = {}  # entry -> keyword -> (score, term)
+        for term in found:  # a word's holders among the candidates, not every candidate's words
+            for entry_id in self.postings[term].intersection(candidates):
+                mine = best.setdefault(entry_id, {})
+                for keyword, weights in self.terms[entry_id].items():
+                    if term in weights:
+                        # longer words are more specific: 七天无理由 over 退货
+                        score = weights[term] * idf[term] * (0.6 + 0.2 * min(len(term), 5))
+                        if score > mine.get(keyword, (0.0, ""))[0]:
+                            mine[keyword] = (score, term)
         hits = []
-        for entry_id in candidates:
-            best: dict[str, tuple[float, str]] = {}
-            for keyword, weights in self.terms.get(entry_id, {}).items():
-                for term in found.intersection(weights):
-                    # longer words are more specific: 七天无理由 over 退货
-                    score = weights[term] * self.idf(term) * (0.6 + 0.2 * min(len(term), 5))
-                    if score > best.get(keyword, (0.0, ""))[0]:
-                        best[keyword] = (score, term)
-            if best:
-                hits.append(
-                    LexiconHit(
-                        entry_id,
-                        sum(s for s, _ in best.values()),
-                        list(best),
-                        list(dict.fromkeys(t for _, t in best.values())),
-                    )
-                )
+        for entry_id, mine in best.items():
+            ordered = [(k, mine[k]) for k in self.terms[entry_id] if k in mine]  # entry's order
+            if ordered:
+                hits.append(LexiconHit(
+                    entry_id,
+                    sum(s for _, (s, _) in ordered),
+                    [k for k, _ in ordered],
+                    list(dict.fromkeys(t for _, (_, t) in ordered)),
+                ))  # fmt: skip
         hits.sort(key=lambda h: (-h.score, h.entry_id))
         return hits
