@@ -243,7 +243,9 @@ class Engine:
 
             found_pos = [(i, probe(i, j, False)) for i, j in positives]
             found_neg = [probe(i, j, True) for i, j in negatives]
-            fitted = calibrate.fit(found_pos, found_neg, self._fuse, self.answer_precision)
+            current = self.calibration.weights if self.calibration.fitted else None
+            fitted = calibrate.fit(found_pos, found_neg, self._fuse, self.answer_precision,
+                                   current)  # fmt: skip
         fitted.seconds = round(time.perf_counter() - started, 3)
         fitted.entries = len(self.entries)
         fitted.embedder = self.vector_model

@@ -14,6 +14,8 @@ from kb.search import calibrate
 from kb.search import engine as engine_module
 from kb.search.embed import FakeEmbedder
 from kb.search.engine import Engine
+from kb.search.fusion import weighted_sum
+from kb.search.results import Retrieved
 from kb.store import Store
 
 from ..conftest import copy_db
@@ -148,3 +150,27 @@ def test_stats_and_health_say_when_and_on_what_search_calibrated(runner, seed_db
     assert f"fitted on {fit['positives']} held-out phrasings" in text
     health = create_app({"db": str(path)}).test_client().get("/api/v1/health").get_json()
     assert health["calibration"] == fit
+
+
+def _probe(right_by: str) -> tuple[str, Retrieved]:
+    """A held-out phrasing of entry a that only one retriever finds, first; the other
+    ranks b first, and b is second in the one that found a."""
+    found, other = [("a", 1.0), ("b", 0.4)], [("b", 1.0), ("c", 0.9)]
+    lists = {"bm25": found, "dense": other} if right_by == "bm25" else {
+        "bm25": other, "dense": found}  # fmt: skip
+    return "a", Retrieved(lists=lists, idf_mass=1.0)
+
+
+@pytest.mark.parametrize(("bm25_right", "dense_right", "moves"), [(24, 20, False), (40, 5, True)])
+def test_a_refit_moves_the_weights_only_when_the_probes_clearly_say_so(
+    bm25_right, dense_right, moves
+):
+    def fuse(lists, weights):
+        return weighted_sum(lists, weights, engine_module.DEPTH)
+
+    positives = [_probe("bm25")] * bm25_right + [_probe("dense")] * dense_right
+    leaning_dense = next(w for w in calibrate.WEIGHT_CHOICES if w["dense"] > w["bm25"])
+    fresh = calibrate.choose_weights(positives, fuse)
+    assert fresh["bm25"] > fresh["dense"]  # a first fit takes the best, however slight
+    refit = calibrate.choose_weights(positives, fuse, current=leaning_dense)
+    assert refit == (fresh if moves else leaning_dense)
