@@ -65,6 +65,18 @@ def test_pinyin_being_composed_is_not_searched_and_enter_does_not_copy(open_page
     assert page.locator("#results > li").first.get_attribute("data-id") == "invoice-reissue"
 
 
+def test_a_vague_message_shows_the_choices_recommend_would_offer(open_page):
+    page = open_page("/sidebar", role="agent", width=380)
+    _search(page, "我要退货")
+    body = page.evaluate(
+        "fetch('/api/v1/search?q=' + encodeURIComponent('我要退货'), {headers: "
+        "{Authorization: 'Bearer ' + localStorage.getItem('kefu-kb.key')}}).then(r => r.json())"
+    )
+    shown = [li.get_attribute("data-id") for li in page.locator("#results > li").all()]
+    assert not body["confident"] and body["suggested"] and shown == body["suggested"]
+    shot(page, "sidebar-suggested")
+
+
 def test_weak_hits_are_folded_away_without_a_copy_button(open_page):
     page = open_page("/sidebar", role="agent", width=380)
     _search(page, "今天天气怎么样")
