@@ -142,7 +142,9 @@ class LexiconIndex:
             candidates = candidates & allowed
         idf = {t: self.idf(t) for t in found}
         best: dict[str, dict[str, tuple[float, str]]] = {}  # entry -> keyword -> (score, term)
-        for term in found:  # a word's holders among the candidates, not every candidate's words
+        # a word's holders among the candidates, not every candidate's words (a holder has the
+        # word under at least one of its keywords: postings are built from them)
+        for term in found:
             for entry_id in self.postings[term].intersection(candidates):
                 mine = best.setdefault(entry_id, {})
                 for keyword, weights in self.terms[entry_id].items():
@@ -154,12 +156,11 @@ class LexiconIndex:
         hits = []
         for entry_id, mine in best.items():
             ordered = [(k, mine[k]) for k in self.terms[entry_id] if k in mine]  # entry's order
-            if ordered:
-                hits.append(LexiconHit(
-                    entry_id,
-                    sum(s for _, (s, _) in ordered),
-                    [k for k, _ in ordered],
-                    list(dict.fromkeys(t for _, (_, t) in ordered)),
-                ))  # fmt: skip
+            hits.append(LexiconHit(
+                entry_id,
+                sum(s for _, (s, _) in ordered),
+                [k for k, _ in ordered],
+                list(dict.fromkeys(t for _, (_, t) in ordered)),
+            ))  # fmt: skip
         hits.sort(key=lambda h: (-h.score, h.entry_id))
         return hits
