@@ -261,6 +261,15 @@ STOPWORDS = frozenset(
 )
 
 
+def _filler_gram(gram: str) -> bool:
+    """A bigram that says nothing: a stop word, or two stop characters (我要, 我想, 你们).
+
+    >>> [g for g in char_ngrams("我要退货") if not _filler_gram(g)]
+    ['要退', '退货']
+    """
+    return gram in STOPWORDS or (gram[0] in STOPWORDS and gram[1] in STOPWORDS)
+
+
 class Tokenizer:
     """jieba words plus Chinese bigrams, with the lexicon words as this tokenizer's own dictionary.
 
@@ -306,7 +315,8 @@ class Tokenizer:
         # interned: one string object per distinct token across every index, which is what
         # lets a saved index store each token once (pickle writes an object once)
         text = normalise(text)
-        return tuple(map(sys.intern, (*self.words(text), *("#" + g for g in char_ngrams(text)))))
+        grams = ("#" + g for g in char_ngrams(text) if not _filler_gram(g))
+        return tuple(map(sys.intern, (*self.words(text), *grams)))
 
     def tokens(self, text: str) -> list[str]:
         """What BM25 indexes: words, plus bigrams so that misspelt or unsplit words still meet."""

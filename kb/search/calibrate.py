@@ -34,7 +34,7 @@ from kb import config
 from kb.search.results import Retrieved
 
 STORE_KEY = "calibration"  # the store's meta row holding the latest fit
-MODEL_VERSION = 11  # bump when FEATURES or the fit change: stored fits are then refitted
+MODEL_VERSION = 13  # bump when FEATURES or the fit change: stored fits are then refitted
 FEATURES = ("dense", "dense_margin", "bm25_share", "bm25_margin", "lexicon", "agree",
             "fused_share", "fused_first")  # fmt: skip
 # The prior, used when a knowledge base cannot fit its own: the fit of the seed corpus's
@@ -213,11 +213,11 @@ def features(entry_id: str, found: Retrieved) -> np.ndarray:
     """
     out = np.zeros(len(FEATURES))
     if "dense" in found.lists:
-        ranked = found.lists["dense"]
-        own = found.score("dense", entry_id)
+        ranked = found.cosines
+        own = next((v for i, v in ranked if i == entry_id), None)
         if own is None:  # not in the list: at most the list's last score
             own = ranked[-1][1] - 0.01 if ranked else 0.0
-        other = found.best_other("dense", entry_id)
+        other = next((v for i, v in ranked if i != entry_id), None)
         out[0], out[1] = own, own - (other if other is not None else own)
     if "bm25" in found.lists:
         mass = max(found.idf_mass, 1e-6)

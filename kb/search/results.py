@@ -67,6 +67,14 @@ class Retrieved:
         return {name: {item: (rank, score) for rank, (item, score) in enumerate(ranked, 1)}
                 for name, ranked in self.lists.items()}  # fmt: skip
 
+    @cached_property
+    def cosines(self) -> list[tuple[str, float]]:
+        """The dense list with plain cosines, best first: the evidence the confidence model
+        weighs (the list's own scores are discounted for hubness, kb/search/dense.py)."""
+        pairs = [(i, self.dense[i].cosine if i in self.dense else s)
+                 for i, s in self.lists.get("dense", ())]  # fmt: skip
+        return sorted(pairs, key=lambda p: -p[1])
+
     def rank(self, retriever: str, entry_id: str) -> int | None:
         found = self._positions.get(retriever, {}).get(entry_id)
         return found[0] if found else None
