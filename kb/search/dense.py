@@ -37,7 +37,7 @@ FETCH_PER_HIT = 4
 HUB_WEIGHT = 0.5
 HUB_K = 10
 # Hubness is measured against at most this many vectors (a fixed sample past it, with HUB_K
-# scaled down to match): 40k vectors against 4096 take 2.3 s (one core), against all 40k ten times that.
+# scaled down to match): 40k vectors against 4096 take 2.3 s, against all 40k ten times that.
 HUB_REFERENCE = 4096
 
 
