@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -116,6 +117,11 @@ class BM25Index:
         self._post_slot = packed[:, 0].astype(np.int32)
         self._post_tf = packed[:, 1].astype(np.float32)
         self._overlay, self._overlay_docs = {}, 0
+
+    @property
+    def frequencies(self) -> Mapping[str, int]:
+        """Term -> how many documents hold it (read only: the index keeps it)."""
+        return self._df
 
     def idf(self, term: str) -> float:
         n, df = len(self._slot), self._df.get(term, 0)

@@ -30,7 +30,7 @@ import numpy as np
 from kb.errors import ConfigError, Unavailable
 from kb.graph.build import KnowledgeGraph, keyword_node
 from kb.model import Case, Entry
-from kb.search import TOP, calibrate, solution
+from kb.search import TOP, calibrate, homophones, solution
 from kb.search.bm25 import BM25Index
 from kb.search.calibrate import Calibration, features
 from kb.search.cases import CaseAnchor, CaseHit, cosine_similarity, rank_cases, token_similarity
@@ -501,6 +501,7 @@ class Engine:
             if topic is not None:
                 allowed = {i for i, t in self._topic_of.items() if t in topic} - excluded
             tokens = self.tokenizer.tokens(norm) if norm else []
+            tokens += homophones.corrections(tokens, self.bm25.frequencies)  # 地止 -> 地址
             found = self._retrieve(norm, tokens, vector, retrievers, allowed, excluded)
             fused = found.fused = self._fuse(found.lists)
             # confidence orders the results: judge a few more than asked, then cut
