@@ -33,7 +33,14 @@ from kb.model import Case, Entry
 from kb.search import TOP, calibrate, homophones, solution
 from kb.search.bm25 import BM25Index
 from kb.search.calibrate import Calibration, features
-from kb.search.cases import CaseAnchor, CaseHit, cosine_similarity, rank_cases, token_similarity
+from kb.search.cases import (
+    CaseAnchor,
+    CaseEvidence,
+    CaseHit,
+    cosine_similarity,
+    rank_cases,
+    token_similarity,
+)
 from kb.search.dense import DenseIndex
 from kb.search.embed import Embedder
 from kb.search.fusion import FUSIONS, rrf, weighted_sum
@@ -46,9 +53,9 @@ from kb.store import Store
 from kb.text import Tokenizer, normalise
 
 log = logging.getLogger(__name__)
-RETRIEVERS = ("bm25", "lexicon", "dense", *solution.RETRIEVERS)
-DENSE = ("dense", "solution_dense")  # the retrievers that need an embedder
-RESCORERS = solution.RETRIEVERS  # score the others' candidates: nothing to run alone
+RETRIEVERS = ("bm25", "lexicon", "dense", "cases", *solution.RETRIEVERS)
+DENSE = ("dense", "cases", "solution_dense")  # the retrievers that need an embedder
+RESCORERS = ("cases", *solution.RETRIEVERS)  # score the others' candidates: nothing to run alone
 RRF_K = 5.0  # small k: the first ranks decide (a need is usually the top hit of some retriever)
 DEPTH = 30  # how deep each retriever's list goes into fusion
 
@@ -105,6 +112,7 @@ class Engine:
         self.cases: dict[str, Case] = {}
         self._case_vectors: dict[str, np.ndarray] = {}
         self._case_tokens: dict[str, set[str]] = {}
+        self.case_evidence = CaseEvidence()  # what customers said in past cases
         self.encoded = 0  # texts sent to the encoder since start (the cache's other side)
         self._embed_query = lru_cache(maxsize=query_cache)(self._encode_query)
         # whole results of repeated messages, dropped whenever anything is re-indexed
@@ -273,7 +281,8 @@ class Engine:
         return max(REFIT_MIN, REFIT_SHARE * len(self.entries))
 
     def _load_cases(self) -> None:
-        """Cases and their vectors (what each customer said), for the similar-case ranking."""
+        """Cases and their vectors (what each customer said), for the similar-case ranking and
+        as evidence for search (CaseEvidence)."""
         self._case_seq = self.store.case_seq()
         self.cases = {c.id: c for c in self.store.cases()}
         for case in self.cases.values():
@@ -283,6 +292,13 @@ class Engine:
         if self.embedder is not None:
             vectors = self._encode(list(texts.values()))
             self._case_vectors = {i: vectors[text_hash(t)] for i, t in texts.items()}
+            # as evidence for search each message is encoded as a query, like a phrasing
+            vectors = self._encode(list(texts.values()), as_queries=True)
+            by_entry: dict[str, list[np.ndarray]] = {}
+            for case_id, text in texts.items():
+                v = vectors[text_hash(text)]
+                by_entry.setdefault(self.cases[case_id].entries[0], []).append(v)
+            self.case_evidence = CaseEvidence({i: np.stack(v) for i, v in by_entry.items()})
 
     def refresh(self) -> list[str]:
         """Re-index the entries saved since the last look; return their ids.
@@ -297,7 +313,7 @@ class Engine:
             changed = self._catch_up()
             with self.lock:
                 self._changed_since_fit += len(changed)
-                if changed and self._changed_since_fit > self._refit_after():
+                if self._changed_since_fit > self._refit_after():
                     self.calibrate()
                 self._unsaved += len(changed)
                 if self._unsaved >= RESAVE_AFTER:
@@ -314,8 +330,11 @@ class Engine:
         self._cache_vectors(fresh)
         with self.lock:
             if self.store.case_seq() != self._case_seq:
+                before = len(self.cases)
                 self._load_cases()
                 self._forget_results()
+                # cases are evidence the fit weighs: many new ones count toward a refit
+                self._changed_since_fit += abs(len(self.cases) - before)
             changed, seq = self.store.changed_since(self._seq)
             if not changed:
                 return []
@@ -413,7 +432,8 @@ class Engine:
         Phrasings are customer questions, matched against customer questions: e5 is trained
         for that symmetric task with the query prefix on both sides, and a phrasing encoded
         as a query is then exactly the vector a customer typing it gets, which is what lets
-        the calibration probe with held-out phrasings for free. Cases stay passages.
+        the calibration probe with held-out phrasings for free. Cases are both: passages for
+        the similar-case ranking, queries for the cases retriever.
         """
         if self.embedder is None:
             raise ConfigError("this engine has no embedder (embedder = none)", "embedder")
@@ -564,6 +584,8 @@ class Engine:
             found.lists["lexicon"] = [(h.entry_id, h.score) for h in hits[:DEPTH]]
         pool = {i for ranked in found.lists.values() for i, _ in ranked}
         found.lists |= self.solutions.score(tokens, vector, list(retrievers), pool)
+        if "cases" in retrievers and vector is not None:
+            found.lists["cases"] = self.case_evidence.score(vector, pool)
         if excluded:
             found.lists = {n: [(i, v) for i, v in r if i not in excluded]
                            for n, r in found.lists.items()}  # fmt: skip
@@ -608,8 +630,10 @@ class Engine:
                 self._reindex(live, draft.id)
 
     def retrievers(self) -> list[str]:
-        """The retrievers this engine runs: the dense ones only when it has an embedder."""
-        return [r for r in RETRIEVERS if r not in DENSE or self.dense is not None]
+        """The retrievers this engine runs: the dense ones only when it has an embedder, the
+        cases one only when there are cases."""
+        return [r for r in RETRIEVERS if r not in DENSE or self.dense is not None
+                if r != "cases" or self.case_evidence]  # fmt: skip
 
     def _phrasing(self, entry: Entry, text_index: int | None, tokens: set[str]) -> str:
         """The dense retriever's closest phrasing, else the one sharing most tokens."""
@@ -701,7 +725,7 @@ class Engine:
 # too); not the calibration, which the store keeps, nor the caches of queries and results.
 SNAPSHOT = ("entries", "_dated", "_topic_of", "_phrase_tokens", "_verbatim", "_verbatim_of",
             "lexicon", "bm25", "dense", "solutions", "graph", "_seq", "cases", "_case_seq",
-            "_case_vectors", "_case_tokens")  # fmt: skip
+            "_case_vectors", "_case_tokens", "case_evidence")  # fmt: skip
 # Held per entry and read a few entries per search: saved as PackedDicts (kb/search/packed.py),
 # unpickled entry by entry as searches reach them.
 PACKED = ("entries", "_phrase_tokens", "_verbatim_of")
