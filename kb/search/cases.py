@@ -1,5 +1,4 @@
-"""Similar past cases: graph proximity to the matched entries blended with text similarity;
-and past cases as evidence for search (CaseEvidence).
+"""Similar past cases: graph proximity to the matched entries blended with text similarity.
 
 A case is worth reading when it sits close to the scenario (a case of the entry
 itself, of a related entry, or of an entry sharing a keyword) and when what that
@@ -115,45 +114,3 @@ def token_similarity(query: set[str], tokens: dict[str, set[str]]) -> dict[str, 
     """
     return {c: len(query & t) / len(t) if t else 0.0 for c, t in tokens.items()}
 
-
-class CaseEvidence:
-    """What customers said in past cases, one more way each case's first entry was asked: the
-    engine's `cases` signal, scored for the candidates the customers' words already found,
-    as the solution field is (kb/search/solution.py). A knowledge base with cases holds
-    real messages its phrasings do not: hybrid hit@1, seed cut to two phrasings 0.822 ->
-    0.830, to one 0.780 -> 0.807, as a plain FAQ 0.741 -> 0.776 (benchmarks/transfer_eval.py).
-    Retrieving over every case instead found little more and would cost a scan of them all.
-
-    >>> evidence = CaseEvidence({"a": np.array([[1.0, 0.0], [0.6, 0.8]]),
-    ...                          "b": np.array([[0.0, 1.0]])})
-    >>> [(i, round(v, 2)) for i, v in evidence.score(np.array([0.8, 0.6]), {"a", "b", "c"})]
-    [('a', 0.96), ('b', 0.6)]
-    """
-
-    def __init__(self, vectors: dict[str, np.ndarray] | None = None):
-        vectors = vectors or {}
-        self.spans: dict[str, tuple[int, int]] = {}  # entry -> its rows of the matrix
-        start = 0
-        for entry_id, rows in vectors.items():
-            self.spans[entry_id] = (start, start + len(rows))
-            start += len(rows)
-        matrix = (np.concatenate(list(vectors.values())).astype(np.float32) if vectors
-                  else np.zeros((0, 0), dtype=np.float32))  # fmt: skip
-        self.matrix = matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
-
-    def __len__(self) -> int:
-        return len(self.spans)
-
-    def score(self, vector: np.ndarray, pool: set[str]) -> list[tuple[str, float]]:
-        """(entry, its best case's cosine) for the entries of `pool` that have cases, best first."""
-        held = sorted(i for i in pool if i in self.spans)
-        if not held:
-            return []
-        rows = np.concatenate([np.arange(*self.spans[i]) for i in held])
-        cosines = self.matrix[rows] @ vector
-        out, at = [], 0
-        for entry_id in held:
-            start, end = self.spans[entry_id]
-            out.append((entry_id, float(cosines[at : at + end - start].max())))
-            at += end - start
-        return sorted(out, key=lambda p: (-p[1], p[0]))

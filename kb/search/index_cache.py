@@ -4,11 +4,11 @@ building them again (jieba over every phrasing and HNSW over every vector: minut
 
 A snapshot is a folder: `state.pickle` (entries, tokens, postings, lexicon, graph, cases,
 the store's change counter they saw; what is held per entry stays pickled entry by entry
-until a search reads it, kb/search/packed.py), `dense.faiss` (FAISS's own format) and `key.json`,
-what made it: the cache format, a digest of the code that derives it and the versions of
-the libraries it used, the embedder, the database's identity and its topics. A snapshot
-whose key differs in anything is not loaded; the engine builds from the store (the single
-source of truth) and writes a new one.
+until a search reads it, kb/search/packed.py), `dense.faiss` and `case_dense.faiss`
+(FAISS's own format) and `key.json`, what made it: the cache format, a digest of the code
+that derives it and the versions of the libraries it used, the embedder, the database's
+identity and its topics. A snapshot whose key differs in anything is not loaded; the
+engine builds from the store (the single source of truth) and writes a new one.
 
 Written whole into a fresh folder, then named in `CURRENT` by an atomic rename: a crash
 while writing leaves the previous snapshot, never half of one. Processes on one database
@@ -37,7 +37,8 @@ from urllib.parse import urlsplit
 from kb.config import DEFAULTS
 from kb.store import is_url
 
-FORMAT = 2  # bump when the layout of a snapshot changes
+FORMAT = 3  # bump when the layout of a snapshot changes
+FAISS_STATE = ("dense", "case_dense")  # saved in FAISS's own files beside the pickle
 STALE_PARTIAL = 3600  # seconds after which a half-written snapshot is a crashed writer's
 AUTO, OFF = "auto", "off"  # the `index_cache` setting's two words; anything else is a folder
 _LIBRARIES = ("jieba", "faiss-cpu", "networkx", "numpy", "opencc")
@@ -135,8 +136,9 @@ class IndexCache:
                     gc.freeze()
                 finally:
                     gc.enable()
-                if state.get("dense") is not None:
-                    state["dense"].read(str(snapshot / "dense.faiss"))
+                for name in FAISS_STATE:
+                    if state.get(name) is not None:
+                        state[name].read(str(snapshot / f"{name}.faiss"))
             except Exception as exc:  # any damage means: build from the store
                 return None, f"snapshot unreadable ({type(exc).__name__}: {exc})"[:200]
         return state, ""
@@ -150,8 +152,9 @@ class IndexCache:
         try:
             with (staged / "state.pickle").open("wb") as fh:
                 pickle.dump(state, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            if state.get("dense") is not None:
-                state["dense"].write(str(staged / "dense.faiss"))
+            for name in FAISS_STATE:
+                if state.get(name) is not None:
+                    state[name].write(str(staged / f"{name}.faiss"))
             (staged / "key.json").write_text(json.dumps(key, indent=1))
             staged.rename(self.folder / name)
         except BaseException:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from kb.corpus import import_corpus
@@ -48,6 +50,16 @@ def test_a_case_is_evidence_for_its_first_entry_only(mini_engine):
     hits = {h.entry.id: h for h in mini_engine.search(ZIPPER, cache=False).hits}
     # 七天无理由 keeps only its own case's cosine: the zipper case is 质量问题退货's
     assert hits["return-quality"].scores["cases"] > hits["return-7day"].scores["cases"] + 0.03
+
+
+def test_an_entry_gone_is_never_proposed_by_its_cases(mini_engine):
+    store = mini_engine.store
+    store.upsert_case(Case("case-zip", ["return-quality"], "鞋子拉链卡住拉不动", "退"))
+    found = mini_engine.search(ZIPPER, retrievers=["cases"], cache=False).hits
+    assert [h.entry.id for h in found] == ["return-quality", "return-7day"]
+    store.save_entry(replace(store.get_entry("return-quality"), status="retired"), "editor")
+    found = mini_engine.search(ZIPPER, retrievers=["cases"], cache=False).hits
+    assert [h.entry.id for h in found] == ["return-7day"]
 
 
 def test_calibration_probes_leave_out_an_entrys_cases_with_the_entry_only(mini_engine):
