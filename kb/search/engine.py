@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 RETRIEVERS = ("bm25", "lexicon", "dense", "cases", *solution.RETRIEVERS)
 DENSE = ("dense", "cases", "solution_dense")  # the retrievers that need an embedder
 RESCORERS = solution.RETRIEVERS  # score the others' candidates: nothing to run alone
+PHRASINGS = ("bm25", "lexicon", "dense")  # the retrievers of the entries' own words
 RRF_K = 5.0  # small k: the first ranks decide (a need is usually the top hit of some retriever)
 DEPTH = 30  # how deep each retriever's list goes into fusion
 # Past cases searched by HNSW from this many: a flat scan of 4k vectors costs about 0.3 ms,
@@ -669,10 +670,9 @@ class Engine:
             hit.confident = named and hit.confidence >= self.calibration.line
         confident = bool(hits) and hits[0].confident
         ambiguous = []
-        if hits:  # rivals by the customers' words alone (the solution field ranks, not this),
-            # and by rank: a rival the retrievers place next to the top, whatever the scores
-            words = {n: [i for i, _ in r] for n, r in found.lists.items()
-                     if n not in solution.RETRIEVERS}  # fmt: skip
+        if hits:  # rivals by the entries' own phrasings alone (the solution field and past
+            # cases rank, not this), and by rank: a rival the retrievers place next to the top
+            words = {n: [i for i, _ in r] for n, r in found.lists.items() if n in PHRASINGS}
             said = rrf(words, self.calibration.weights, RRF_K)
             top = said.get(hits[0].entry.id, 0.0)
             ambiguous = [h.entry.id for h in hits[1:]

@@ -136,9 +136,9 @@ class IndexCache:
                     gc.freeze()
                 finally:
                     gc.enable()
-                for name in FAISS_STATE:
-                    if state.get(name) is not None:
-                        state[name].read(str(snapshot / f"{name}.faiss"))
+                for part in FAISS_STATE:
+                    if state.get(part) is not None:
+                        state[part].read(str(snapshot / f"{part}.faiss"))
             except Exception as exc:  # any damage means: build from the store
                 return None, f"snapshot unreadable ({type(exc).__name__}: {exc})"[:200]
         return state, ""
@@ -152,9 +152,9 @@ class IndexCache:
         try:
             with (staged / "state.pickle").open("wb") as fh:
                 pickle.dump(state, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            for name in FAISS_STATE:
-                if state.get(name) is not None:
-                    state[name].write(str(staged / f"{name}.faiss"))
+            for part in FAISS_STATE:
+                if state.get(part) is not None:
+                    state[part].write(str(staged / f"{part}.faiss"))
             (staged / "key.json").write_text(json.dumps(key, indent=1))
             staged.rename(self.folder / name)
         except BaseException:

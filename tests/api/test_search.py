@@ -18,7 +18,8 @@ def test_get_search_answers_with_explained_results(search_client):
         top
     )
     assert top["matched"]["keywords"] and top["matched"]["phrasing"]
-    assert set(top["ranks"]) == {"bm25", "lexicon", "dense", "solution", "solution_dense"}
+    ranked_by = {"bm25", "lexicon", "dense", "cases", "solution", "solution_dense"}
+    assert set(top["ranks"]) == ranked_by
 
 
 def test_a_vague_message_names_the_choices_recommend_would_offer(search_client):

@@ -52,7 +52,7 @@ def test_every_hit_explains_itself(engine):
     hit = engine.search("价保怎么申请 买了三天就降价了").top
     assert hit.entry.id == "price-protection"
     assert hit.keywords and hit.terms
-    assert set(hit.ranks) == {"bm25", "lexicon", "dense", "solution", "solution_dense"}
+    assert set(hit.ranks) == {"bm25", "lexicon", "dense", "cases", "solution", "solution_dense"}
     assert hit.ranks["bm25"] is not None and hit.scores["dense"] > 0
     assert hit.phrasing
     assert 0.0 <= hit.confidence <= 1.0
