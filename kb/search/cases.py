@@ -113,4 +113,3 @@ def token_similarity(query: set[str], tokens: dict[str, set[str]]) -> dict[str, 
     {'c': 0.5}
     """
     return {c: len(query & t) / len(t) if t else 0.0 for c, t in tokens.items()}
-
