@@ -133,6 +133,13 @@ def test_an_edit_is_searchable_at_once_without_re_encoding_others(live):
                      keywords={**entry.keywords, "盲盒重复款": ["重复款"]})  # fmt: skip
     live.store.save_entry(edited, "editor", base_version=entry.version)
     assert live.search(query).top.entry.id == "return-exchange"
+    # a new keyword changes the head every phrasing is encoded under: this entry's texts
+    # go to the encoder again, no other entry's
+    assert live.encoded - encoded == len(Engine.dense_texts(edited))
+    encoded, entry = live.encoded, live.store.get_entry("return-exchange")
+    again = replace(entry, questions=[*entry.questions, "盲盒重复了可以换款吗"])
+    live.store.save_entry(again, "editor", base_version=entry.version)
+    assert live.search("盲盒重复了可以换款吗").top.entry.id == "return-exchange"
     assert live.encoded - encoded == 1  # only the new phrasing went to the encoder
 
 
