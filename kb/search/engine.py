@@ -19,7 +19,7 @@ import logging
 import math
 import threading
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Iterable
 from dataclasses import replace
 from functools import lru_cache
@@ -234,23 +234,29 @@ class Engine:
             retrievers = self.retrievers()
             texts = {i: self.texts(e) for i, e in self.entries.items()}
             positives, negatives = calibrate.probes(texts)
+            slots = {c: s for c, s in self._case_slots().items() if s[0] in self.entries}
+            told = {c: normalise(self.cases[c].customer) for c in slots}
+            held, left = calibrate.case_probes(
+                {c: slots[c][0] for c in slots if told[c]},
+                {c for c in slots if told[c] and len(self.cases[c].entries) == 1})
             vectors = {}
             if self.dense is not None:
                 probed = [texts[i][j] for i, j in positives + negatives]
-                vectors = self._encode(probed, as_queries=True)
+                vectors = self._encode(probed + [told[c] for c in held + left], as_queries=True)
 
-            def probe(entry_id: str, index: int, whole: bool) -> Retrieved:
-                text = texts[entry_id][index]
+            def probe(text: str, leave_out=None, held_case=None) -> Retrieved:
                 vector = vectors.get(text_hash(text)) if vectors else None
                 tokens = self.tokenizer.tokens(text)
-                leave_out = (entry_id, None if whole else index)
-                return self._retrieve(text, tokens, vector, retrievers, leave_out=leave_out)
+                return self._retrieve(text, tokens, vector, retrievers, leave_out=leave_out,
+                                      held_case=held_case)  # fmt: skip
 
-            found_pos = [(i, probe(i, j, False)) for i, j in positives]
-            found_neg = [probe(i, j, True) for i, j in negatives]
+            found_pos = [(i, probe(texts[i][j], (i, j))) for i, j in positives]
+            found_neg = [probe(texts[i][j], (i, None)) for i, j in negatives]
+            found_cases = ([(slots[c][0], probe(told[c], held_case=slots[c])) for c in held],
+                           [probe(told[c], (slots[c][0], None)) for c in left])  # fmt: skip
             current = self.calibration.weights if self.calibration.fitted else None
             fitted = calibrate.fit(found_pos, found_neg, self._fuse, self.answer_precision,
-                                   current)  # fmt: skip
+                                   current, found_cases)  # fmt: skip
         fitted.seconds = round(time.perf_counter() - started, 3)
         fitted.entries = len(self.entries)
         fitted.embedder = self.vector_model
@@ -302,11 +308,19 @@ class Engine:
         Cases may outnumber phrasings, so HNSW takes over sooner than for them."""
         vectors = self._encode(list(texts.values()), as_queries=True)
         by_entry: dict[str, list[np.ndarray]] = {}
-        for case_id, text in texts.items():
-            by_entry.setdefault(self.cases[case_id].entries[0], []).append(vectors[text_hash(text)])
+        for case_id, (entry_id, _) in self._case_slots().items():
+            by_entry.setdefault(entry_id, []).append(vectors[text_hash(texts[case_id])])
         index = DenseIndex(self.embedder.dim, hnsw_min=CASES_HNSW_MIN)
         index.build({i: np.stack(v) for i, v in by_entry.items()})
         return index
+
+    def _case_slots(self) -> dict[str, tuple[str, int]]:
+        """case -> (its first entry, its place among that entry's vectors in `case_dense`)."""
+        out, count = {}, Counter()
+        for case_id, case in self.cases.items():
+            out[case_id] = (case.entries[0], count[case.entries[0]])
+            count[case.entries[0]] += 1
+        return out
 
     def refresh(self) -> list[str]:
         """Re-index the entries saved since the last look; return their ids.
@@ -576,9 +590,11 @@ class Engine:
         allowed: set[str] | None = None,
         excluded: set[str] = frozenset(),
         leave_out: tuple[str, int | None] | None = None,
+        held_case: tuple[str, int] | None = None,
     ) -> Retrieved:
         """Each retriever's ranked list; `leave_out` (entry, text index or None) hides one
-        phrasing or one whole entry, as the calibration probes need."""
+        phrasing or one whole entry (its cases too), `held_case` (entry, slot: `_case_slots`)
+        one past case, as the calibration probes need."""
         found = Retrieved(lists={}, idf_mass=0.0)
         if "bm25" in retrievers and tokens:
             terms = [*tokens, *("@" + c for c in self.concepts.find(norm))]
@@ -610,7 +626,7 @@ class Engine:
         if "cases" in retrievers and vector is not None and self.case_dense is not None:
             # a held-out phrasing keeps its entry's cases; a left-out entry loses them too
             whole = leave_out if leave_out and leave_out[1] is None else None
-            hits = self.case_dense.search(vector, DEPTH, allowed, skip=whole)
+            hits = self.case_dense.search(vector, DEPTH, allowed, skip=whole or held_case)
             found.lists["cases"] = [(h.entry_id, h.score) for h in hits
                                     if h.entry_id in self.entries]  # fmt: skip
         if excluded:

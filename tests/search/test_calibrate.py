@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 
 from kb.corpus import import_corpus
-from kb.model import Entry, Topic
+from kb.model import Case, Entry, Topic
 from kb.search import calibrate
 from kb.search import engine as engine_module
 from kb.search.embed import FakeEmbedder
@@ -17,6 +17,7 @@ from kb.search.engine import Engine
 from kb.search.fusion import weighted_sum
 from kb.search.results import Retrieved
 from kb.store import Store
+from kb.text import normalise
 
 from ..conftest import copy_db
 
@@ -71,6 +72,35 @@ def test_one_phrasing_per_entry_sets_only_the_line_from_left_out_entries(db_path
     assert fit.positives == 0 and fit.negatives == 70
     assert not fit.fitted and "prior model" in fit.note
     assert fit.line >= calibrate.PRIOR_LINE and fit.weights == calibrate.UNFITTED_WEIGHTS
+
+
+def test_past_cases_fit_a_knowledge_base_that_has_nothing_to_hold_out(db_path):
+    """One phrasing per entry, but customers' own words in past cases: each case, held out,
+    is a probe for its entry, so the model is fitted; the weights stay unfitted (no phrasing
+    was held out to choose them)."""
+    _one_phrasing_kb(db_path, 70)
+    store = Store(db_path)
+    for entry in store.entries()[:60]:
+        customer = f"你好 请问{entry.title}啊 急"
+        store.upsert_case(Case(f"c-{entry.id}", [entry.id], customer, "核实后办理"))
+    store.close()
+    engine = Engine(db_path, FakeEmbedder())
+    fit = engine.calibration
+    try:
+        assert fit.fitted
+        assert fit.cases == 120 and "120 of them past cases" in fit.note  # 60 held, 60 left
+        assert fit.positives == 60 and fit.negatives == 70 + 60
+        assert fit.weights == calibrate.UNFITTED_WEIGHTS
+        # a held-out case is hidden from the cases retriever, and only it
+        case = engine.cases["c-e000"]
+        text = normalise(case.customer)
+        vector = engine.query_vector(text)
+        seen = engine._retrieve(text, [], vector, ["cases"]).lists["cases"]
+        held = engine._retrieve(text, [], vector, ["cases"], held_case=("e000", 0)).lists["cases"]
+        assert seen[0][0] == "e000"  # its own words: the case itself is nearest
+        assert "e000" not in dict(held) and held[: len(seen) - 1] == seen[1:]
+    finally:
+        engine.close()
 
 
 def test_only_a_fitted_model_overrules_the_fused_order(db_path):
