@@ -175,10 +175,9 @@ class KnowledgeGraph:
         return node("entry", entry_id) in self.g
 
     def cases_of(self, entry_id: str) -> list[str]:
-        return sorted(
-            u[5:] for u in self.g.predecessors(node("entry", entry_id))
-            if self.g.edges[u, node("entry", entry_id)]["rel"] == "resolved_with"
-        )  # fmt: skip
+        # the adjacency's own dict, not edge views: searches ask this of dozens of entries
+        links = self.g.pred[node("entry", entry_id)]
+        return sorted(u[5:] for u, edge in links.items() if edge["rel"] == "resolved_with")
 
     def related(self, entry_id: str) -> set[str]:
         """Entries linked by related_to in either direction."""
