@@ -108,8 +108,8 @@ def test_only_a_fitted_model_overrules_the_fused_order(db_path):
     # reorder; the prior, fitted on another, is only capped to the fused order
     _one_phrasing_kb(db_path, 70)
     engine = Engine(db_path, FakeEmbedder())
-    contrary = [5.0] + [0.0] * len(calibrate.FEATURES)
-    contrary[1 + calibrate.FEATURES.index("fused_share")] = -10.0
+    contrary = [15.0] + [0.0] * len(calibrate.FEATURES)
+    contrary[1 + calibrate.FEATURES.index("fused_share")] = -20.0
     try:
         for fitted in (False, True):
             engine.calibration = replace(engine.calibration, coef=contrary, fitted=fitted)
