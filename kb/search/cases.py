@@ -39,39 +39,42 @@ class CaseHit:
     similarity: float | None = None
 
 
-def candidates(
-    graph: KnowledgeGraph, weighted: list[CaseAnchor]
-) -> dict[str, tuple[float, str, str]]:
+def links(graph: KnowledgeGraph, entry_id: str, title: str) -> list[tuple[str, float, str]]:
+    """(case id, proximity, reason) of every case near one entry: its own, its related
+    entries', those of entries sharing one of its keywords. A function of the graph alone,
+    so the engine keeps it per entry until anything is re-indexed."""
+    out = []
+    if not graph.has_entry(entry_id):
+        return out  # a draft being previewed: it has no cases yet
+    out += [(c, PROXIMITY["entry"], f"同一场景：{title}") for c in graph.cases_of(entry_id)]
+    for related in graph.related(entry_id):
+        label = graph.g.nodes.get(f"entry:{related}", {}).get("label", related)
+        out += [(c, PROXIMITY["related"], f"相关场景：{label}") for c in graph.cases_of(related)]
+    for other, shared in graph.sharing_keywords(entry_id).items():
+        words = "、".join(sorted(shared)[:3])
+        out += [(c, PROXIMITY["keyword"], f"共享关键词：{words}") for c in graph.cases_of(other)]
+    return out
+
+
+def candidates(weighted: list[CaseAnchor], links_of) -> dict[str, tuple[float, str, str]]:
     """case id -> (proximity, entry reached from, reason), the best link kept per case.
 
-    `weighted` lists (entry id, weight, title) of the matched entries, best first.
+    `weighted` lists the matched entries, best first; `links_of(anchor)` is `links` of its
+    entry.
     """
     out: dict[str, tuple[float, str, str]] = {}
-
-    def offer(case_id: str, proximity: float, entry_id: str, why: str) -> None:
-        if proximity > out.get(case_id, (0.0, "", ""))[0]:
-            out[case_id] = (proximity, entry_id, why)
-
-    for entry_id, weight, title in weighted:
-        if not graph.has_entry(entry_id):
-            continue  # a draft being previewed: it has no cases yet
-        for case_id in graph.cases_of(entry_id):
-            offer(case_id, PROXIMITY["entry"] * weight, entry_id, f"同一场景：{title}")
-        for related in graph.related(entry_id):
-            label = graph.g.nodes.get(f"entry:{related}", {}).get("label", related)
-            for case_id in graph.cases_of(related):
-                offer(case_id, PROXIMITY["related"] * weight, entry_id, f"相关场景：{label}")
-        for other, shared in graph.sharing_keywords(entry_id).items():
-            words = "、".join(sorted(shared)[:3])
-            for case_id in graph.cases_of(other):
-                offer(case_id, PROXIMITY["keyword"] * weight, entry_id, f"共享关键词：{words}")
+    for anchor in weighted:
+        for case_id, proximity, why in links_of(anchor):
+            proximity *= anchor.weight
+            if proximity > out.get(case_id, (0.0, "", ""))[0]:
+                out[case_id] = (proximity, anchor.entry_id, why)
     return out
 
 
 def rank_cases(
-    graph: KnowledgeGraph,
     cases: dict[str, Case],
     weighted: list[CaseAnchor],
+    links_of,
     similarity,
     k: int,
 ) -> list[CaseHit]:
@@ -80,7 +83,7 @@ def rank_cases(
     `similarity` maps a list of case ids to {case id: similarity}; it is asked only
     about the graph's candidates, never about every case.
     """
-    near = {c: v for c, v in candidates(graph, weighted).items() if c in cases}
+    near = {c: v for c, v in candidates(weighted, links_of).items() if c in cases}
     similarity = similarity(list(near)) if near else {}
     hits = []
     for case_id, (proximity, entry_id, why) in near.items():

@@ -33,7 +33,14 @@ from kb.model import Case, Entry
 from kb.search import TOP, calibrate, homophones, solution
 from kb.search.bm25 import BM25Index
 from kb.search.calibrate import Calibration, features
-from kb.search.cases import CaseAnchor, CaseHit, cosine_similarity, rank_cases, token_similarity
+from kb.search.cases import (
+    CaseAnchor,
+    CaseHit,
+    cosine_similarity,
+    links,
+    rank_cases,
+    token_similarity,
+)
 from kb.search.dense import DenseIndex
 from kb.search.embed import Embedder
 from kb.search.fusion import FUSIONS, rrf, weighted_sum
@@ -115,6 +122,7 @@ class Engine:
         # whole results of repeated messages, dropped whenever anything is re-indexed
         self._results: OrderedDict[tuple, SearchResult] = OrderedDict()
         self._results_max = query_cache
+        self._links: dict[tuple[str, str], list] = {}  # similar cases' graph walks (_case_links)
         self._generation = 0  # bumped by every re-index: a result computed across one is stale
         self.indexed = 0  # entries tokenised and indexed since start (the snapshot's other side)
         self.index_cache = IndexCache(index_cache) if index_cache else None
@@ -207,6 +215,7 @@ class Engine:
     def rebuild(self) -> None:
         """Index every live entry from scratch (vectors come from the cache where they can)."""
         with self.lock:
+            self._forget_results()
             _, self._seq = self.store.changed_since(0)
             entries = self.store.entries(live_only=True)
             self.entries = {e.id: e for e in entries}
@@ -584,6 +593,7 @@ class Engine:
 
     def _forget_results(self) -> None:
         self._results.clear()
+        self._links.clear()
         self._generation += 1
 
     def _search(self, query, norm, top, topic, retrievers) -> SearchResult:
@@ -786,7 +796,15 @@ class Engine:
                 return token_similarity(tokens, {i: self._case_tokens[i] for i in ids})
             return {}
 
-        return rank_cases(self.graph, self.cases, weighted, similarity, k)
+        return rank_cases(self.cases, weighted, self._case_links, similarity, k)
+
+    def _case_links(self, anchor: CaseAnchor) -> list[tuple[str, float, str]]:
+        """`links` of the anchor's entry, kept until anything is re-indexed: the graph walk
+        cost most of the similar-case attachment (0.4 of 0.7 ms at 26k cases)."""
+        key = (anchor.entry_id, anchor.title)  # a previewed draft may retitle its entry
+        if key not in self._links:
+            self._links[key] = links(self.graph, anchor.entry_id, anchor.title)
+        return self._links[key]
 
     def cases_for_entry(self, entry_id: str, query: str | None = None, k: int = 5) -> list[CaseHit]:
         """Cases worth reading for one entry, optionally ranked against a customer message."""

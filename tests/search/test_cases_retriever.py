@@ -44,6 +44,16 @@ def test_a_new_case_turns_a_message_to_the_case_entry(mini_engine):
     assert after.top.ranks["cases"] == 1
 
 
+def test_similar_cases_follow_a_case_written_between_searches(mini_engine):
+    """The graph walk behind similar cases is kept per entry, and dropped with any change."""
+    before = mini_engine.search(ZIPPER, cache=False)
+    assert before.top.entry.id == "return-7day"
+    assert "case-zip" not in [c.case.id for c in before.cases]
+    mini_engine.store.upsert_case(Case("case-zip", ["return-7day"], "鞋子拉链卡住拉不动", "退"))
+    after = mini_engine.search(ZIPPER, cache=False)
+    assert after.cases[0].case.id == "case-zip"
+
+
 def test_a_case_is_evidence_for_its_first_entry_only(mini_engine):
     mini_engine.store.upsert_case(
         Case("case-zip", ["return-quality", "return-7day"], "鞋子拉链卡住了拉不动", "退")
