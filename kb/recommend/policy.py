@@ -152,8 +152,8 @@ def suggestions(hits: list[Hit], floor: float) -> list[Hit]:
     """The candidates worth offering when none is confident: the first few, when together
     they are likely enough (their confidences summed reach `floor`).
 
-    Entries that tie on a vague message (我要退货: four return scenarios) each get a low
-    confidence, since the margin between them is nil; the chance that the right one is
+    Entries that tie on a vague message (退款什么时候到账: three refund scenarios) each get a
+    low confidence, since the margin between them is nil; the chance that the right one is
     among them is what a list of choices offers the customer.
 
     >>> from kb.model import Entry

@@ -31,7 +31,7 @@ def ask(engine, store, query: str, session: str | None = None, **kwargs):
     [
         ("衣服买回来不喜欢 能退不", "answer", "confident_match", "return-7day-no-reason"),
         ("衣服开线了要退货", "answer", "confident_match", "return-quality-problem"),
-        ("我要退货", "suggest", "possible_matches", None),
+        ("退款什么时候到账", "suggest", "possible_matches", None),
         ("用了你们的面霜脸上起红疹", "ask", "entry_policy", "allergy-cosmetics"),  # needs order_id
         ("订单号 5502391847726 用了你们的面霜脸上起红疹", "handoff", "entry_policy",
          "allergy-cosmetics"),
@@ -67,7 +67,7 @@ def test_a_pasted_order_card_does_not_drown_a_refund_question(engine, store):
 
 
 def test_suggestions_are_the_plausible_candidates_and_are_stored(engine, store):
-    made = ask(engine, store, "我要退货")
+    made = ask(engine, store, "退款什么时候到账")
     offered = [h.entry.id for h in made.decision.offered]
     assert offered and not made.result.confident
     # together likely enough, and the most likely of the candidates
