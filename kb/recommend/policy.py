@@ -41,6 +41,7 @@ REASONS = {
     "confident_match": "一个知识条目明确匹配，置信度足够",
     "close_candidates": "几个场景得分接近，请客户或坐席选择",
     "possible_matches": "没有十分确定的场景，列出可能的几个供选择",
+    "which_scenario": "客户只说了问题大类，请客户选择具体场景",
     "no_confident_match": "没有足够有把握的知识条目，转人工",
     "complaint_threat": "客户表示要投诉或曝光，需人工优先处理",
     "angry_customer": "客户情绪激动，需人工安抚处理",
@@ -174,8 +175,11 @@ def decide(
     order_overdue: bool = False,
     vip: bool = False,
     policy: Policy = DEFAULT_POLICY,
+    scenarios: list[Hit] | None = None,
 ) -> Decision:
-    """The policy, first rule that applies wins.
+    """The policy, first rule that applies wins. `scenarios`: when the message only names
+    a topic (kb/recommend/clarify.py), that topic's entries best fitting it, offered for
+    the customer to choose from rather than a handoff or a list drawn from every topic.
 
     >>> from kb.recommend.emotion import Emotion
     >>> from kb.search.results import SearchResult
@@ -200,6 +204,8 @@ def decide(
     if failed_turns >= policy.failed_turns:
         return handoff("session_failed", urgent=URGENCY_RANK[urgency] >= 1)
     possible = suggestions(result.hits, policy.suggest_floor)
+    if not result.confident and scenarios:
+        return Decision("suggest", "which_scenario", urgency, scenarios[:SUGGEST_MAX])
     if top is None or (not result.confident and not possible):
         return handoff("no_confident_match")
     if not result.confident:

@@ -16,11 +16,13 @@ import numpy as np
 
 from kb.model import Entry, Recommendation, Ticket, new_id
 from kb.recommend import emotion_model
+from kb.recommend.clarify import topic_named
 from kb.recommend.emotion import Emotion, detect
 from kb.recommend.facts import product_words, session_facts
 from kb.recommend.policy import (
     DEFAULT_POLICY,
     REASONS,
+    SUGGEST_MAX,
     Decision,
     Policy,
     ask_first,
@@ -103,6 +105,7 @@ def recommend(
         order_overdue=_overdue(request.order, at),
         vip=policy.is_vip(request.tier),
         policy=policy,
+        scenarios=_scenarios(engine, store, request.query, result),
     )
     answering = False  # the customer is answering an ask: not a need left unanswered
     if history and history[-1].decision == "ask":
@@ -132,7 +135,8 @@ def recommend(
         scores=_scores(result.top),
         session_id=request.session_id,
         channel=request.channel,
-        gap=not result.confident and decision.reason != "asked_for_human" and not answering,
+        gap=not result.confident and not answering
+        and decision.reason not in ("asked_for_human", "which_scenario"),
     )
     soothing = ""
     if emotion.label != "calm":
@@ -152,6 +156,15 @@ def recommend(
         elif ticket is not None:
             store.add_ticket(ticket)
     return Recommended(record, decision, result, emotion, soothing, ticket)
+
+
+def _scenarios(engine: Engine, store: Store, query: str, result: SearchResult) -> list[Hit]:
+    """When nothing is confident and the message only names a topic (我要退货), the topic's
+    entries that fit it best, for the customer to choose from."""
+    if result.confident:
+        return []
+    topic = topic_named(result.normalised, store.topics())
+    return engine.search(query, top=SUGGEST_MAX, topic=[topic.id]).hits if topic else []
 
 
 def _asked(engine: Engine, record: Recommendation) -> Decision:

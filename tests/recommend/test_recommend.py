@@ -66,6 +66,26 @@ def test_a_pasted_order_card_does_not_drown_a_refund_question(engine, store):
     assert "订单金额" not in made.result.normalised and "下单时间" not in made.result.normalised
 
 
+@pytest.mark.parametrize(("query", "topic"), [("我要退货", "returns"), ("退款", "refunds"),
+                                            ("想退货了呢", "returns"), ("发票", "invoices")])
+def test_a_message_that_only_names_a_topic_asks_which_scenario(engine, store, query, topic):
+    made = ask(engine, store, query)
+    assert (made.decision.decision, made.decision.reason) == ("suggest", "which_scenario")
+    assert not made.result.confident
+    offered = made.decision.offered
+    assert 2 <= len(offered) <= 3 and {h.entry.topic for h in offered} == {topic}
+    confidences = [h.confidence for h in offered]
+    assert confidences == sorted(confidences, reverse=True)  # order = confidence
+    # the knowledge base holds the answers: not a content gap, in the record or the store
+    assert not made.record.gap and not store.recommendation(made.record.id).gap
+    assert made.record.candidates == [h.entry.id for h in offered]
+
+
+@pytest.mark.parametrize("query", ["退货运费谁出", "在吗", "我要退货 你们什么破服务 我要打12315"])
+def test_a_need_or_a_threat_beside_the_topic_word_is_not_asked_which(engine, store, query):
+    assert ask(engine, store, query).decision.reason != "which_scenario"
+
+
 def test_suggestions_are_the_plausible_candidates_and_are_stored(engine, store):
     made = ask(engine, store, "退款什么时候到账")
     offered = [h.entry.id for h in made.decision.offered]

@@ -1,0 +1,64 @@
+"""A message that names a topic and says nothing more (我要退货, 退款, 发票): ask which scenario.
+
+Customers often open with the topic word alone. 我要退货 may be a seven-day return, a
+quality return or a question about the return fee: no entry can be confident, and the
+candidates' confidences are spread too thin to list. Handing that to a human as a content
+gap is wrong twice: the knowledge base holds the answers, and the customer only has to
+say which one. So the bot offers the topic's scenarios that fit the message best, and the
+gap report keeps to messages the knowledge base cannot answer. Pure functions.
+"""
+
+from __future__ import annotations
+
+import re
+
+from kb.model import Topic
+
+NAME_MIN = 2  # characters of a topic's name the message must hold: 退 alone names nothing
+# Characters the message may hold besides the topic's word: 我要, 我想, 请问, 怎么 ...; more is
+# a need of its own (退货运费谁出), which search answers or hands to a human.
+REST_MAX = 3
+_PARTS = re.compile(r"[与和及、/·&\s]+")  # 退货退款, 会员与积分, 优惠券与价保
+_QUIET = re.compile(r"[\s的了吗呢啊呀吧哦嘛么哈呗，。！？!?,.~～]")
+
+
+def _common(a: str, b: str) -> str:
+    """The longest run of characters `a` and `b` share (the first one, on a tie).
+
+    >>> _common("我要退货", "退货退款"), _common("在吗", "物流配送")
+    ('退货', '')
+    """
+    best = ""
+    for i in range(len(a)):
+        for j in range(i + len(best) + 1, len(a) + 1):
+            if a[i:j] not in b:
+                break
+            best = a[i:j]
+    return best
+
+
+def topic_named(message: str, topics: list[Topic]) -> Topic | None:
+    """The topic a message names and does nothing more with, or None.
+
+    The message must hold at least two characters of one part of the topic's name and
+    little else; where two topics qualify, the one whose name part it covers best (退货:
+    退货退款 over 海外购退货).
+
+    >>> ts = [Topic("returns", "退货退款"), Topic("cb", "海外购退货"), Topic("invoices", "发票"),
+    ...       Topic("logistics", "物流配送")]
+    >>> [getattr(topic_named(m, ts), "id", None) for m in ("我要退货", "发票呢", "退货运费谁出",
+    ...                                                    "在吗", "海外购的要退货")]
+    ['returns', 'invoices', None, None, 'cb']
+    """
+    text = _QUIET.sub("", message)
+    best: tuple[float, Topic] | None = None
+    for topic in topics:
+        for part in _PARTS.split(topic.name):
+            shared = _common(text, part)
+            if len(shared) < NAME_MIN or len(text) - len(shared) > REST_MAX:
+                continue
+            cover = len(shared) / len(part)
+            if best is None or cover > best[0]:
+                best = (cover, topic)
+    return best[1] if best else None
+
