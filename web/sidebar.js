@@ -50,8 +50,10 @@ async function search() {
     render(body.results, body);
     const cut = body.truncated_from
       ? `消息较长（${body.truncated_from} 字），只搜索了前 ${body.query.length} 字。` : "";
+    const which = body.narrowed_to
+      ? `客户只说了「${body.narrowed_to.name}」，下面是这一类的具体场景，请先确认是哪一种` : "";
     status.textContent = cut + (results.length
-      ? (body.confident ? `找到 ${results.length} 条` : "没有十分确定的答案，请核对后再用")
+      ? (body.confident ? `找到 ${results.length} 条` : which || "没有十分确定的答案，请核对后再用")
       : (body.results.length ? "没有可以直接用的答案，下面只是可能相关的" : "没有找到相关知识"));
   } catch (error) {
     if (mine === sequence) status.textContent = `出错了：${said(error)}`;

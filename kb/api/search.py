@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import Blueprint, current_app, request
 
 from kb.api.auth import requires
@@ -25,7 +27,9 @@ _SHAPE = {
     "suggested": arr(S),
     "emotion": obj({"label": S, "threat": B, "signals": arr(S)}),
 }
-RESULT = obj(_SHAPE | {"truncated_from": I}, list(_SHAPE))  # truncated_from: a cut paste only
+# truncated_from: a cut paste only; narrowed_to: a message that only names a topic
+RESULT = obj(_SHAPE | {"truncated_from": I, "narrowed_to": obj({"id": S, "name": S})},
+             list(_SHAPE))  # fmt: skip
 
 
 def _params() -> tuple[str, int, str | None, int | None]:
@@ -68,19 +72,29 @@ def _params() -> tuple[str, int, str | None, int | None]:
 def search():
     """Rank entries for a customer message, each with why it matched and how sure the engine is;
     `suggested` are the entries recommend would offer as choices when none is confident
-    (their confidences together reach `suggest_floor`); the sidebar folds the rest away;
+    (their confidences together reach `suggest_floor`); the sidebar folds the rest away. A
+    message that only names a topic (我要退货) is searched within it (`narrowed_to`), and
+    its first three are the scenarios recommend would offer to choose from;
     `emotion` is how the customer sounds (angry, a threat), as recommend would hear it."""
     from kb.recommend.emotion import detect
-    from kb.recommend.policy import suggestions
-    from kb.recommend.recommend import emotion_vector
+    from kb.recommend.policy import SUGGEST_MAX, suggestions
+    from kb.recommend.recommend import emotion_vector, narrowed
 
     q, top, topic, cut_from = _params()
-    topics = get_store().topic_subtree(topic) if topic else None
-    engine = get_engine()
-    result = engine.search(q, top=top, topic=topics)
+    store, engine = get_store(), get_engine()
+    result = engine.search(q, top=top, topic=store.topic_subtree(topic) if topic else None)
+    floor = current_app.config["KB"]["suggest_floor"]
+    offered = suggestions(result.hits, floor)
+    within = narrowed(engine, store, q, result, top) if topic is None else None
+    if within:
+        # choices, not an answer: confident or not inside the topic, recommend offers a list
+        result = replace(within[1], confident=False)
+        offered = result.hits[:SUGGEST_MAX]
     out = result_json(result)
-    out["suggest_floor"] = floor = current_app.config["KB"]["suggest_floor"]
-    out["suggested"] = [h.entry.id for h in suggestions(result.hits, floor)]
+    out["suggest_floor"] = floor
+    out["suggested"] = [h.entry.id for h in offered]
+    if within:
+        out["narrowed_to"] = {"id": within[0].id, "name": within[0].name}
     # what recommend would hear, for the agent (25 µs: the query vector is cached by now)
     out["emotion"] = emotion_json(detect(q, vector=emotion_vector(engine, q)))
     if cut_from is not None:

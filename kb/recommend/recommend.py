@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from kb.model import Entry, Recommendation, Ticket, new_id
+from kb.model import Entry, Recommendation, Ticket, Topic, new_id
 from kb.recommend import emotion_model
 from kb.recommend.clarify import topic_named
 from kb.recommend.emotion import Emotion, detect
@@ -98,6 +98,7 @@ def recommend(
     failed = sum(
         r.outcome in ("takeover", "abandoned") or r.reason == "no_confident_match" for r in history
     )
+    within = narrowed(engine, store, request.query, result)
     decision = decide(
         result,
         emotion,
@@ -105,7 +106,7 @@ def recommend(
         order_overdue=_overdue(request.order, at),
         vip=policy.is_vip(request.tier),
         policy=policy,
-        scenarios=_scenarios(engine, store, request.query, result),
+        scenarios=within[1].hits if within else None,
     )
     answering = False  # the customer is answering an ask: not a need left unanswered
     if history and history[-1].decision == "ask":
@@ -158,13 +159,16 @@ def recommend(
     return Recommended(record, decision, result, emotion, soothing, ticket)
 
 
-def _scenarios(engine: Engine, store: Store, query: str, result: SearchResult) -> list[Hit]:
-    """When nothing is confident and the message only names a topic (我要退货), the topic's
-    entries that fit it best, for the customer to choose from."""
+def narrowed(engine: Engine, store: Store, query: str, result: SearchResult,
+             top: int = SUGGEST_MAX) -> tuple[Topic, SearchResult] | None:  # fmt: skip
+    """When nothing is confident and the message only names a topic (我要退货), that topic
+    and the search again within it and the topics under it: the scenarios to choose from."""
     if result.confident:
-        return []
+        return None
     topic = topic_named(result.normalised, store.topics())
-    return engine.search(query, top=SUGGEST_MAX, topic=[topic.id]).hits if topic else []
+    if topic is None:
+        return None
+    return topic, engine.search(query, top=top, topic=store.topic_subtree(topic.id))
 
 
 def _asked(engine: Engine, record: Recommendation) -> Decision:

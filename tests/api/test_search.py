@@ -28,8 +28,21 @@ def test_a_vague_message_names_the_choices_recommend_would_offer(search_client):
     assert not body["confident"] and body["suggested"] == ids[: len(body["suggested"])]
     chosen = [r["confidence"] for r in body["results"][: len(body["suggested"])]]
     assert chosen and sum(chosen) >= body["suggest_floor"]
+    assert "narrowed_to" not in body  # a need of its own, not just the topic's name
     far = search_client.get("/api/v1/search", query_string={"q": "今天天气怎么样"}).get_json()
     assert far["results"] and far["suggested"] == []
+
+
+def test_a_message_that_only_names_a_topic_is_searched_within_it(search_client):
+    body = search_client.get("/api/v1/search", query_string={"q": "我要退货"}).get_json()
+    assert body["narrowed_to"] == {"id": "returns", "name": "退货退款"}
+    topics = {r["topic"] for r in body["results"]}
+    assert topics <= {"returns", "returns-cross-border"} and "returns" in topics
+    assert not body["confident"]  # choices for the customer, not an answer
+    assert body["suggested"] == [r["id"] for r in body["results"][:3]]
+    chosen = search_client.get("/api/v1/search",
+                               query_string={"q": "我要退货", "topic": "invoices"})  # fmt: skip
+    assert "narrowed_to" not in chosen.get_json()  # the caller's own filter stands
 
 
 def test_post_search_and_topic_filter(search_client):

@@ -66,8 +66,11 @@ def test_sidebar_finds_the_entry_copies_it_and_moves_with_arrows(open_page, site
     page.press("#q", "Enter")
     page.wait_for_selector(".toast.show:has-text('已复制')")
     assert page.evaluate("navigator.clipboard.readText()") == solution
-    page.fill("#q", "发票")  # three invoice scenarios, none sure: arrows move between them
-    page.locator("#results > li").nth(1).wait_for()
+    page.fill("#q", "发票")  # only the topic: its scenarios to choose from, arrows between them
+    page.locator("#results > li").nth(2).wait_for()
+    assert "客户只说了「发票」" in page.locator("#status").inner_text()
+    topics = page.locator("#results > li .meta").all_inner_texts()
+    assert len(topics) == 3 and all(t.startswith("发票") for t in topics)
     page.press("#q", "ArrowDown")
     assert "selected" in (page.locator("#results > li").nth(1).get_attribute("class") or "")
     assert page.evaluate("document.documentElement.scrollWidth") <= 380  # no sideways scroll
