@@ -5,16 +5,20 @@ quality return or a question about the return fee: no entry can be confident, an
 candidates' confidences are spread too thin to list. Handing that to a human as a content
 gap is wrong twice: the knowledge base holds the answers, and the customer only has to
 say which one. So the bot offers the topic's scenarios that fit the message best, and the
-gap report keeps to messages the knowledge base cannot answer. Pure functions.
+gap report keeps to messages the knowledge base cannot answer; the customer's reply
+(第二个, or the scenario's name) then picks one of them (`chosen`). Pure functions.
 """
 
 from __future__ import annotations
 
 import re
 
-from kb.model import Topic
+from kb.model import Entry, Topic
 
 NAME_MIN = 2  # characters of a topic's name the message must hold: 退 alone names nothing
+# Share of a name part the message must hold: 退货 of 退货退款 names it, 问题 of 收货商品问题
+# (质量问题: a need of its own) does not.
+COVER_MIN = 0.5
 # Characters the message may hold besides the topic's word: 我要, 我想, 请问, 怎么 ...; more is
 # a need of its own (退货运费谁出), which search answers or hands to a human.
 REST_MAX = 3
@@ -40,15 +44,15 @@ def _common(a: str, b: str) -> str:
 def topic_named(message: str, topics: list[Topic]) -> Topic | None:
     """The topic a message names and does nothing more with, or None.
 
-    The message must hold at least two characters of one part of the topic's name and
-    little else; where two topics qualify, the one whose name part it covers best (退货:
+    The message must hold at least two characters and half of one part of the topic's
+    name, and little else; where two topics qualify, the one whose name part it covers best (退货:
     退货退款 over 海外购退货).
 
     >>> ts = [Topic("returns", "退货退款"), Topic("cb", "海外购退货"), Topic("invoices", "发票"),
-    ...       Topic("logistics", "物流配送")]
+    ...       Topic("logistics", "物流配送"), Topic("items", "收货商品问题")]
     >>> [getattr(topic_named(m, ts), "id", None) for m in ("我要退货", "发票呢", "退货运费谁出",
-    ...                                                    "在吗", "海外购的要退货")]
-    ['returns', 'invoices', None, None, 'cb']
+    ...                                                    "在吗", "海外购的要退货", "质量问题")]
+    ['returns', 'invoices', None, None, 'cb', None]
     """
     text = _QUIET.sub("", message)
     best: tuple[float, Topic] | None = None
@@ -58,7 +62,29 @@ def topic_named(message: str, topics: list[Topic]) -> Topic | None:
             if len(shared) < NAME_MIN or len(text) - len(shared) > REST_MAX:
                 continue
             cover = len(shared) / len(part)
-            if best is None or cover > best[0]:
+            if cover >= COVER_MIN and (best is None or cover > best[0]):
                 best = (cover, topic)
     return best[1] if best else None
 
+
+
+_ORDINAL = re.compile(r"(?:第|选)?([1-9一二两三四五])(?:个|种|条|项|类)?")
+_NUMBERS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5}
+
+
+def chosen(message: str, offered: list[Entry]) -> Entry | None:
+    """Which of the scenarios just offered a reply picks, if it picks one: by its place
+    (2, 第二个, 选3) or by naming it alone (质量问题 for 质量问题退货).
+
+    >>> es = [Entry(i, "t", title, [], {}, "") for i, title in
+    ...       (("a", "部分退货与赠品处理"), ("b", "质量问题退货"), ("c", "退货运费谁承担"))]
+    >>> [getattr(chosen(m, es), "id", None) for m in ("第二个", "3", "选1", "质量问题的",
+    ...                                              "退货", "第四个", "运费谁出")]
+    ['b', 'c', 'a', 'b', None, None, None]
+    """
+    text = _QUIET.sub("", message)
+    if match := _ORDINAL.fullmatch(text):
+        place = int(match[1]) if match[1].isdigit() else _NUMBERS[match[1]]
+        return offered[place - 1] if place <= len(offered) else None
+    named = [e for e in offered if len(text) >= NAME_MIN and (text in e.title or e.title in text)]
+    return named[0] if len(named) == 1 else None

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kb import config
+from kb.model import Entry
 from kb.recommend.emotion import Emotion
 from kb.search.results import Hit, SearchResult
 
@@ -42,6 +43,7 @@ REASONS = {
     "close_candidates": "几个场景得分接近，请客户或坐席选择",
     "possible_matches": "没有十分确定的场景，列出可能的几个供选择",
     "which_scenario": "客户只说了问题大类，请客户选择具体场景",
+    "chosen_by_customer": "客户从列出的场景中选了这一个",
     "no_confident_match": "没有足够有把握的知识条目，转人工",
     "complaint_threat": "客户表示要投诉或曝光，需人工优先处理",
     "angry_customer": "客户情绪激动，需人工安抚处理",
@@ -105,6 +107,25 @@ def follow_up(decision: Decision, result: SearchResult, asked: Decision) -> Deci
     if decision.decision == "handoff" and decision.reason in CUSTOMER_REASONS:
         return Decision("handoff", decision.reason, decision.urgency, asked.offered)
     return Decision("handoff", asked.reason, asked.urgency, asked.offered)
+
+
+def take(entry: Entry, emotion: Emotion, urgency: str) -> Decision:
+    """The scenario a customer picked from the ones offered: answered, unless the entry
+    hands off always (or when the customer is upset, for `if_upset`).
+
+    >>> from kb.model import Entry
+    >>> from kb.recommend.emotion import Emotion
+    >>> e = Entry("a", "t", "过敏", ["脸过敏了"], {}, "…", handoff="always")
+    >>> take(e, Emotion("calm"), "high").reason, take(Entry("b", "t", "x", [], {}, ""),
+    ...                                               Emotion("calm"), "low").reason
+    ('entry_policy', 'chosen_by_customer')
+    """
+    hit = Hit(entry, 0.0)
+    if entry.handoff == "always":
+        return Decision("handoff", "entry_policy", urgency, [hit])
+    if entry.handoff == "if_upset" and emotion.label != "calm":
+        return Decision("handoff", "upset_customer", urgency, [hit])
+    return Decision("answer", "chosen_by_customer", urgency, [hit])
 
 
 def ask_first(decision: Decision, given: set[str], asks: int, emotion: Emotion) -> Decision:

@@ -16,10 +16,11 @@ import numpy as np
 
 from kb.model import Entry, Recommendation, Ticket, Topic, new_id
 from kb.recommend import emotion_model
-from kb.recommend.clarify import topic_named
+from kb.recommend.clarify import chosen, topic_named
 from kb.recommend.emotion import Emotion, detect
 from kb.recommend.facts import product_words, session_facts
 from kb.recommend.policy import (
+    CUSTOMER_REASONS,
     DEFAULT_POLICY,
     REASONS,
     SUGGEST_MAX,
@@ -28,6 +29,8 @@ from kb.recommend.policy import (
     ask_first,
     decide,
     follow_up,
+    raised_urgency,
+    take,
 )
 from kb.recommend.routing import load_routing
 from kb.recommend.rules import served
@@ -99,19 +102,18 @@ def recommend(
         r.outcome in ("takeover", "abandoned") or r.reason == "no_confident_match" for r in history
     )
     within = narrowed(engine, store, request.query, result)
-    decision = decide(
-        result,
-        emotion,
-        failed_turns=failed,
-        order_overdue=_overdue(request.order, at),
-        vip=policy.is_vip(request.tier),
-        policy=policy,
-        scenarios=within[1].hits if within else None,
-    )
-    answering = False  # the customer is answering an ask: not a need left unanswered
+    overdue, vip = _overdue(request.order, at), policy.is_vip(request.tier)
+    decision = decide(result, emotion, failed_turns=failed, order_overdue=overdue, vip=vip,
+                      policy=policy, scenarios=within[1].hits if within else None)  # fmt: skip
+    answering = False  # the customer is answering an ask or a list: not a need left unanswered
     if history and history[-1].decision == "ask":
         decision = follow_up(decision, result, _asked(engine, history[-1]))
         answering = bool(decision.offered) and decision.offered[0].entry.id == history[-1].entry_id
+    elif history and history[-1].decision == "suggest" and decision.reason not in CUSTOMER_REASONS:
+        offered = [e for i in history[-1].candidates if (e := engine.entries.get(i))]
+        if picked := chosen(result.normalised, offered):
+            decision = take(picked, emotion, raised_urgency(picked.urgency, vip, overdue))
+            answering = True
     facts: dict[str, str] = {}
     if decision.decision == "handoff":
         entry = decision.offered[0].entry if decision.offered else None

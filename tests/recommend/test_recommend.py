@@ -81,6 +81,34 @@ def test_a_message_that_only_names_a_topic_asks_which_scenario(engine, store, qu
     assert made.record.candidates == [h.entry.id for h in offered]
 
 
+@pytest.mark.parametrize("reply", ["第二个", "2", "选2"])
+def test_the_customer_picks_a_scenario_from_the_list_by_its_place(engine, store, reply):
+    session = f"pick-{uuid.uuid4()}"
+    listed = ask(engine, store, "我要退货", session).decision.offered
+    made = ask(engine, store, reply, session)
+    assert (made.decision.decision, made.decision.reason) == ("answer", "chosen_by_customer")
+    assert made.decision.offered[0].entry.id == listed[1].entry.id
+    saved = store.recommendation(made.record.id)
+    assert saved.entry_id == listed[1].entry.id and not saved.gap  # counted for that entry
+
+
+def test_the_customer_picks_a_scenario_by_naming_it(engine, store):
+    session = f"pick-{uuid.uuid4()}"
+    listed = ask(engine, store, "退款什么时候到账", session).decision.offered
+    title = listed[-1].entry.title
+    made = ask(engine, store, title, session)
+    assert made.decision.reason == "chosen_by_customer"
+    assert made.decision.offered[0].entry.id == listed[-1].entry.id
+    assert ask(engine, store, "第九个", session).decision.reason != "chosen_by_customer"
+
+
+def test_a_threat_in_the_reply_to_a_list_still_goes_to_a_human(engine, store):
+    session = f"pick-{uuid.uuid4()}"
+    ask(engine, store, "我要退货", session)
+    made = ask(engine, store, "第二个 再不处理我就打12315", session)
+    assert (made.decision.decision, made.decision.reason) == ("handoff", "complaint_threat")
+
+
 @pytest.mark.parametrize("query", ["退货运费谁出", "在吗", "我要退货 你们什么破服务 我要打12315"])
 def test_a_need_or_a_threat_beside_the_topic_word_is_not_asked_which(engine, store, query):
     assert ask(engine, store, query).decision.reason != "which_scenario"
