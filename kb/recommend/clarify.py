@@ -24,6 +24,8 @@ COVER_MIN = 0.5
 REST_MAX = 3
 _PARTS = re.compile(r"[与和及、/·&\s]+")  # 退货退款, 会员与积分, 优惠券与价保
 _QUIET = re.compile(r"[\s的了吗呢啊呀吧哦嘛么哈呗，。！？!?,.~～]")
+# What is left of an order number once normalised took the digits: a fact given, not a need
+_NUMBER_LABEL = re.compile(r"(?:订单|快递|运)?单号")
 
 
 def _common(a: str, b: str) -> str:
@@ -51,10 +53,10 @@ def topic_named(message: str, topics: list[Topic]) -> Topic | None:
     >>> ts = [Topic("returns", "退货退款"), Topic("cb", "海外购退货"), Topic("invoices", "发票"),
     ...       Topic("logistics", "物流配送"), Topic("items", "收货商品问题")]
     >>> [getattr(topic_named(m, ts), "id", None) for m in ("我要退货", "发票呢", "退货运费谁出",
-    ...                                                    "在吗", "海外购的要退货", "质量问题")]
-    ['returns', 'invoices', None, None, 'cb', None]
+    ...                              "在吗", "海外购的要退货", "质量问题", "我要退货 订单号")]
+    ['returns', 'invoices', None, None, 'cb', None, 'returns']
     """
-    text = _QUIET.sub("", message)
+    text = _NUMBER_LABEL.sub("", _QUIET.sub("", message))
     best: tuple[float, Topic] | None = None
     for topic in topics:
         for part in _PARTS.split(topic.name):
