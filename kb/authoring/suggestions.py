@@ -86,7 +86,8 @@ def label(rec: Recommendation, outcome: Outcome) -> Label | None:
     if outcome.outcome == "resolved" and rec.entry_id:
         if rec.channel == "sidebar":
             return Label(rec.entry_id, text, "strong", rec.id)
-        if rec.decision == "answer":
+        if rec.decision == "answer" and rec.reason != "chosen_by_customer":
+            # a reply picking from a list (第二个吧) names the entry, not the need
             return Label(rec.entry_id, text, "weak", rec.id)
     return None
 

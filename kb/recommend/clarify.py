@@ -70,19 +70,19 @@ def topic_named(message: str, topics: list[Topic]) -> Topic | None:
 
 
 
-_ORDINAL = re.compile(r"(?:第|选)?([1-9一二两三四五])(?:个|种|条|项|类)?")
+_ORDINAL = re.compile(r"[那就我要选是]*第?([1-9一二两三四五])(?:个|种|条|项|类)?")
 _NUMBERS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5}
 
 
 def chosen(message: str, offered: list[Entry]) -> Entry | None:
     """Which of the scenarios just offered a reply picks, if it picks one: by its place
-    (2, 第二个, 选3) or by naming it alone (质量问题 for 质量问题退货).
+    (2, 第二个, 我选3, 就第一个吧) or by naming it alone (质量问题 for 质量问题退货).
 
     >>> es = [Entry(i, "t", title, [], {}, "") for i, title in
     ...       (("a", "部分退货与赠品处理"), ("b", "质量问题退货"), ("c", "退货运费谁承担"))]
-    >>> [getattr(chosen(m, es), "id", None) for m in ("第二个", "3", "选1", "质量问题的",
-    ...                                              "退货", "第四个", "运费谁出")]
-    ['b', 'c', 'a', 'b', None, None, None]
+    >>> [getattr(chosen(m, es), "id", None) for m in ("第二个", "3", "我选1", "就第一个吧",
+    ...                                     "质量问题的", "退货", "第四个", "运费谁出", "第二天到")]
+    ['b', 'c', 'a', 'a', 'b', None, None, None, None]
     """
     text = _QUIET.sub("", message)
     if match := _ORDINAL.fullmatch(text):

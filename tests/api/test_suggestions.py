@@ -51,6 +51,16 @@ def test_a_resolved_confident_answer_is_a_weak_suggestion(api):
     assert (found["strong"], found["weak"]) == (0, 1)
 
 
+def test_a_reply_picking_from_a_list_teaches_nothing(api):
+    listed = recommend(api, "我要退货", session_id="pick")
+    assert listed["reason"] == "which_scenario"
+    rec = recommend(api, "就第二个吧", session_id="pick")
+    assert (rec["decision"], rec["reason"]) == ("answer", "chosen_by_customer")
+    assert rec["entries"][0]["id"] == listed["entries"][1]["id"]
+    report(api, rec, "resolved")
+    assert suggestions(api, rec["entries"][0]["id"]) == []
+
+
 def test_a_message_the_entry_already_holds_teaches_nothing(api):
     rec = recommend(api, "发票开错了！")  # the entry's own first phrasing, with a mark
     report(api, rec, "resolved")
