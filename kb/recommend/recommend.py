@@ -122,6 +122,8 @@ def recommend(
         decision = ask_first(decision, set(facts), asks, emotion)
     top = decision.offered[0].entry if decision.offered else (result.top.entry if result.top
                                                               else None)  # fmt: skip
+    if decision.reason == "which_scenario":
+        top = None  # a list to choose from tried no entry on the customer: none was served
     record = Recommendation(
         id=new_id(at),
         created_at=at.isoformat(timespec="seconds"),

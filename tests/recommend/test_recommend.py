@@ -81,6 +81,7 @@ def test_a_message_that_only_names_a_topic_asks_which_scenario(engine, store, qu
     # the knowledge base holds the answers: not a content gap, in the record or the store
     assert not made.record.gap and not store.recommendation(made.record.id).gap
     assert made.record.candidates == [h.entry.id for h in offered]
+    assert made.record.entry_id is None  # no entry tried on the customer: none is served
 
 
 @pytest.mark.parametrize("reply", ["第二个", "2", "选2"])
