@@ -60,6 +60,8 @@ def topic_named(message: str, topics: list[Topic]) -> Topic | None:
     best: tuple[float, Topic] | None = None
     for topic in topics:
         for part in _PARTS.split(topic.name):
+            if len(text) > len(part) + REST_MAX:
+                continue  # more than the name and a few characters: a long message, not cheap
             shared = _common(text, part)
             if len(shared) < NAME_MIN or len(text) - len(shared) > REST_MAX:
                 continue
