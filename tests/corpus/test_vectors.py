@@ -30,7 +30,10 @@ def test_the_bundled_corpus_starts_without_encoding(tmp_path):
     text = Engine.texts(entry)[1]
     shipped = engine.store.embeddings(phrasings_key(embedder.name), [text_hash(text)])
     fresh = embedder.encode_queries([text])[0]
-    assert np.allclose(np.frombuffer(shipped[text_hash(text)], np.float32), fresh, atol=1e-4)
+    # the same model, not the same bits: float kernels differ by CPU (AVX2 vs AVX-512 moved
+    # components by 1e-3, cosine 0.9999), while another text or model is below 0.95
+    vector = np.frombuffer(shipped[text_hash(text)], np.float32)
+    assert float(vector @ fresh) / np.linalg.norm(vector) / np.linalg.norm(fresh) > 0.999
     engine.close()
 
 
