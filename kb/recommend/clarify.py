@@ -22,6 +22,9 @@ COVER_MIN = 0.5
 # Characters the message may hold besides the topic's word: 我要, 我想, 请问, 怎么 ...; more is
 # a need of its own (退货运费谁出), which search answers or hands to a human.
 REST_MAX = 3
+# Words a topic's name may hold that name no need: 常见问题 and 其他服务 are not what 我有个问题
+# asks about.
+GENERIC = frozenset({"问题", "常见", "常见问题", "其他", "咨询", "帮助", "服务", "客服"})
 _PARTS = re.compile(r"[与和及、/·&\s]+")  # 退货退款, 会员与积分, 优惠券与价保
 _QUIET = re.compile(r"[\s的了吗呢啊呀吧哦嘛么哈呗，。！？!?,.~～]")
 # What is left of an order number once normalised took the digits: a fact given, not a need
@@ -51,10 +54,12 @@ def topic_named(message: str, topics: list[Topic]) -> Topic | None:
     退货退款 over 海外购退货).
 
     >>> ts = [Topic("returns", "退货退款"), Topic("cb", "海外购退货"), Topic("invoices", "发票"),
-    ...       Topic("logistics", "物流配送"), Topic("items", "收货商品问题")]
-    >>> [getattr(topic_named(m, ts), "id", None) for m in ("我要退货", "发票呢", "退货运费谁出",
-    ...                              "在吗", "海外购的要退货", "质量问题", "我要退货 订单号")]
-    ['returns', 'invoices', None, None, 'cb', None, 'returns']
+    ...       Topic("logistics", "物流配送"), Topic("items", "收货商品问题"),
+    ...       Topic("faq", "常见问题")]
+    >>> [getattr(topic_named(m, ts), "id", None) for m in (
+    ...     "我要退货", "发票呢", "退货运费谁出", "在吗", "海外购的要退货", "质量问题",
+    ...     "我要退货 订单号", "我有个问题")]
+    ['returns', 'invoices', None, None, 'cb', None, 'returns', None]
     """
     text = _NUMBER_LABEL.sub("", _QUIET.sub("", message))
     best: tuple[float, Topic] | None = None
@@ -63,7 +68,7 @@ def topic_named(message: str, topics: list[Topic]) -> Topic | None:
             if len(text) > len(part) + REST_MAX:
                 continue  # more than the name and a few characters: a long message, not cheap
             shared = _common(text, part)
-            if len(shared) < NAME_MIN or len(text) - len(shared) > REST_MAX:
+            if len(shared) < NAME_MIN or len(text) - len(shared) > REST_MAX or shared in GENERIC:
                 continue
             cover = len(shared) / len(part)
             if cover >= COVER_MIN and (best is None or cover > best[0]):
