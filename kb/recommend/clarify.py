@@ -50,8 +50,8 @@ def topic_named(message: str, topics: list[Topic]) -> Topic | None:
     """The topic a message names and does nothing more with, or None.
 
     The message must hold at least two characters and half of one part of the topic's
-    name, and little else; where two topics qualify, the one whose name part it covers best (退货:
-    退货退款 over 海外购退货).
+    name, and little else; where two topics qualify, the one whose name part it covers
+    best (退货: 退货退款 over 海外购退货).
 
     >>> ts = [Topic("returns", "退货退款"), Topic("cb", "海外购退货"), Topic("invoices", "发票"),
     ...       Topic("logistics", "物流配送"), Topic("items", "收货商品问题"),
@@ -74,7 +74,6 @@ def topic_named(message: str, topics: list[Topic]) -> Topic | None:
             if cover >= COVER_MIN and (best is None or cover > best[0]):
                 best = (cover, topic)
     return best[1] if best else None
-
 
 
 _ORDINAL = re.compile(r"[那就我要选是]*第?([1-9一二两三四五])(?:个|种|条|项|类)?")
