@@ -7,7 +7,10 @@ is a phrasing of X the engine missed. Where labels come from:
   entry the bot never offered is the engine's worst miss: kept, and counted as `missed`);
 - an agent's 已解决 on an entry in the sidebar (whichever card it was): strong;
 - an agent's 不适用 in the sidebar naming the entry that did fit: strong, for that one;
-- a bot's confident answer the customer was helped by (resolved): weak, for its entry.
+- a bot's confident answer the customer was helped by (resolved): weak, for its entry;
+- a customer who picked an entry from the bot's list of possible matches (第二个) and was
+  helped: weak, for the message that led to the list (a list of a topic's scenarios,
+  offered for a message that only named the topic, teaches nothing).
 
 A message is masked (order and tracking numbers, phones, names, addresses) and
 normalised before anything is kept, so no customer's data reaches an entry. Messages
@@ -92,6 +95,20 @@ def label(rec: Recommendation, outcome: Outcome) -> Label | None:
     return None
 
 
+def picked(store: Store, rec: Recommendation, outcome: Outcome) -> Label | None:
+    """What a customer's pick from a list says, once it helped: the message the list was
+    offered for belongs to the entry picked."""
+    if outcome.outcome != "resolved" or rec.reason != "chosen_by_customer" or not rec.session_id:
+        return None
+    earlier = [r for r in store.session_recommendations(rec.session_id) if r.id != rec.id
+               and r.created_at <= rec.created_at]  # fmt: skip
+    listed = earlier[-1] if earlier else None
+    if listed is None or listed.decision != "suggest" or listed.reason == "which_scenario":
+        return None
+    text = phrasing(listed.query)
+    return Label(rec.entry_id, text, "weak", rec.id) if text and rec.entry_id else None
+
+
 def near(a: str, b: str) -> bool:
     """Whether two phrasings say the same thing in nearly the same words.
 
@@ -131,7 +148,7 @@ def learn(store: Store, pairs: list[tuple[Recommendation, Outcome]], auto_accept
     known: dict[str, _Known] = {}
     with store.transaction():
         for rec, outcome in pairs:
-            found = label(rec, outcome)
+            found = label(rec, outcome) or picked(store, rec, outcome)
             if found is None:
                 continue
             if found.entry_id not in known:
