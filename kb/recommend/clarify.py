@@ -19,16 +19,18 @@ NAME_MIN = 2  # characters of a topic's name the message must hold: 退 alone na
 # Share of a name part the message must hold: 退货 of 退货退款 names it, 问题 of 收货商品问题
 # (质量问题: a need of its own) does not.
 COVER_MIN = 0.5
-# Characters the message may hold besides the topic's word: 我要, 我想, 请问, 怎么 ...; more is
-# a need of its own (退货运费谁出), which search answers or hands to a human.
-REST_MAX = 3
+# What the message may hold besides the topic's word: asking words alone (我要, 我想, 请问一下,
+# 怎么办理), at most REST_MAX of them. Anything else is a need of its own (优惠券用不了,
+# 退款没到, 退货运费谁出), which search answers or hands to a human.
+REST_MAX = 4
+ASKING = frozenset("我要想请问一下咨询申请办理怎么如何能可以你好您在就那还有个")
 # Words a topic's name may hold that name no need: 常见问题 and 其他服务 are not what 我有个问题
 # asks about.
 GENERIC = frozenset({"问题", "常见", "常见问题", "其他", "咨询", "帮助", "服务", "客服"})
 _PARTS = re.compile(r"[与和及、/·&\s]+")  # 退货退款, 会员与积分, 优惠券与价保
 _QUIET = re.compile(r"[\s的了吗呢啊呀吧哦嘛么哈呗，。！？!?,.~～]")
 # What is left of an order number once normalised took the digits: a fact given, not a need
-_NUMBER_LABEL = re.compile(r"(?:订单|快递|运)?单号")
+_NUMBER_LABEL = re.compile(r"订单号|(?:快递|运)?单号")
 
 
 def _common(a: str, b: str) -> str:
@@ -50,16 +52,16 @@ def topic_named(message: str, topics: list[Topic]) -> Topic | None:
     """The topic a message names and does nothing more with, or None.
 
     The message must hold at least two characters and half of one part of the topic's
-    name, and little else; where two topics qualify, the one whose name part it covers
-    best (退货: 退货退款 over 海外购退货).
+    name, and besides them only a few asking words; where two topics qualify, the one
+    whose name part it covers best (退货: 退货退款 over 海外购退货).
 
     >>> ts = [Topic("returns", "退货退款"), Topic("cb", "海外购退货"), Topic("invoices", "发票"),
     ...       Topic("logistics", "物流配送"), Topic("items", "收货商品问题"),
     ...       Topic("faq", "常见问题")]
     >>> [getattr(topic_named(m, ts), "id", None) for m in (
-    ...     "我要退货", "发票呢", "退货运费谁出", "在吗", "海外购的要退货", "质量问题",
-    ...     "我要退货 订单号", "我有个问题")]
-    ['returns', 'invoices', None, None, 'cb', None, 'returns', None]
+    ...     "我要退货", "发票呢", "退货运费谁出", "在吗", "想问海外购退货", "质量问题",
+    ...     "我要退货 订单号", "我有个问题", "请问一下发票", "发票开错了")]
+    ['returns', 'invoices', None, None, 'cb', None, 'returns', None, 'invoices', None]
     """
     text = _NUMBER_LABEL.sub("", _QUIET.sub("", message))
     best: tuple[float, Topic] | None = None
@@ -68,7 +70,10 @@ def topic_named(message: str, topics: list[Topic]) -> Topic | None:
             if len(text) > len(part) + REST_MAX:
                 continue  # more than the name and a few characters: a long message, not cheap
             shared = _common(text, part)
-            if len(shared) < NAME_MIN or len(text) - len(shared) > REST_MAX or shared in GENERIC:
+            rest = text.replace(shared, "", 1)
+            if len(shared) < NAME_MIN or shared in GENERIC:
+                continue
+            if len(rest) > REST_MAX or not set(rest) <= ASKING:
                 continue
             cover = len(shared) / len(part)
             if cover >= COVER_MIN and (best is None or cover > best[0]):
