@@ -75,6 +75,7 @@ _FILLER = re.compile(
     rf"(?:^|(?<=[\s,.!?~]))客服(?=$|[\s,.!?~]|{_GREETING}|亲)"
 )
 # Punctuation (ASCII after folding, and the CJK marks NFKC keeps) becomes a space.
+_PARTICLES = re.compile(r"[\s的了吗呢啊呀吧哦嘛么哈呗]")
 _PUNCT = re.compile(r"[\s,.!?~:;\"'()<>\[\]{}。、【】「」『』《》“”‘’…·]+")
 # Misspellings customers type so often that they are the word (homophones of the pinyin IME).
 TYPOS = {
@@ -236,6 +237,16 @@ def display_width(text: str) -> int:
 def pad(text: str, width: int) -> str:
     """`text` left-aligned in `width` terminal columns (str.ljust counts characters)."""
     return text + " " * max(0, width - display_width(text))
+
+
+def bare(text: str) -> str:
+    """A normalised text with no spaces and no sentence particles: what two ways of asking
+    are compared on (退吗 and 退 ask alike).
+
+    >>> bare("就 第二个 吧"), bare("退货的运费谁出啊")
+    ('就第二个', '退货运费谁出')
+    """
+    return _PARTICLES.sub("", text)
 
 
 def char_ngrams(text: str, n: int = 2) -> list[str]:

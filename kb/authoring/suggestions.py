@@ -22,7 +22,6 @@ a setting lets strong labels seen often enough be accepted without an editor.
 
 from __future__ import annotations
 
-import re
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -31,7 +30,7 @@ from kb.authoring.editing import save
 from kb.errors import SuggestionDecided, VersionConflict
 from kb.model import Entry, Outcome, Recommendation, Suggestion
 from kb.store import Store
-from kb.text import char_ngrams, mask, normalise
+from kb.text import bare, char_ngrams, mask, normalise
 
 if TYPE_CHECKING:
     from kb.search.engine import Engine
@@ -41,9 +40,6 @@ PHRASING_MAX = 60  # characters: a longer paste is a conversation, not a phrasin
 NEAR = 0.7  # character-bigram Jaccard from which two phrasings are the same one
 AUTO_AUTHOR = "自动采纳"  # who accepted a suggestion when the auto-accept setting did
 RANK_MISSED = 11  # the rank given an entry that is not among the top ten for its message
-_PARTICLES = re.compile(r"[\s的了吗呢啊呀吧哦嘛么哈呗]")
-
-
 @dataclass
 class Label:
     """One message that belongs to an entry, as learnt from one recommendation's outcome."""
@@ -122,7 +118,7 @@ class _Phrasing:
     """A phrasing's comparison key and character bigrams, computed once per batch."""
 
     def __init__(self, text: str):
-        self.key = _key(text)
+        self.key = bare(text)
         self.grams = set(char_ngrams(self.key)) or {self.key}
 
     def near(self, other: _Phrasing) -> bool:
@@ -172,11 +168,6 @@ def learn(store: Store, pairs: list[tuple[Recommendation, Outcome]], auto_accept
                     with suppress(VersionConflict):
                         _, touched[s.id] = accept(store, s.entry_id, s.id, AUTO_AUTHOR)
     return list(touched.values())
-
-
-def _key(text: str) -> str:
-    """What two phrasings are compared on: no spaces, no particles (退吗 and 退 ask alike)."""
-    return _PARTICLES.sub("", text)
 
 
 def accept(

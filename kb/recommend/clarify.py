@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 from kb.model import Entry, Topic
+from kb.text import bare
 
 NAME_MIN = 2  # characters of a topic's name the message must hold: 退 alone names nothing
 # Share of a name part the message must hold: 退货 of 退货退款 names it, 问题 of 收货商品问题
@@ -28,7 +29,6 @@ ASKING = frozenset("我要想请问一下咨询申请办理怎么如何能可以
 # asks about.
 GENERIC = frozenset({"问题", "常见", "常见问题", "其他", "咨询", "帮助", "服务", "客服"})
 _PARTS = re.compile(r"[与和及、/·&\s]+")  # 退货退款, 会员与积分, 优惠券与价保
-_QUIET = re.compile(r"[\s的了吗呢啊呀吧哦嘛么哈呗，。！？!?,.~～]")
 # What is left of an order number once normalised took the digits: a fact given, not a need
 _NUMBER_LABEL = re.compile(r"订单号|(?:快递|运)?单号")
 
@@ -49,7 +49,7 @@ def _common(a: str, b: str) -> str:
 
 
 def topic_named(message: str, topics: list[Topic]) -> Topic | None:
-    """The topic a message names and does nothing more with, or None.
+    """The topic a normalised message names and does nothing more with, or None.
 
     The message must hold at least two characters and half of one part of the topic's
     name, and besides them only a few asking words; where two topics qualify, the one
@@ -63,7 +63,7 @@ def topic_named(message: str, topics: list[Topic]) -> Topic | None:
     ...     "我要退货 订单号", "我有个问题", "请问一下发票", "发票开错了", "优惠券用不了")]
     ['returns', 'invoices', None, None, 'cb', None, 'returns', None, 'invoices', None, None]
     """
-    text = _NUMBER_LABEL.sub("", _QUIET.sub("", message))
+    text = _NUMBER_LABEL.sub("", bare(message))
     best: tuple[float, Topic] | None = None
     for topic in topics:
         for part in _PARTS.split(topic.name):
@@ -86,7 +86,7 @@ _NUMBERS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5}
 
 
 def chosen(message: str, offered: list[Entry]) -> Entry | None:
-    """Which of the scenarios just offered a reply picks, if it picks one: by its place
+    """Which of the scenarios just offered a (normalised) reply picks, if any: by its place
     (2, 第二个, 我选3, 就第一个吧) or by naming it alone (质量问题 for 质量问题退货).
 
     >>> es = [Entry(i, "t", title, [], {}, "") for i, title in
@@ -95,7 +95,7 @@ def chosen(message: str, offered: list[Entry]) -> Entry | None:
     ...                                     "质量问题的", "退货", "第四个", "运费谁出", "第二天到")]
     ['b', 'c', 'a', 'a', 'b', None, None, None, None]
     """
-    text = _QUIET.sub("", message)
+    text = bare(message)
     if match := _ORDINAL.fullmatch(text):
         place = int(match[1]) if match[1].isdigit() else _NUMBERS[match[1]]
         return offered[place - 1] if place <= len(offered) else None
