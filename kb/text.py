@@ -318,6 +318,15 @@ class Tokenizer:
         self.added += added
         self._cached.cache_clear()
 
+    def segment(self, text: str) -> list[str]:
+        """Every jieba word of normalised text, in order, stop words and spaces kept: joined,
+        they give the text back."""
+        return self._jieba.lcut(text, HMM=False)
+
+    def known(self, word: str) -> bool:
+        """Is `word` in this tokenizer's dictionary (jieba's words and the lexicon's)?"""
+        return bool(self._jieba.FREQ.get(word))
+
     def words(self, text: str) -> list[str]:
         """jieba words of normalised text, stop words and spaces dropped."""
         return [w for w in self._jieba.lcut(text, HMM=False) if w.strip() and w not in STOPWORDS]

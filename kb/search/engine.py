@@ -555,7 +555,14 @@ class Engine:
     def query_vector(self, query: str) -> np.ndarray | None:
         """The query vector dense search uses (cached: free after a search), None without one."""
         norm = normalise(query)
-        return self._embed_query(norm) if self.embedder is not None and norm else None
+        return self._meant_vector(norm) if self.embedder is not None and norm else None
+
+    def _meant_vector(self, norm: str) -> np.ndarray:
+        """The vector of a normalised message as meant: input-method typos put right first
+        (homophones.corrected), since one wrong character moves the whole vector."""
+        words = self.tokenizer.segment(norm)
+        meant = homophones.corrected(words, self.bm25.frequencies, self.tokenizer.known)
+        return self._embed_query(meant)
 
     def _encode_query(self, text: str) -> np.ndarray:
         if self.embedder is None:
@@ -597,7 +604,7 @@ class Engine:
         self._generation += 1
 
     def _search(self, query, norm, top, topic, retrievers) -> SearchResult:
-        vector = self._embed_query(norm) if set(DENSE) & set(retrievers) and norm else None
+        vector = self._meant_vector(norm) if set(DENSE) & set(retrievers) and norm else None
         with self.lock:
             excluded = self._out_of_date()
             allowed = None
@@ -810,7 +817,7 @@ class Engine:
         """Cases worth reading for one entry, optionally ranked against a customer message."""
         self.refresh()
         norm = normalise(query) if query else ""
-        vector = self._embed_query(norm) if norm and self.embedder is not None else None
+        vector = self._meant_vector(norm) if norm and self.embedder is not None else None
         with self.lock:  # the engine's connection is shared: one thread at a time
             entry = self.store.get_entry(entry_id)
             tokens = set(self.tokenizer.tokens(norm)) if norm else set()

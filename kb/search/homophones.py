@@ -6,15 +6,26 @@ correct it. The query keeps its own bigram and gains the index's most frequent h
 of it, so a real word the index lacks costs one more term to look up, nothing else.
 Readings are pypinyin's character table with tones dropped (input methods ignore tones).
 Only queries are corrected: documents are the knowledge base's own words.
+
+The dense retriever reads the whole message, not terms, so it is given the message with
+its typos put right (`corrected`: 头诉这个店铺 is embedded as 投诉这个店铺). A swapped
+character changes the whole vector, so the rules are stricter than for an added term: the
+typo must split into single characters that make no known word, the fix must make a
+dictionary word the index holds, and sounds compare by each character's first reading (有
+reads wěi too, but nobody typing wei is offered 有). On the seed corpus cut to one or two
+phrasings and as a plain FAQ, every one of 30-35 corrected messages was a real typo, and
+hybrid hit@1 rose 0.003-0.004; bq_dev, 2 corrected (两仟, 数入), no change.
 """
 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache, lru_cache
 
 from pypinyin.pinyin_dict import pinyin_dict
+
+from kb.text import STOPWORDS
 
 
 def _common(code: int) -> bool:
@@ -80,3 +91,64 @@ def corrections(tokens: list[str], held: Mapping[str, int]) -> list[str]:
             if best not in tokens and best not in out:
                 out.append(best)
     return out
+
+
+@cache
+def _first_reading(char: str) -> str:
+    """A character's most common reading, toneless ("" when pypinyin has none)."""
+    readings = pinyin_dict.get(ord(char), "")
+    return _toneless(readings.split(",")[0]) if readings else ""
+
+
+@cache
+def _sound_alikes(char: str) -> tuple[str, ...]:
+    """The characters an input method offers for `char`'s first reading, read so first too.
+
+    >>> "赠" in _sound_alikes("增"), "有" in _sound_alikes("微")
+    (True, False)
+    """
+    first = _first_reading(char)
+    return tuple(c for c in _homophones(char) if first and _first_reading(c) == first)
+
+
+def _chinese(char: str) -> bool:
+    return "\u4e00" <= char <= "\u9fff"
+
+
+def corrected(words: list[str], held: Mapping[str, int], known: Callable[[str], bool]) -> str:
+    """The text `words` spell (a segmentation with nothing dropped), typos put right.
+
+    A typo shows as two single-character words side by side that make neither a known word
+    nor a bigram the index holds (`held`: "#xy" -> documents). One of the two is swapped for
+    the sound-alike that makes a known word the index holds, in the most documents; where
+    two such pairs share a character (已前收), the fix held by more documents wins. Function
+    characters (我, 的, 要, 还: STOPWORDS) are typed right: neither swapped nor half of a typo.
+
+    >>> held = {"#投诉": 4, "#赠品": 2, "#漏发": 2}
+    >>> known = {"投诉", "赠品", "漏发", "店铺"}.__contains__
+    >>> corrected(["头", "诉", "这个", "店铺"], held, known)
+    '投诉这个店铺'
+    >>> corrected(["增", "品", "漏发", "了"], held, known)
+    '赠品漏发了'
+    >>> corrected(["是", "坏", "的"], {"#是否": 9}, {"是否"}.__contains__)
+    '是坏的'
+    """
+    fixes = []  # (documents, word index, the character it becomes, the pair's first index)
+    for k in range(len(words) - 1):
+        a, b = words[k], words[k + 1]
+        if len(a) != 1 or len(b) != 1 or not (_chinese(a) and _chinese(b)):
+            continue
+        if a in STOPWORDS or b in STOPWORDS or known(a + b) or held.get("#" + a + b):
+            continue
+        pair = [(held.get("#" + c + b, 0), k, c, k) for c in _sound_alikes(a) if known(c + b)]
+        pair += [(held.get("#" + a + c, 0), k + 1, c, k) for c in _sound_alikes(b)
+                 if known(a + c)]  # fmt: skip
+        pair = [f for f in pair if f[0]]
+        if pair:
+            fixes.append(max(pair))
+    out, touched = list(words), set()
+    for _, at, char, k in sorted(fixes, reverse=True):
+        if not touched & {k, k + 1}:
+            out[at] = char
+            touched |= {k, k + 1}
+    return "".join(out)
