@@ -295,6 +295,8 @@ class Tokenizer:
         # texts repeat (phrasings are tokenised for BM25 and again for explanations; chat
         # traffic repeats itself), so tokens are cached per tokenizer
         self._cached = lru_cache(maxsize=100_000)(self._tokens)
+        # a search segments its message twice (typos, then tokens): jieba runs once
+        self._segmented = lru_cache(maxsize=4096)(self._segment)
         # every word added, in order: jieba's dictionary depends on the order (a word's
         # prefixes enter it at frequency 0, and a later word already there is not added),
         # so replaying this list is how a saved index gets the very same tokenizer back
@@ -309,19 +311,26 @@ class Tokenizer:
                 self._jieba.add_word(word, freq=2000)
                 self.added.append(word)
         if len(self.added) > before:
-            self._cached.cache_clear()  # a new word can split a text differently
+            self._forget()  # a new word can split a text differently
 
     def replay(self, added: list[str]) -> None:
         """Add the words another tokenizer added (its `added`), in the same order."""
         for word in added:
             self._jieba.add_word(word, freq=2000)
         self.added += added
-        self._cached.cache_clear()
+        self._forget()
 
-    def segment(self, text: str) -> list[str]:
+    def _forget(self) -> None:
+        self._cached.cache_clear()
+        self._segmented.cache_clear()
+
+    def segment(self, text: str) -> tuple[str, ...]:
         """Every jieba word of normalised text, in order, stop words and spaces kept: joined,
         they give the text back."""
-        return self._jieba.lcut(text, HMM=False)
+        return self._segmented(text)
+
+    def _segment(self, text: str) -> tuple[str, ...]:
+        return tuple(self._jieba.lcut(text, HMM=False))
 
     def known(self, word: str) -> bool:
         """Is `word` in this tokenizer's dictionary (jieba's words and the lexicon's)?"""
@@ -329,7 +338,7 @@ class Tokenizer:
 
     def words(self, text: str) -> list[str]:
         """jieba words of normalised text, stop words and spaces dropped."""
-        return [w for w in self._jieba.lcut(text, HMM=False) if w.strip() and w not in STOPWORDS]
+        return [w for w in self.segment(text) if w.strip() and w not in STOPWORDS]
 
     def _tokens(self, text: str) -> tuple[str, ...]:
         # interned: one string object per distinct token across every index, which is what

@@ -21,7 +21,7 @@ plain FAQ, every one of 30-35 corrected messages was a real typo, and hybrid hit
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache, lru_cache
 
 from pypinyin.pinyin_dict import pinyin_dict
@@ -108,7 +108,7 @@ def _chinese(char: str) -> bool:
     return "\u4e00" <= char <= "\u9fff"
 
 
-def corrected(words: list[str], held: Mapping[str, int], known: Callable[[str], bool]) -> str:
+def corrected(words: Sequence[str], held: Mapping[str, int], known: Callable[[str], bool]) -> str:
     """The text `words` spell (a segmentation with nothing dropped), typos put right.
 
     A typo shows as two single-character words side by side that make neither a known word
