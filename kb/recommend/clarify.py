@@ -90,14 +90,16 @@ def chosen(message: str, offered: list[Entry]) -> Entry | None:
     (2, 第二个, 我选3, 就第一个吧) or by naming it alone (质量问题 for 质量问题退货).
 
     >>> es = [Entry(i, "t", title, [], {}, "") for i, title in
-    ...       (("a", "部分退货与赠品处理"), ("b", "质量问题退货"), ("c", "退货运费谁承担"))]
+    ...       (("a", "部分退货与赠品处理"), ("b", "质量问题退货"), ("c", "取消订单后的退款"))]
     >>> [getattr(chosen(m, es), "id", None) for m in ("第二个", "3", "我选1", "就第一个吧",
-    ...                                     "质量问题的", "退货", "第四个", "运费谁出", "第二天到")]
-    ['b', 'c', 'a', 'a', 'b', None, None, None, None]
+    ...      "质量问题的", "取消订单后的退款", "退货", "第四个", "运费谁出", "第二天到")]
+    ['b', 'c', 'a', 'a', 'b', 'c', None, None, None, None]
     """
     text = bare(message)
     if match := _ORDINAL.fullmatch(text):
         place = int(match[1]) if match[1].isdigit() else _NUMBERS[match[1]]
         return offered[place - 1] if place <= len(offered) else None
-    named = [e for e in offered if len(text) >= NAME_MIN and (text in e.title or e.title in text)]
+    titles = {e.id: bare(e.title) for e in offered}  # particles go on both sides (取消订单后的退款)
+    named = [e for e in offered
+             if len(text) >= NAME_MIN and (text in titles[e.id] or titles[e.id] in text)]
     return named[0] if len(named) == 1 else None
