@@ -57,16 +57,18 @@ def topic_named(message: str, topics: list[Topic]) -> Topic | None:
 
     >>> ts = [Topic("returns", "退货退款"), Topic("cb", "海外购退货"), Topic("invoices", "发票"),
     ...       Topic("logistics", "物流配送"), Topic("items", "收货商品问题"),
-    ...       Topic("faq", "常见问题"), Topic("promos", "优惠券与价保")]
+    ...       Topic("faq", "常见问题"), Topic("promos", "优惠券与价保"),
+    ...       Topic("gift", "定制的礼盒")]
     >>> [getattr(topic_named(m, ts), "id", None) for m in (
     ...     "我要退货", "发票呢", "退货运费谁出", "在吗", "想问海外购退货", "质量问题",
-    ...     "我要退货 订单号", "我有个问题", "请问一下发票", "发票开错了", "优惠券用不了")]
-    ['returns', 'invoices', None, None, 'cb', None, 'returns', None, 'invoices', None, None]
+    ...     "我要退货 订单号", "我有个问题", "请问一下发票", "发票开错了", "优惠券用不了",
+    ...     "定制的礼盒")]
+    ['returns', 'invoices', None, None, 'cb', None, 'returns', None, 'invoices', None, None, 'gift']
     """
     text = _NUMBER_LABEL.sub("", bare(message))
     best: tuple[float, Topic] | None = None
     for topic in topics:
-        for part in _PARTS.split(topic.name):
+        for part in _PARTS.split(bare(topic.name)):  # particles go on both sides
             if len(text) > len(part) + REST_MAX:
                 continue  # more than the name and a few characters: a long message, not cheap
             shared = _common(text, part)
