@@ -363,14 +363,16 @@ class Engine:
             count[case.entries[0]] += 1
         return out
 
-    def refresh(self) -> list[str]:
+    def refresh(self, wait: bool = False) -> list[str]:
         """Re-index the entries saved since the last look; return their ids.
 
         One thread refreshes at a time; the others search the index as it is meanwhile
-        rather than wait for an entry's encoding (seconds for a long one). The calibration
-        is refitted, and the snapshot rewritten, once enough has changed.
+        rather than wait for an entry's encoding (seconds for a long one), unless they
+        `wait`: an editor listing the cases just saved must see them, even while the
+        change follower is indexing them. The calibration is refitted, and the snapshot
+        rewritten, once enough has changed.
         """
-        if not self._refreshing.acquire(blocking=False):
+        if not self._refreshing.acquire(blocking=wait):
             return []
         try:
             changed = self._catch_up()
@@ -814,8 +816,9 @@ class Engine:
         return self._links[key]
 
     def cases_for_entry(self, entry_id: str, query: str | None = None, k: int = 5) -> list[CaseHit]:
-        """Cases worth reading for one entry, optionally ranked against a customer message."""
-        self.refresh()
+        """Cases worth reading for one entry, optionally ranked against a customer message;
+        every case saved before the call is among them (the refresh is waited for)."""
+        self.refresh(wait=True)
         norm = normalise(query) if query else ""
         vector = self._meant_vector(norm) if norm and self.embedder is not None else None
         with self.lock:  # the engine's connection is shared: one thread at a time

