@@ -104,10 +104,6 @@ def corrections(tokens: list[str], held: Mapping[str, int]) -> list[str]:
     return out
 
 
-def _chinese(char: str) -> bool:
-    return "\u4e00" <= char <= "\u9fff"
-
-
 def corrected(words: Sequence[str], held: Mapping[str, int], known: Callable[[str], bool]) -> str:
     """The text `words` spell (a segmentation with nothing dropped), typos put right.
 
@@ -129,7 +125,7 @@ def corrected(words: Sequence[str], held: Mapping[str, int], known: Callable[[st
     fixes = []  # (documents, word index, the character it becomes, the pair's first index)
     for k in range(len(words) - 1):
         a, b = words[k], words[k + 1]
-        if len(a) != 1 or len(b) != 1 or not (_chinese(a) and _chinese(b)):
+        if len(a) != 1 or len(b) != 1:  # a non-Chinese character has no sound-alike
             continue
         if a in STOPWORDS or b in STOPWORDS or known(a + b) or held.get("#" + a + b):
             continue
