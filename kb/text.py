@@ -272,6 +272,37 @@ STOPWORDS = frozenset(
 )
 
 
+# Whether a thing has happened splits scenarios: 取消订单（未发货） and 已发货想取消订单 share
+# every content word, and their markers (没, 已经) are stop words or single characters that
+# BM25 does not weigh. A word right after a negator is also indexed as 未+word, right
+# after 已/已经 (or right before 了) as 已+word: 还没发货 and 未发货 meet, 已经发货了 and 已发货 meet.
+NEGATORS = frozenset("不 没 没有 未 还没 还没有 还未 尚未 并未 从未 从没 别".split())
+PERFECTIVE = frozenset("已 已经 早已 早就 都已经".split())
+PERFECTIVE_AFTER = "了"
+
+
+def aspect_terms(segmented: tuple[str, ...]) -> list[str]:
+    """未+word and 已+word for the words whose happening the text states (see NEGATORS).
+
+    >>> aspect_terms(("还", "没", "发货", "能", "取消", "吗"))
+    ['未发货']
+    >>> aspect_terms(("已经", "发货", "了")), aspect_terms(("退", "不", "退"))
+    (['已发货'], [])
+    """
+    out = []
+    padded = ("", "", *segmented, "")
+    for i in range(2, len(padded) - 1):
+        word = padded[i]
+        if word in STOPWORDS or word in NEGATORS or word in PERFECTIVE or not word.strip():
+            continue
+        if padded[i - 1] in NEGATORS:
+            if padded[i - 2] != word:  # 退不退 asks, it does not negate
+                out.append("未" + word)
+        elif padded[i - 1] in PERFECTIVE or padded[i + 1] == PERFECTIVE_AFTER:
+            out.append("已" + word)
+    return out
+
+
 def _filler_gram(gram: str) -> bool:
     """A bigram that says nothing: a stop word, or two stop characters (我要, 我想, 你们).
 
@@ -345,7 +376,8 @@ class Tokenizer:
         # lets a saved index store each token once (pickle writes an object once)
         text = normalise(text)
         grams = ("#" + g for g in char_ngrams(text) if not _filler_gram(g))
-        return tuple(map(sys.intern, (*self.words(text), *grams)))
+        aspects = aspect_terms(self.segment(text))
+        return tuple(map(sys.intern, (*self.words(text), *aspects, *grams)))
 
     def tokens(self, text: str) -> list[str]:
         """What BM25 indexes: words, plus bigrams so that misspelt or unsplit words still meet."""

@@ -41,7 +41,7 @@ from kb import config
 from kb.search.results import Retrieved
 
 STORE_KEY = "calibration"  # the store's meta row holding the latest fit
-MODEL_VERSION = 17  # bump when FEATURES or the fit change: stored fits are then refitted
+MODEL_VERSION = 18  # bump when FEATURES or the fit change: stored fits are then refitted
 FEATURES = ("dense", "dense_margin", "bm25_share", "bm25_margin", "lexicon", "agree",
             "fused_share", "fused_first")  # fmt: skip
 # The prior, used when a knowledge base cannot fit its own: the fit of the seed corpus's
