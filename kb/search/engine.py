@@ -453,7 +453,7 @@ class Engine:
             self._dated.add(entry.id)
         else:
             self._dated.discard(entry.id)
-        self.lexicon.set_entry(entry)
+        self.lexicon.set_entry(entry, self.tokenizer.known)
         if bm25:
             self.bm25.set_entry(entry.id, self._document(entry))
         self._phrase_tokens[entry.id] = [set(self.tokenizer.tokens(t)) for t in self.texts(entry)]
@@ -671,7 +671,7 @@ class Engine:
         if "lexicon" in retrievers:
             # alone it scans every entry it recognises; beside others it scores their lists
             pool = {i for ranked in found.lists.values() for i, _ in ranked} or None
-            hits = self.lexicon.search(norm, allowed, pool)
+            hits = self.lexicon.search(norm, allowed, pool, set(tokens))
             if leave_out and leave_out[1] is None:
                 hits = [h for h in hits if h.entry_id != leave_out[0]]
             found.lexicon = {h.entry_id: h for h in hits[:DEPTH]}
