@@ -275,7 +275,8 @@ STOPWORDS = frozenset(
 # Whether a thing has happened splits scenarios: 取消订单（未发货） and 已发货想取消订单 share
 # every content word, and their markers (没, 已经) are stop words or single characters that
 # BM25 does not weigh. A word right after a negator is also indexed as 未+word, right
-# after 已/已经 (or right before 了) as 已+word: 还没发货 and 未发货 meet, 已经发货了 and 已发货 meet.
+# after 已/已经 (or right before 了) as 已+word: 还没发货 and 未发货 meet, and so do
+# 已经发货了 and 已发货.
 NEGATORS = frozenset("不 没 没有 未 还没 还没有 还未 尚未 并未 从未 从没 别".split())
 PERFECTIVE = frozenset("已 已经 早已 早就 都已经".split())
 PERFECTIVE_AFTER = "了"
