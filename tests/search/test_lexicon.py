@@ -49,8 +49,10 @@ def test_its_words_must_all_come_in_order_and_close(tokenizer, keyword, message,
 
 def test_the_index_recognises_a_spread_out_keyword_among_the_candidates(tokenizer):
     index = LexiconIndex(Concepts({}))
-    shipped = Entry("shipped", "orders", "已发货修改地址", ["发货了改地址"], {"已发货改地址": []}, "")
-    unshipped = Entry("unshipped", "orders", "修改地址（未发货）", ["怎么改地址"], {"修改地址": []}, "")
+    shipped = Entry("shipped", "orders", "已发货修改地址", ["发货了改地址"],
+                    {"已发货改地址": []}, "")  # fmt: skip
+    unshipped = Entry("unshipped", "orders", "修改地址（未发货）", ["怎么改地址"],
+                      {"修改地址": []}, "")  # fmt: skip
     for entry in (shipped, unshipped):
         index.set_entry(entry, tokenizer.known)
     message = "已经发货了能改地址吗"
