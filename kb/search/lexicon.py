@@ -210,7 +210,6 @@ class LexiconIndex:
     def idf(self, term: str) -> float:
         return math.log(1 + len(self.terms) / max(1, len(self.postings.get(term, ()))))
 
-
     def search(
         self, query: str, allowed: set[str] | None = None, candidates: set[str] | None = None,
         tokens: set[str] = frozenset(),
