@@ -282,6 +282,15 @@ PERFECTIVE = frozenset("已 已经 早已 早就 都已经".split())
 PERFECTIVE_AFTER = "了"
 
 
+def aspect_mark(word: str) -> str:
+    """未 for a negator, 已 for a perfective marker, else "": what `word` says of the next one.
+
+    >>> aspect_mark("还没"), aspect_mark("已经"), aspect_mark("发货")
+    ('未', '已', '')
+    """
+    return "未" if word in NEGATORS else "已" if word in PERFECTIVE else ""
+
+
 def aspect_terms(segmented: tuple[str, ...]) -> list[str]:
     """未+word and 已+word for the words whose happening the text states (see NEGATORS).
 
@@ -294,12 +303,13 @@ def aspect_terms(segmented: tuple[str, ...]) -> list[str]:
     padded = ("", "", *segmented, "")
     for i in range(2, len(padded) - 1):
         word = padded[i]
-        if word in STOPWORDS or word in NEGATORS or word in PERFECTIVE or not word.strip():
+        if word in STOPWORDS or aspect_mark(word) or not word.strip():
             continue
-        if padded[i - 1] in NEGATORS:
+        mark = aspect_mark(padded[i - 1])
+        if mark == "未":
             if padded[i - 2] != word:  # 退不退 asks, it does not negate
-                out.append("未" + word)
-        elif padded[i - 1] in PERFECTIVE or padded[i + 1] == PERFECTIVE_AFTER:
+                out.append(mark + word)
+        elif mark or padded[i + 1] == PERFECTIVE_AFTER:
             out.append("已" + word)
     return out
 

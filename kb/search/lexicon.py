@@ -25,7 +25,7 @@ import yaml
 
 from kb.model import Entry
 from kb.search.packed import packed
-from kb.text import NEGATORS, PERFECTIVE, normalise
+from kb.text import aspect_mark, normalise
 
 MIN_TERM = 2  # one character ("退", "货") recognises nothing on its own
 # a hit counts more the longer its word (七天无理由 over 退货): by length, capped at 5
@@ -103,12 +103,12 @@ def loose_parts(term: str, known) -> tuple[str, ...]:
         j = i
     out, k = [], 0
     while k < len(pieces):
-        marker = pieces[k]
-        if (marker in NEGATORS or marker in PERFECTIVE) and k + 1 < len(pieces):
-            out.append(("+未" if marker in NEGATORS else "+已") + pieces[k + 1])
+        mark = aspect_mark(pieces[k])
+        if mark and k + 1 < len(pieces):
+            out.append("+" + mark + pieces[k + 1])
             k += 2
         else:
-            out.append(marker)
+            out.append(pieces[k])
             k += 1
     return tuple(out) if len(out) >= 2 else ()
 
