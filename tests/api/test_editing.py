@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from kb.api import create_app
+from kb.search import built_engine
 
 
 @pytest.fixture
@@ -93,6 +96,22 @@ def test_retire_and_restore_change_what_customers_see(editor):
     editor.post("/api/v1/entries/return-shipping-fee/restore", json={"base_version": v + 1})
     found = [r["id"] for r in editor.get("/api/v1/search", query_string=query).json["results"]]
     assert "return-shipping-fee" in found
+
+
+def test_a_save_answers_once_searches_see_it_even_mid_refresh(app_, editor):
+    """A search does not wait for a refresh under way (the change follower's): the save
+    must, or an agent searching right after it gets the old answer from the result cache."""
+    query = {"q": "退货运费谁出", "top": 10}
+    editor.get("/api/v1/search", query_string=query)  # the engine is built, the result cached
+    engine = built_engine(app_)
+    engine._refreshing.acquire()  # a refresh is under way (as the follower's would be)
+    threading.Timer(1.0, engine._refreshing.release).start()
+    before = entry(editor)["entry"]
+    body = before | {"solution": "新的答复：运费险理赔到账。", "base_version": before["version"]}
+    assert editor.put("/api/v1/entries/return-shipping-fee", json=body).status_code == 200
+    found = editor.get("/api/v1/search", query_string=query).json["results"]
+    hit = next(r for r in found if r["id"] == "return-shipping-fee")
+    assert hit["solution"] == "新的答复：运费险理赔到账。"
 
 
 def test_create_then_the_id_is_taken(editor):
