@@ -9,7 +9,7 @@ from kb.api.auth import caller, requires
 from kb.api.errors import error_body
 from kb.api.openapi import documented
 from kb.api.params import int_arg, json_body, text
-from kb.api.resources import engine_if_built, get_engine, get_store
+from kb.api.resources import get_engine, get_store, searchable
 from kb.api.schemas import (
     BASE,
     EDIT,
@@ -105,11 +105,9 @@ def version_conflict(exc: VersionConflict, store) -> tuple[dict, int]:
 
 
 def _saved(entry: Entry, added: bool, status: int = 200):
-    """The saved entry, answered once this server's index has it: an agent searching after
-    the editor's save must get the new text, even while the change follower is mid-refresh
-    (a search does not wait for it, and would serve its cached result)."""
-    if added and (engine := engine_if_built()) is not None:
-        engine.refresh(wait=True)
+    """The saved entry, answered once searches see it."""
+    if added:
+        searchable()
     return {"entry": entry_json(entry), "saved": added}, status
 
 

@@ -38,5 +38,15 @@ def engine_if_built() -> Engine | None:
     return built_engine(current_app._get_current_object())
 
 
+def searchable() -> None:
+    """Return once this server's index holds what this request saved: a search right after an
+    edit must find the new text, even while the change follower is mid-refresh (a search does
+    not wait for it, and would serve the old result from the cache). No engine yet: nothing
+    to wait for, the first search builds it from the store."""
+    engine = engine_if_built()
+    if engine is not None:
+        engine.refresh(wait=True)
+
+
 def init_app(app: Flask) -> None:
     app.extensions["kb.stores"] = threading.local()

@@ -8,7 +8,7 @@ from kb.api.auth import caller, requires
 from kb.api.entries import base_version, version_conflict
 from kb.api.openapi import documented
 from kb.api.params import json_body, text
-from kb.api.resources import get_engine, get_store
+from kb.api.resources import get_engine, get_store, searchable
 from kb.api.schemas import EDIT, NI, NOT_FOUND, NS, I, S, arr, enum, int_range, obj, ref
 from kb.authoring.suggestions import PHRASING_MAX, accept, pending, reject
 from kb.errors import VersionConflict
@@ -56,6 +56,7 @@ def accept_suggestion(entry_id: str, suggestion_id: int):
         entry, suggestion = accept(store, entry_id, suggestion_id, caller().name, phrase, base)
     except VersionConflict as exc:
         return version_conflict(exc, store)
+    searchable()
     return {"suggestion": suggestion_json(suggestion), "entry": entry_json(entry)}
 
 

@@ -5,8 +5,10 @@ accepted phrasing is a new version that search finds."""
 from __future__ import annotations
 
 import re
+import threading
 
 from kb.api import create_app
+from kb.search import built_engine
 from kb.store import Store
 from tests.api.conftest import recommend
 
@@ -128,6 +130,9 @@ def test_accept_adds_the_phrasing_as_a_new_version_by_the_editor_and_search_find
     for _ in range(2):
         report(api, recommend(api, query), "takeover", used="logistics-signed-not-received")
     (found,) = suggestions(api, "logistics-signed-not-received")
+    engine = built_engine(api.application)
+    engine._refreshing.acquire()  # the change follower is mid-refresh: a search won't wait
+    threading.Timer(1.0, engine._refreshing.release).start()
     accepted = api.post(f"{SUGGESTIONS.format('logistics-signed-not-received')}/"
                         f"{found['id']}/accept", json={"base_version": 1})  # fmt: skip
     assert accepted.status_code == 200, accepted.json
