@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from flask import Flask, current_app
 
+from kb.errors import Unavailable
 from kb.search import built_engine, shared_engine
 from kb.store import Store
 
@@ -42,10 +43,15 @@ def searchable() -> None:
     """Return once this server's index holds what this request saved: a search right after an
     edit must find the new text, even while the change follower is mid-refresh (a search does
     not wait for it, and would serve the old result from the cache). No engine yet: nothing
-    to wait for, the first search builds it from the store."""
+    to wait for, the first search builds it from the store. The store gone since the save:
+    the save stands (it was committed), and searches catch up once the store is back."""
     engine = engine_if_built()
-    if engine is not None:
+    if engine is None:
+        return
+    try:
         engine.refresh(wait=True)
+    except Unavailable as exc:  # the save stands: the follower indexes it once the store is back
+        current_app.logger.warning("saved, not yet searchable: %s", exc.message)
 
 
 def init_app(app: Flask) -> None:

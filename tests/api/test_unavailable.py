@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import sqlite3
 
+from kb.errors import DatabaseBusy
+from kb.search import built_engine
+
 
 def _edit(client, title: str):
     entry = client.get("/api/v1/entries/return-7day-no-reason").json["entry"]
@@ -43,3 +46,22 @@ def test_a_database_that_cannot_be_written_is_a_503_and_recovers_without_a_resta
     assert client.get("/api/v1/entries/return-7day-no-reason").json["entry"]["version"] == 1
     # the permissions fixed, the next write goes through on a fresh connection
     assert _edit(client, "改过的标题").status_code == 200
+
+
+def test_a_save_stands_when_the_index_cannot_catch_up_at_once(client, app, monkeypatch):
+    """The save is committed before the server waits for its index: a store that fails the
+    index's read then must not turn a saved edit into a 503 the editor would retry."""
+    assert client.get("/api/v1/search", query_string={"q": "退货"}).status_code == 200
+    engine = built_engine(app)
+
+    def busy(wait: bool = False):
+        raise DatabaseBusy("database is locked")
+
+    monkeypatch.setattr(engine, "refresh", busy)
+    response = _edit(client, "七天无理由退货规则说明")
+    assert response.status_code == 200, response.json
+    assert response.json["entry"]["version"] == 2
+    monkeypatch.undo()  # the store is back: the next search catches up
+    found = client.get("/api/v1/search", query_string={"q": "七天无理由退货规则说明"}).json
+    assert found["results"][0]["id"] == "return-7day-no-reason"
+    assert found["results"][0]["title"] == "七天无理由退货规则说明"
