@@ -7,10 +7,11 @@ whose `used_entry_id` is the right entry (what the human used), or no entry for 
 out-of-scope message. Suggestions are accepted by the auto-accept policy
 (`--auto-accept N`: strong labels seen N times). Half B is scored before and after.
 
-The ceiling (`ceiling` columns) is what no policy can beat: every in-scope message of
-half A, masked, added to its entry's phrasings, and half B scored again. A lift well
-under the ceiling is the policy's to win; the ceiling itself is the engine's, and the
-set's (a message labelled for one entry pulls its sibling's messages along with it).
+The `all A` columns add every in-scope message of half A, masked, to its entry's
+phrasings, and score half B again: what the messages themselves are worth to this engine.
+It is a reference, not a ceiling: the policy, which learns from takeovers only, beat it
+on the seed cut to two phrasings (split 0: 0.882 against 0.868), since a message labelled
+for one entry can pull its sibling's messages along with it.
 
 Sets (from transfer_eval): the seed corpus, the seed corpus cut to k = 2 phrasings
 with plain keywords, and ../shared/data/bq_dev. After each run the benchmark checks
@@ -86,7 +87,7 @@ def unmasked(added: set[tuple[str, str]]) -> int:
 
 
 def add_all(store: Store, traffic: list[Labelled]) -> None:
-    """The ceiling's learning: every in-scope message, masked, to its entry's phrasings."""
+    """The `all A` learning: every in-scope message, masked, to its entry's phrasings."""
     by_entry: dict[str, list[str]] = {}
     for item in traffic:
         if item.expected and (text := phrasing(item.query)):
@@ -94,7 +95,7 @@ def add_all(store: Store, traffic: list[Labelled]) -> None:
     with store.transaction():
         for entry_id, texts in by_entry.items():
             entry = store.get_entry(entry_id)
-            save(store, entry.content() | {"questions": [*entry.questions, *texts]}, "ceiling",
+            save(store, entry.content() | {"questions": [*entry.questions, *texts]}, "all A",
                  entry.version)  # fmt: skip
 
 
@@ -124,21 +125,21 @@ def learnt(kept, work, embedder, a, b, learn) -> tuple[dict, dict, set, dict | N
 
 
 def run_split(name, kept, labelled, seed, embedder, rules, work, columns) -> tuple[float, float]:
-    """One split of one set: replay half A, then add all of it for the ceiling; print the
-    row, return the half-B lift and the ceiling's."""
+    """One split of one set: replay half A, then add all of it instead; print the row,
+    return the half-B lift of each."""
     started = time.perf_counter()
     a, b = halves(labelled, seed)
     before, after, added, counts = learnt(kept, work, embedder, a, b,
                                           lambda engine, store: replay(engine, store, a, rules))
-    _, ceiling, every, _ = learnt(kept, work, embedder, a, b,
+    _, all_a, every, _ = learnt(kept, work, embedder, a, b,
                                   lambda engine, store: add_all(store, a))  # fmt: skip
     cells = " ".join(f"{r[c]:>16.3f}" for r in (before, after) for c in columns)
-    lift, most = after["hit@1"] - before["hit@1"], ceiling["hit@1"] - before["hit@1"]
+    lift, all_lift = after["hit@1"] - before["hit@1"], all_a["hit@1"] - before["hit@1"]
     print(f"{name:<18} {seed:>4} {len(a):>5} {len(b):>5} {counts['resolved']:>8} "
           f"{counts['takeover']:>8} {len(added):>6} {cells} {lift:>+7.3f} {len(every):>7} "
-          f"{ceiling['hit@1']:>8.3f} {most:>+7.3f} {unmasked(added | every):>8} "
+          f"{all_a['hit@1']:>8.3f} {all_lift:>+7.3f} {unmasked(added | every):>8} "
           f"{time.perf_counter() - started:>6.0f}", flush=True)  # fmt: skip
-    return lift, most
+    return lift, all_lift
 
 
 def main() -> None:
@@ -157,7 +158,7 @@ def main() -> None:
     print(f"{'set':<18} {'seed':>4} {'n A':>5} {'n B':>5} {'resolved':>8} {'takeover':>8} "
           f"{'added':>6} "
           + " ".join(f"{c[:9] + ' ' + w:>16}" for w in ("before", "after") for c in columns)
-          + f" {'Δhit@1':>7} {'all A':>7} {'ceiling':>8} {'Δceil':>7} {'unmasked':>8} "
+          + f" {'Δhit@1':>7} {'n all A':>7} {'all A':>8} {'Δall A':>7} {'unmasked':>8} "
           f"{'s':>6}")  # fmt: skip
     seeds = [int(x) for x in args.seeds.split(",")]
     for name, kept, labelled in sets(args.work, args.sets.split(",")):
@@ -165,9 +166,9 @@ def main() -> None:
                  for seed in seeds]  # fmt: skip
         mean = [sum(x) / len(x) for x in zip(*lifts, strict=True)]
         print(f"{name:<18} mean over seeds {args.seeds}: Δhit@1 {mean[0]:+.3f}, "
-              f"ceiling {mean[1]:+.3f}")
+              f"all A {mean[1]:+.3f}")
     print("\nA = replayed as traffic, B = scored; added = phrasings accepted into entries; "
-          "all A = every in-scope message of A added (the ceiling: half B's hit@1 then); "
+          "all A = every in-scope message of A added instead (half B's hit@1 then); "
           "unmasked = learnt phrasings holding an order, tracking or phone number (must be 0)")
 
 
