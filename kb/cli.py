@@ -26,6 +26,7 @@ from kb.search.fusion import FUSIONS
 from kb.store import Store, is_url
 
 DEFAULTS = config.DEFAULTS
+LISTED_IDS = 10  # ids `kb stats` prints per list
 
 
 class _Group(click.Group):
@@ -208,13 +209,21 @@ def stats(ctx: click.Context, as_json: bool):
         row = f"{t['topic']:<24} {t['entries']:>7} {t['live']:>5} {t['cases']:>6}"
         click.echo(f"{row}  {t['name']}")
     for what, ids in report["missing"].items():
-        click.echo(f"\nentries with no {what}: {len(ids)}" + (f"  {', '.join(ids)}" if ids else ""))
+        click.echo(f"\nentries with no {what}: {len(ids)}" + (f"  {_some(ids)}" if ids else ""))
     if fit is None:
         click.echo("\nsearch calibration: not fitted yet (the first search engine start fits it)")
     else:
         click.echo(f"\nsearch calibration ({fit.embedder}, {fit.entries} entries) at "
                    f"{fit.fitted_at}: {fit.note}; confidence line {fit.line:.3f} for "
                    f"precision {fit.target}")  # fmt: skip
+
+
+def _some(ids: list[str]) -> str:
+    """The first few ids of a list a terminal can hold (a 5k-entry import has 5k entries
+    without cases); `--json` lists them all."""
+    shown = ", ".join(ids[:LISTED_IDS])
+    more = len(ids) - LISTED_IDS
+    return f"{shown} … and {more} more (--json lists all)" if more > 0 else shown
 
 
 @cli.group()

@@ -174,3 +174,24 @@ def test_an_unreachable_database_is_one_line_and_exit_1(tmp_path):
     assert result.stderr.startswith(f"error: cannot reach the database "
                                     f"postgresql://kb:***@127.0.0.1:{port}/kb: connection")
     assert result.stderr.count("\n") == 1 and "secret" not in result.stderr
+
+
+def test_stats_lists_a_few_ids_of_a_long_list(runner, tmp_path):
+    """A customer's import of thousands of entries without cases must not flood the terminal."""
+    folder = tmp_path / "many"
+    folder.mkdir()
+    entries = "".join(
+        f"- id: e{i:02d}\n  title: 问题{i}\n  questions: [问题{i}怎么办]\n"
+        f"  keywords: {{问题{i}: []}}\n  solution: 答案{i}\n  urgency: medium\n"
+        for i in range(25)
+    )
+    (folder / "t.yaml").write_text(f"topic: {{id: t, name: 测试}}\nentries:\n{entries}", "utf-8")
+    db = str(tmp_path / "many.db")
+    assert runner.invoke(cli, ["--db", db, "import", str(folder)]).exit_code == 0
+
+    text = runner.invoke(cli, ["--db", db, "stats"]).output
+    line = next(x for x in text.splitlines() if x.startswith("entries with no cases"))
+    assert line == ("entries with no cases: 25  e00, e01, e02, e03, e04, e05, e06, e07, e08, e09"
+                    " … and 15 more (--json lists all)")  # fmt: skip
+    stats = json.loads(runner.invoke(cli, ["--db", db, "stats", "--json"]).output)
+    assert stats["missing"]["cases"] == [f"e{i:02d}" for i in range(25)]
