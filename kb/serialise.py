@@ -175,12 +175,14 @@ def neighbourhood_json(entry_id: str, depth: int, sub: nx.Graph) -> dict:
     }  # fmt: skip
 
 
-def lint_json(findings: list) -> dict:
+def lint_json(findings: list, titles: dict[str, str] | None = None) -> dict:
     errors = sum(f.level == "error" for f in findings)
+    named = {n[6:] for f in findings for n in f.nodes if n.startswith("entry:")}
     return {
         "errors": errors,
         "warnings": len(findings) - errors,
         "findings": [vars(f) for f in findings],
+        "titles": {i: t for i, t in (titles or {}).items() if i in named},
     }
 
 

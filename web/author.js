@@ -549,9 +549,8 @@ async function dashboardView() {
 // --- lexicon conflicts ---------------------------------------------------------------
 // A word two scenarios both claim: links to each, and one click keeps it in one of them.
 async function conflictsView() {
-  const [report, list] = await Promise.all([api("/graph/check"), api("/entries?limit=200")]);
-  const titles = Object.fromEntries(list.entries.map((e) => [e.id, e.title]));
-  const findings = (report.findings || []).filter((f) => f.code === "lexicon_conflict");
+  const report = await api("/graph/check?code=lexicon_conflict");
+  const { titles, findings } = report;
   const item = (f) => {
     const owners = f.nodes.filter((n) => n.startsWith("entry:")).map((n) => n.slice(6));
     return el("li", { class: "conflict-item", dataset: { word: f.subject } },

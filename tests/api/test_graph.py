@@ -48,6 +48,18 @@ def test_graph_check_endpoint(search_client):
     assert {f["code"] for f in body["findings"]} == {"lexicon_conflict"}
 
 
+def test_graph_check_of_one_code_names_its_entries_by_title(search_client):
+    """A page lists one kind of finding, with every entry it names titled, whatever the size
+    of the knowledge base (the conflicts page once titled only the first 200 entries)."""
+    body = search_client.get("/api/v1/graph/check?code=lexicon_conflict").get_json()
+    named = {n[6:] for f in body["findings"] for n in f["nodes"] if n.startswith("entry:")}
+    assert body["findings"] and {f["code"] for f in body["findings"]} == {"lexicon_conflict"}
+    assert set(body["titles"]) == named
+    assert body["titles"]["return-7day-no-reason"] == "七天无理由退货"
+    none = search_client.get("/api/v1/graph/check?code=unused_process").get_json()
+    assert none["findings"] == [] and none["titles"] == {} and none["warnings"] == 0
+
+
 @pytest.mark.parametrize(
     ("url", "status", "code", "field"),
     [
@@ -55,6 +67,7 @@ def test_graph_check_endpoint(search_client):
         ("/api/v1/entries/allergy-cosmetics/graph?depth=3", 400, "invalid_parameter", "depth"),
         ("/api/v1/entries/nope/cases", 404, "entry_not_found", "id"),
         ("/api/v1/entries/allergy-cosmetics/cases?top=0", 400, "invalid_parameter", "top"),
+        ("/api/v1/graph/check?code=nope", 400, "invalid_parameter", "code"),
     ],
 )
 def test_graph_errors(search_client, url, status, code, field):
