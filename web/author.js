@@ -1,5 +1,5 @@
 // The authoring UI: flags to rewrite, the entry editor with a test box, history, graph, dashboard.
-import { ApiError, api, el, login, said, toast } from "/web/api.js";
+import { ApiError, api, debounce, el, login, said, toast } from "/web/api.js";
 import { neighbourhood, rateChart } from "/web/draw.js";
 
 const main = document.getElementById("main");
@@ -164,21 +164,35 @@ function trend(stats) {
 }
 
 // --- entries: list and editor ----------------------------------------------------
+const LISTED = 200; // entries the list shows at once (the API's page size limit)
 async function entriesView(entryId, prefill = null) {
-  const [list, topics, processes] = await Promise.all([api("/entries?limit=200"), api("/topics"), api("/processes")]);
-  const filter = el("input", { type: "search", placeholder: "筛选条目", "aria-label": "筛选条目" });
+  const [list, topics, processes] = await Promise.all([api(`/entries?limit=${LISTED}`), api("/topics"), api("/processes")]);
+  const filter = el("input", { type: "search", placeholder: "筛选条目（编号或标题）", "aria-label": "筛选条目" });
   const items = el("ul", {});
-  const fill = () => {
-    const f = filter.value.trim();
-    items.replaceChildren(...list.entries.filter((e) => !f || e.id.includes(f) || e.title.includes(f)).map((e) =>
-      el("li", { onclick: () => { location.hash = `entries/${encodeURIComponent(e.id)}`; } }, `${e.title} `, el("span", { class: "muted" }, e.id))));
+  const more = el("p", { class: "muted" });
+  // The filter asks the server: a knowledge base of thousands lists only its first page here.
+  const fill = (found) => {
+    items.replaceChildren(...found.entries.map((e) =>
+      el("li", { dataset: { id: e.id }, onclick: () => { location.hash = `entries/${encodeURIComponent(e.id)}`; } }, `${e.title} `, el("span", { class: "muted" }, e.id))));
+    items.parentElement.scrollTop = 0;
+    const hidden = found.total - found.entries.length;
+    more.textContent = found.total === 0 ? "没有匹配的条目。" : hidden > 0 ? `另有 ${hidden} 条未列出，输入编号或标题筛选。` : "";
   };
-  filter.addEventListener("input", fill);
-  fill();
+  let asked = "";
+  filter.addEventListener("input", debounce(async () => {
+    const f = (asked = filter.value.trim());
+    try {
+      const found = await api(`/entries?limit=${LISTED}${f ? `&q=${encodeURIComponent(f)}` : ""}`);
+      if (f === asked) fill(found);
+    } catch (error) {
+      toast(`筛选失败：${said(error)}`);
+    }
+  }, 150));
+  fill(list);
   const side = el("aside", { class: "card stack" },
     el("div", { class: "row" }, el("h2", { class: "grow" }, `条目（${list.total}）`),
       el("button", { onclick: () => { location.hash = "entries/new"; } }, "新建条目")),
-    filter, el("div", { class: "entry-list" }, items));
+    filter, el("div", { class: "entry-list" }, items, more));
   const editorSlot = el("div", { class: "stack" });
   main.replaceChildren(el("div", { class: "grid", style: "grid-template-columns: 300px minmax(0,1fr)" }, side, editorSlot));
   if (!entryId) { editorSlot.append(state("选择左侧的条目，或新建一个。")); return; }

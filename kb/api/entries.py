@@ -35,6 +35,7 @@ from kb.serialise import entry_json, preview_json, version_json
 bp = Blueprint("entries", __name__, url_prefix="/api/v1")
 NOTE_MAX = 500  # an editor's note on a version: a line, kept with every version
 NOTE = {"type": "string", "maxLength": NOTE_MAX}
+CONTAINING = {"type": "string", "maxLength": 100}  # the entry list's filter: an id or title part
 SAVED = ref("Saved")
 
 
@@ -42,18 +43,22 @@ SAVED = ref("Saved")
 @requires("read")
 @documented("Live entries, paginated",
             obj({"entries": arr(ref("Entry")), "total": I, "limit": I, "offset": I}),
-            params=[q("topic", S), q("limit", PAGE), q("offset", int_range(0))],
+            params=[q("topic", S), q("q", CONTAINING), q("limit", PAGE),
+                    q("offset", int_range(0))],
             errors=NOT_FOUND)  # fmt: skip
 def list_entries():
-    """Live entries in id order; `topic` includes its sub-topics; `limit`/`offset` paginate."""
+    """Live entries in id order; `topic` includes its sub-topics; `q` keeps those whose id or
+    title holds it (the editor's filter, over every entry, not one page); `limit`/`offset`
+    paginate."""
     store = get_store()
     limit = int_arg("limit", 50, 1, current_app.config["KB"]["page_size_max"])
     offset = int_arg("offset", 0, 0, 10**9)
     topic = request.args.get("topic")
+    containing = (text(request.args, "q", CONTAINING["maxLength"]) or "").strip()
     topics = store.topic_subtree(topic) if topic else None
     return {
-        "entries": [entry_json(e) for e in store.entries(topics, True, limit, offset)],
-        "total": store.count_entries(topics, live_only=True),
+        "entries": [entry_json(e) for e in store.entries(topics, True, limit, offset, containing)],
+        "total": store.count_entries(topics, True, containing),
         "limit": limit,
         "offset": offset,
     }

@@ -35,6 +35,21 @@ def test_topic_filter_includes_sub_topics(client, seed_store):
     assert body["total"] == len(body["entries"])
 
 
+def test_the_filter_finds_entries_by_id_or_title_beyond_the_first_page(client, seed_store):
+    live = seed_store.entries(live_only=True)
+    titled = [e.id for e in live if "退货" in e.title]
+    body = client.get("/api/v1/entries?q=退货&limit=5").get_json()
+    assert body["total"] == len(titled) > 5 and [e["id"] for e in body["entries"]] == titled[:5]
+    last = live[-1]  # past the first page of an unfiltered list
+    by_id = client.get(f"/api/v1/entries?q={last.id.upper()}").get_json()
+    assert last.id in [e["id"] for e in by_id["entries"]]
+    assert all(last.id in e["id"] or last.id in e["title"].lower() for e in by_id["entries"])
+    # LIKE's own wildcards are plain characters here
+    assert client.get("/api/v1/entries?q=%25").get_json()["total"] == 0
+    assert client.get("/api/v1/entries?q=_").get_json()["total"] == 0
+    assert client.get("/api/v1/entries?q=%20").get_json()["total"] == len(live)
+
+
 def test_one_entry_with_versions(client, seed_store):
     body = client.get("/api/v1/entries/return-7day-no-reason").get_json()
     assert body["entry"]["title"] == seed_store.get_entry("return-7day-no-reason").title
@@ -65,6 +80,7 @@ def test_a_specific_version(client, seed_store):
         ("/api/v1/entries?limit=0", 400, "invalid_parameter", "limit"),
         ("/api/v1/entries?limit=100000", 400, "invalid_parameter", "limit"),
         ("/api/v1/entries?offset=-1", 400, "invalid_parameter", "offset"),
+        ("/api/v1/entries?q=" + "退" * 101, 400, "invalid_parameter", "q"),
         ("/api/v1/entries?topic=nope", 404, "topic_not_found", "topic"),
         ("/api/v1/nothing-here", 404, "not_found", None),
     ],

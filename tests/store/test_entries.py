@@ -127,3 +127,15 @@ def test_more_entries_than_postgresql_takes_parameters_are_listed(pg_url):
     entries = store.entries(live_only=True)
     assert len(entries) == n and entries[-1].keywords == {"退货": []}
     store.close()
+
+
+def test_entries_containing_match_id_or_title_on_both_backends(ready: Store):
+    with ready.transaction():
+        ready.save_entry(_entry(), "editor")
+        ready.save_entry(_entry(id="return-quality", title="质量问题退货"), "editor")
+        ready.save_entry(_entry(id="Refund_100%", title="百分百退款"), "editor")
+    assert [e.id for e in ready.entries(containing="退货")] == ["return-7day", "return-quality"]
+    assert [e.id for e in ready.entries(containing="RETURN-Q")] == ["return-quality"]
+    assert [e.id for e in ready.entries(containing="_100%")] == ["Refund_100%"]
+    assert ready.entries(containing="un_") == [] and ready.entries(containing="7%") == []
+    assert ready.count_entries(live_only=True, containing="退") == 3

@@ -219,6 +219,25 @@ def test_graph_view_and_dashboard_draw(open_page):
     assert icon.ok and "svg" in icon.headers["content-type"]
 
 
+def test_the_entry_filter_asks_the_server(open_page, site):
+    """The list holds one page; the filter searches every entry, by title or id in any case."""
+    page = open_page("/author#entries", role="editor")
+    listed = page.locator(".entry-list li")
+    listed.first.wait_for()
+    page.fill("input[aria-label='筛选条目']", "退货")
+    found = api(site, "GET", "/entries?q=%E9%80%80%E8%B4%A7&limit=200")["entries"]  # 退货
+    wanted = [e["id"] for e in found]
+    expect(listed).to_have_count(len(wanted))
+    assert [li.get_attribute("data-id") for li in listed.all()] == wanted
+    page.fill("input[aria-label='筛选条目']", "RETURN-7DAY")
+    expect(listed).to_have_count(1)
+    assert listed.first.get_attribute("data-id") == "return-7day-no-reason"
+    page.fill("input[aria-label='筛选条目']", "没有这种条目")
+    expect(page.locator(".entry-list p:has-text('没有匹配的条目')")).to_be_visible()
+    expect(listed).to_have_count(0)
+    shot(page, "author-entry-filter")
+
+
 def test_a_bot_key_cannot_open_the_editor(open_page):
     page = open_page("/author", role="bot")
     page.wait_for_selector("#login-error:has-text('没有权限')")
