@@ -188,11 +188,11 @@ async function entriesView(entryId, prefill = null) {
       toast(`筛选失败：${said(error)}`);
     }
   }, 150));
-  fill(list);
   const side = el("aside", { class: "card stack" },
     el("div", { class: "row" }, el("h2", { class: "grow" }, `条目（${list.total}）`),
       el("button", { onclick: () => { location.hash = "entries/new"; } }, "新建条目")),
     filter, el("div", { class: "entry-list" }, items, more));
+  fill(list);
   const editorSlot = el("div", { class: "stack" });
   main.replaceChildren(el("div", { class: "grid", style: "grid-template-columns: 300px minmax(0,1fr)" }, side, editorSlot));
   if (!entryId) { editorSlot.append(state("选择左侧的条目，或新建一个。")); return; }
