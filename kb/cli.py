@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,7 +20,7 @@ from kb import config
 from kb.authoring.gaps import MIN_COUNT
 from kb.authoring.monitor import DAYS_MAX
 from kb.errors import KbError, KeyExists, ValidationFailed
-from kb.graph import DEPTH, DEPTH_MAX
+from kb.graph import DEPTH, DEPTH_MAX, LINT_CODES
 from kb.keys import ROLES
 from kb.search import TOP, TOP_MAX
 from kb.search.fusion import FUSIONS
@@ -296,29 +297,35 @@ def graph():
 
 @graph.command("check")
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+@click.option("--code", type=click.Choice(LINT_CODES), help="Only the findings of this kind.")
 @click.pass_context
-def graph_check(ctx: click.Context, as_json: bool):
-    """Lint the knowledge base; exit 1 if there are errors (warnings alone exit 0).
+def graph_check(ctx: click.Context, as_json: bool, code: str | None):
+    """Lint the knowledge base; exit 1 if there are errors among the findings shown
+    (warnings alone exit 0).
 
     Errors: dangling references, cases on retired entries, entries no root topic
     reaches. Warnings: keywords claimed by several scenarios, entries with no
-    cases, keywords or process, orphan entries, unused processes.
+    cases, keywords or process, orphan entries, unused processes. The last line
+    counts them by kind.
 
     \b
     Example:
-        kb graph check --json
+        kb graph check --code lexicon_conflict
     """
     from kb.graph.build import KnowledgeGraph
     from kb.graph.lint import check
 
     findings = check(KnowledgeGraph.from_store(_store(ctx)))
+    findings = [f for f in findings if code in (None, f.code)]
     errors = [f for f in findings if f.level == "error"]
     if as_json:
         click.echo(json.dumps([vars(f) for f in findings], ensure_ascii=False, indent=2))
     else:
         for f in findings:
             click.echo(f"{f.level:<7} {f.code:<22} {f.message}")
-        click.echo(f"\n{len(errors)} errors, {len(findings) - len(errors)} warnings")
+        kinds = ", ".join(f"{c} {n}" for c, n in sorted(Counter(f.code for f in findings).items()))
+        click.echo(f"\n{len(errors)} errors, {len(findings) - len(errors)} warnings"
+                   + (f": {kinds}" if kinds else ""))  # fmt: skip
     sys.exit(1 if errors else 0)
 
 

@@ -9,7 +9,8 @@ from kb.api.openapi import documented
 from kb.api.params import choice, int_arg
 from kb.api.resources import get_engine, get_store
 from kb.api.schemas import ANY, NOT_FOUND, I, S, arr, enum, int_range, obj, q
-from kb.graph.lint import CODES, check
+from kb.graph import LINT_CODES
+from kb.graph.lint import check
 from kb.serialise import lint_json, neighbourhood_json
 
 bp = Blueprint("graph", __name__, url_prefix="/api/v1")
@@ -38,12 +39,12 @@ def entry_graph(entry_id: str):
 
 @bp.get("/graph/check")
 @requires("flags")
-@documented("The KB lint report", ANY, params=[q("code", enum(CODES))])
+@documented("The KB lint report", ANY, params=[q("code", enum(LINT_CODES))])
 def graph_check():
     """The lint report of `kb graph check`: errors (dangling references) and warnings, or
     only those of one `code`, with the titles of the live entries they name (a page lists
     a knowledge base's 13 lexicon conflicts without its 4,570 warnings or entries)."""
-    code = choice(request.args, "code", CODES) if "code" in request.args else None
+    code = choice(request.args, "code", LINT_CODES) if "code" in request.args else None
     engine = get_engine()
     engine.refresh()
     with engine.lock:

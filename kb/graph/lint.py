@@ -14,10 +14,6 @@ import networkx as nx
 
 from kb.graph.build import KnowledgeGraph
 
-CODES = ("dangling_reference", "case_on_retired_entry", "related_to_retired",
-         "unreachable_entry", "no_keywords", "no_process", "no_cases", "orphan_entry",
-         "unused_process", "lexicon_conflict")  # fmt: skip
-
 
 @dataclass
 class Finding:

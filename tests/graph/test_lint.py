@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from kb.cli import cli
 from kb.corpus import import_corpus
+from kb.graph import LINT_CODES
 from kb.graph.build import KnowledgeGraph
 from kb.graph.lint import check
 from kb.model import Topic
@@ -54,3 +55,15 @@ def test_planted_defects_are_found(runner, mini_corpus, store):
         "unreachable_entry",
         "lexicon_conflict",
     }
+    assert {f.code for f in findings} <= set(LINT_CODES)  # the filters offer every kind
+
+    check_cli = ["--db", str(store.path), "graph", "check"]
+    one = runner.invoke(cli, [*check_cli, "--code", "lexicon_conflict"])
+    assert one.exit_code == 0  # the errors are of other kinds, not shown
+    lines = one.output.strip().splitlines()
+    assert lines[0].startswith("warning lexicon_conflict") and "七天退货" in lines[0]
+    assert lines[-1] == "0 errors, 1 warnings: lexicon_conflict 1"
+    every = runner.invoke(cli, check_cli)
+    assert every.exit_code == 1 and "unreachable_entry 1" in every.output.splitlines()[-1]
+    wrong = runner.invoke(cli, [*check_cli, "--code", "nope"])
+    assert wrong.exit_code == 2 and "lexicon_conflict" in wrong.output
