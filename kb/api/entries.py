@@ -31,6 +31,7 @@ from kb.authoring.editing import diff, preview, rollback, save, set_status
 from kb.errors import InvalidParameter, VersionConflict
 from kb.model import Entry
 from kb.serialise import entry_json, preview_json, version_json
+from kb.text import fold
 
 bp = Blueprint("entries", __name__, url_prefix="/api/v1")
 NOTE_MAX = 500  # an editor's note on a version: a line, kept with every version
@@ -48,13 +49,15 @@ SAVED = ref("Saved")
             errors=NOT_FOUND)  # fmt: skip
 def list_entries():
     """Live entries in id order; `topic` includes its sub-topics; `q` keeps those whose id or
-    title holds it (the editor's filter, over every entry, not one page); `limit`/`offset`
-    paginate."""
+    title holds it as typed or in simplified, half-width letters (the editor's filter, over
+    every entry, not one page); `limit`/`offset` paginate."""
     store = get_store()
     limit = int_arg("limit", 50, 1, current_app.config["KB"]["page_size_max"])
     offset = int_arg("offset", 0, 0, 10**9)
     topic = request.args.get("topic")
-    containing = (text(request.args, "q", CONTAINING["maxLength"]) or "").strip()
+    typed = (text(request.args, "q", CONTAINING["maxLength"]) or "").strip()
+    # as typed, and folded (退貨 finds 退货, ＲＥＴＵＲＮ finds return)
+    containing = tuple(dict.fromkeys([typed, fold(typed)])) if typed else ()
     topics = store.topic_subtree(topic) if topic else None
     return {
         "entries": [entry_json(e) for e in store.entries(topics, True, limit, offset, containing)],

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 
 from kb.errors import EntryNotFound, VersionConflict, VersionNotFound
 from kb.model import Entry, EntryVersion, changed_fields, live_version
@@ -181,10 +182,10 @@ class Entries(Connection):
         live_only: bool = False,
         limit: int | None = None,
         offset: int = 0,
-        containing: str = "",
+        containing: Sequence[str] = (),
     ) -> list[Entry]:
         """Entries in id order: head versions, or with `live_only` the live versions;
-        `containing`: those whose id or head title holds it (any letter case).
+        `containing`: those whose id or head title holds one of these (any letter case).
 
         An entry whose head is an unpublished draft is listed by `live_only` with
         its published content, which is what customers see.
@@ -204,23 +205,30 @@ class Entries(Connection):
         return [self.entry_version(e.id, live[e.id]) if e.id in live else e for e in heads]
 
     def count_entries(
-        self, topics: list[str] | None = None, live_only: bool = False, containing: str = ""
+        self,
+        topics: list[str] | None = None,
+        live_only: bool = False,
+        containing: Sequence[str] = (),
     ) -> int:
         where, params = self._entry_filter(topics, live_only, containing)
         return self.db.execute(f"SELECT count(*) FROM entries e {where}", params).fetchone()[0]
 
     @staticmethod
-    def _entry_filter(topics, live_only, containing="") -> tuple[str, list]:
+    def _entry_filter(topics, live_only, containing=()) -> tuple[str, list]:
         clauses, params = [], []
         if topics is not None:
             clauses.append(f"e.topic_id IN ({', '.join('?' * len(topics))})")
             params += topics
         if live_only:
             clauses.append("e.live_version IS NOT NULL")
+        if isinstance(containing, str):  # one text, not its characters one by one
+            containing = [containing] if containing else []
         if containing:
-            pattern = "%" + re.sub(r"([\\%_])", r"\\\1", containing.lower()) + "%"
-            clauses.append("(lower(e.id) LIKE ? ESCAPE '\\' OR lower(e.title) LIKE ? ESCAPE '\\')")
-            params += [pattern, pattern]
+            like = "lower(e.id) LIKE ? ESCAPE '\\' OR lower(e.title) LIKE ? ESCAPE '\\'"
+            clauses.append("(" + " OR ".join([like] * len(containing)) + ")")
+            for part in containing:
+                pattern = "%" + re.sub(r"([\\%_])", r"\\\1", part.lower()) + "%"
+                params += [pattern, pattern]
         return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
 
     def _entries(self, tail: str, params: list) -> list[Entry]:

@@ -48,6 +48,15 @@ def test_the_filter_finds_entries_by_id_or_title_beyond_the_first_page(client, s
     assert client.get("/api/v1/entries?q=%25").get_json()["total"] == 0
     assert client.get("/api/v1/entries?q=_").get_json()["total"] == 0
     assert client.get("/api/v1/entries?q=%20").get_json()["total"] == len(live)
+    # traditional characters and full-width letters find what is stored simplified, half-width
+    assert client.get("/api/v1/entries?q=退貨&limit=5").get_json()["total"] == len(titled)
+    assert last.id in [e["id"] for e in client.get(f"/api/v1/entries?q={fold_wide(last.id)}")
+                       .get_json()["entries"]]  # fmt: skip
+
+
+def fold_wide(text: str) -> str:
+    """`text` in full-width letters and digits, as a Chinese input method may type them."""
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text.upper())
 
 
 def test_one_entry_with_versions(client, seed_store):

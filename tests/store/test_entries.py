@@ -137,5 +137,5 @@ def test_entries_containing_match_id_or_title_on_both_backends(ready: Store):
     assert [e.id for e in ready.entries(containing="退货")] == ["return-7day", "return-quality"]
     assert [e.id for e in ready.entries(containing="RETURN-Q")] == ["return-quality"]
     assert [e.id for e in ready.entries(containing="_100%")] == ["Refund_100%"]
-    assert ready.entries(containing="un_") == [] and ready.entries(containing="7%") == []
+    assert ready.entries(containing=["un_"]) == [] and ready.entries(containing=["7%"]) == []
     assert ready.count_entries(live_only=True, containing="退") == 3
