@@ -6,6 +6,7 @@ returns a JSON-ready dict. Numbers are rounded here, for display, never before.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from kb.authoring.monitor import wilson
@@ -175,14 +176,15 @@ def neighbourhood_json(entry_id: str, depth: int, sub: nx.Graph) -> dict:
     }  # fmt: skip
 
 
-def lint_json(findings: list, titles: dict[str, str] | None = None) -> dict:
+def lint_json(findings: list, live: Mapping[str, Entry]) -> dict:
+    """The report, with the title of each live entry its findings name."""
     errors = sum(f.level == "error" for f in findings)
     named = {n[6:] for f in findings for n in f.nodes if n.startswith("entry:")}
     return {
         "errors": errors,
         "warnings": len(findings) - errors,
         "findings": [vars(f) for f in findings],
-        "titles": {i: t for i, t in (titles or {}).items() if i in named},
+        "titles": {i: live[i].title for i in sorted(named) if i in live},
     }
 
 

@@ -49,5 +49,4 @@ def graph_check():
     engine.refresh()
     with engine.lock:
         findings = [f for f in check(engine.graph) if code in (None, f.code)]
-        titles = {i: e.title for i, e in engine.entries.items()}
-    return lint_json(findings, titles)
+        return lint_json(findings, engine.entries)
