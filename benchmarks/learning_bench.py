@@ -7,6 +7,9 @@ whose `used_entry_id` is the right entry (what the human used), or no entry for 
 out-of-scope message. Suggestions are accepted by the auto-accept policy
 (`--auto-accept N`: strong labels seen N times). Half B is scored before and after.
 
+The `+ keywords` columns replay half A the same way, then accept every keyword suggested
+for every entry (kb/authoring/keywords.py), as an editor who trusts them all would.
+
 The `all A` columns add every in-scope message of half A, masked, to its entry's
 phrasings, and score half B again: what the messages themselves are worth to this engine.
 It is a reference, not a ceiling: the policy, which learns from takeovers only, beat it
@@ -37,6 +40,7 @@ from pathlib import Path
 from transfer_eval import sets
 
 from kb.authoring.editing import save
+from kb.authoring.keywords import accept_keyword, suggested_keywords
 from kb.authoring.monitor import Rules, report
 from kb.authoring.suggestions import phrasing
 from kb.model import Outcome
@@ -73,6 +77,15 @@ def replay(engine: Engine, store: Store, traffic: list[Labelled], rules: Rules) 
         counts[outcomes[-1].outcome] += 1
     report(store, outcomes, rules)
     return counts
+
+
+def accept_keywords(engine: Engine, store: Store) -> int:
+    """Accept every keyword suggested for every entry with learnt phrasings; how many."""
+    found = suggested_keywords(store, engine)
+    for entry_id, words in found.items():
+        for k in words:
+            accept_keyword(store, entry_id, k.word, "learning_bench")
+    return sum(map(len, found.values()))
 
 
 def phrasings(store: Store) -> set[tuple[str, str]]:
@@ -131,15 +144,20 @@ def run_split(name, kept, labelled, seed, embedder, rules, work, columns) -> tup
     a, b = halves(labelled, seed)
     before, after, added, counts = learnt(kept, work, embedder, a, b,
                                           lambda engine, store: replay(engine, store, a, rules))
+    _, with_kw, _, kw = learnt(
+        kept, work, embedder, a, b,
+        lambda engine, store: (replay(engine, store, a, rules), accept_keywords(engine, store))[1])
     _, all_a, every, _ = learnt(kept, work, embedder, a, b,
                                   lambda engine, store: add_all(store, a))  # fmt: skip
     cells = " ".join(f"{r[c]:>16.3f}" for r in (before, after) for c in columns)
     lift, all_lift = after["hit@1"] - before["hit@1"], all_a["hit@1"] - before["hit@1"]
+    kw_lift = with_kw["hit@1"] - before["hit@1"]
     print(f"{name:<18} {seed:>4} {len(a):>5} {len(b):>5} {counts['resolved']:>8} "
-          f"{counts['takeover']:>8} {len(added):>6} {cells} {lift:>+7.3f} {len(every):>7} "
+          f"{counts['takeover']:>8} {len(added):>6} {cells} {lift:>+7.3f} {kw:>4} "
+          f"{with_kw['hit@1']:>8.3f} {kw_lift:>+7.3f} {len(every):>7} "
           f"{all_a['hit@1']:>8.3f} {all_lift:>+7.3f} {unmasked(added | every):>8} "
           f"{time.perf_counter() - started:>6.0f}", flush=True)  # fmt: skip
-    return lift, all_lift
+    return lift, kw_lift, all_lift
 
 
 def main() -> None:
@@ -158,7 +176,8 @@ def main() -> None:
     print(f"{'set':<18} {'seed':>4} {'n A':>5} {'n B':>5} {'resolved':>8} {'takeover':>8} "
           f"{'added':>6} "
           + " ".join(f"{c[:9] + ' ' + w:>16}" for w in ("before", "after") for c in columns)
-          + f" {'Δhit@1':>7} {'n all A':>7} {'all A':>8} {'Δall A':>7} {'unmasked':>8} "
+          + f" {'Δhit@1':>7} {'kw':>4} {'+ kw':>8} {'Δ+ kw':>7} {'n all A':>7} {'all A':>8} "
+          f"{'Δall A':>7} {'unmasked':>8} "
           f"{'s':>6}")  # fmt: skip
     seeds = [int(x) for x in args.seeds.split(",")]
     for name, kept, labelled in sets(args.work, args.sets.split(",")):
@@ -166,8 +185,9 @@ def main() -> None:
                  for seed in seeds]  # fmt: skip
         mean = [sum(x) / len(x) for x in zip(*lifts, strict=True)]
         print(f"{name:<18} mean over seeds {args.seeds}: Δhit@1 {mean[0]:+.3f}, "
-              f"all A {mean[1]:+.3f}")
+              f"+ keywords {mean[1]:+.3f}, all A {mean[2]:+.3f}")
     print("\nA = replayed as traffic, B = scored; added = phrasings accepted into entries; "
+          "kw = keywords then accepted too (+ kw: half B's hit@1 after both); "
           "all A = every in-scope message of A added instead (half B's hit@1 then); "
           "unmasked = learnt phrasings holding an order, tracking or phone number (must be 0)")
 

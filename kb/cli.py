@@ -646,10 +646,12 @@ def gaps(ctx, days, threshold, min_sample, min_count: int, as_json: bool):
 
 @cli.command()
 @click.option("--entry", "entry_id", default=None, help="Only this entry's suggestions.")
+@click.option("--keywords", is_flag=True, help="Suggested keywords instead of phrasings.")
 @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON answer.")
 @click.pass_context
-def suggestions(ctx, entry_id: str | None, as_json: bool):
-    """Phrasings customers used that their entry lacks, learnt from outcomes (pending ones).
+def suggestions(ctx, entry_id: str | None, keywords: bool, as_json: bool):
+    """Phrasings customers used that their entry lacks, learnt from outcomes (pending ones);
+    with --keywords, the words those phrasings share that the entry's lexicon lacks.
 
     \b
     Example:
@@ -662,6 +664,9 @@ def suggestions(ctx, entry_id: str | None, as_json: bool):
     store = _store(ctx)
     if entry_id is not None:
         store.get_entry(entry_id)
+    if keywords:
+        _keyword_suggestions(store, open_engine(ctx.obj), entry_id, as_json)
+        return
     ranked = pending(store, open_engine(ctx.obj), entry_id)
     if as_json:
         click.echo(json.dumps([ranked_json(r) for r in ranked], ensure_ascii=False, indent=2))
@@ -672,6 +677,23 @@ def suggestions(ctx, entry_id: str | None, as_json: bool):
         rank = f"rank {r.rank}" if r.rank else "not in the top 10"
         click.echo(f"{s.id:>6}  {s.entry_id:<28} strong {s.strong:>3}  weak {s.weak:>3}  "
                    f"{rank:<18} {s.text}")
+
+
+def _keyword_suggestions(store, engine, entry_id: str | None, as_json: bool) -> None:
+    from kb.authoring.keywords import suggested_keywords
+
+    found = {i: [vars(k) for k in words] for i, words in
+             suggested_keywords(store, engine, entry_id and [entry_id]).items()
+             if words or i == entry_id}  # fmt: skip
+    if as_json:
+        click.echo(json.dumps(found, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{sum(map(len, found.values()))} suggested keywords" +
+               (f" for {entry_id}" if entry_id else f" for {len(found)} entries"))  # fmt: skip
+    for i, words in found.items():
+        for k in words:
+            click.echo(f"{i:<28} {k['word']:<10} in {k['messages']:>3} of its learnt "
+                       f"phrasings, {k['elsewhere']:>3} of others'   e.g. {k['examples'][0]}")
 
 
 @cli.command()

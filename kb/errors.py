@@ -17,7 +17,7 @@
     ├── InvalidParameter   a request or command argument is wrong (carries field)
     ├── VersionConflict    someone saved the entry in between (optimistic lock)
     ├── OutcomeConflict    a different outcome was already reported for a recommendation
-    ├── SuggestionDecided  a suggested phrasing was already accepted or rejected
+    ├── SuggestionDecided  a suggested phrasing or keyword was already accepted or rejected
     ├── TicketConflict     a handoff ticket taken twice, or closed before anyone took it
     ├── KeyExists          an API key of that name exists
     ├── EntryExists        a new entry's id is taken
@@ -194,8 +194,8 @@ class SuggestionDecided(KbError):
     code = "suggestion_decided"
     status = 409
 
-    def __init__(self, suggestion_id: int, status: str):
-        super().__init__(f"suggestion {suggestion_id} was already {status}", "suggestion_id")
+    def __init__(self, suggestion_id: int | str, status: str, field: str = "suggestion_id"):
+        super().__init__(f"suggestion {suggestion_id} was already {status}", field)
 
 
 class TicketConflict(KbError):

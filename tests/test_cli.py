@@ -144,6 +144,20 @@ def test_suggestions_lists_what_traffic_taught(runner, seed_store):
     assert missing.exit_code != 0 and "nope" in missing.output
 
 
+def test_suggestions_keywords_lists_the_words_learnt_phrasings_share(runner, seed_store):
+    for i, text in enumerate(["发票上的单位名称写错了", "单位名称打错了能改吗"]):
+        seed_store.add_label("invoice-reissue", text, text, "strong", f"r{i}")
+    seed_store.add_label("return-shipping-fee", "退货运费谁出", "退货运费谁出", "strong", "r9")
+    db, env = ["--db", str(seed_store.path)], {"KB_EMBEDDER": "none"}
+    shown = runner.invoke(cli, [*db, "suggestions", "--keywords"], env=env)
+    assert shown.exit_code == 0, shown.output
+    assert shown.output.startswith("1 suggested keywords for 1 entries")
+    assert "invoice-reissue" in shown.output and "单位名称" in shown.output
+    listed = json.loads(runner.invoke(cli, [*db, "suggestions", "--keywords", "--entry",
+                                            "return-shipping-fee", "--json"], env=env).output)
+    assert listed == {"return-shipping-fee": []}
+
+
 def test_the_commands_work_on_postgresql_and_backup_names_pg_dump(runner, mini_corpus, pg_url,
                                                                   tmp_path):  # fmt: skip
     assert runner.invoke(cli, ["--db", pg_url, "import", str(mini_corpus)]).exit_code == 0

@@ -335,7 +335,7 @@ async function editor(slot, entryId, topics, processes, prefill = null) {
     panels.unshift(el("p", { class: "card gap-note", id: "gap-note" },
       `这个缺口有 ${prefill.gap.count} 条客户消息没有答案。问法和关键词已按这些消息预填（客户信息已遮盖）；请写好解决方案再保存发布。`));
   }
-  if (entryId) panels.push(suggestionsPanel(entry, reload));
+  if (entryId) panels.push(suggestionsPanel(entry, reload), keywordsPanel(entry, reload));
   panels.push(testBox(draft));
   if (entryId) panels.push(history(data, reload), graphPanel(entryId), casesPanel(entryId));
   slot.replaceChildren(...panels);
@@ -352,8 +352,7 @@ function suggestionsPanel(entry, reload) {
       toast(action === "accept" ? "已采纳：问法已加入条目（新版本）" : "已忽略，不会再建议");
       if (action === "accept") await reload(); else load();
     } catch (error) {
-      if (error.status === 409 && error.code === "version_conflict") toast("别人刚保存过这条知识，请先载入最新版本再采纳");
-      else toast(`操作失败：${said(error)}`);
+      decisionFailed(error);
     }
   };
   const row = (s) => {
@@ -372,6 +371,42 @@ function suggestionsPanel(entry, reload) {
   load();
   return el("section", { class: "card stack", id: "suggestions-panel" }, el("h3", {}, "建议问法（从对话中学到）"),
     el("p", { class: "muted" }, "客户这样问、最后由这条知识解决的消息（订单号、电话、姓名、地址已遮盖）。"), list);
+}
+
+// A suggestion accepted or ignored in vain: most often another editor saved the entry first.
+function decisionFailed(error) {
+  if (error.status === 409 && error.code === "version_conflict") toast("别人刚保存过这条知识，请先载入最新版本再采纳");
+  else toast(`操作失败：${said(error)}`);
+}
+
+// Words customers keep using for this entry that its lexicon lacks: add one to the lexicon
+// (a new version; synonyms can be added in the form after) or ignore it for good.
+function keywordsPanel(entry, reload) {
+  const list = el("ul", { id: "keyword-suggestions" }, state("加载中…"));
+  const url = `/entries/${encodeURIComponent(entry.id)}/keyword-suggestions`;
+  const decide = async (k, action) => {
+    try {
+      const body = action === "accept" ? { word: k.word, base_version: entry.version } : { word: k.word };
+      await api(`${url}/${action}`, { method: "POST", body });
+      toast(action === "accept" ? `已把「${k.word}」加入词库（新版本）` : `已忽略「${k.word}」，不会再建议`);
+      if (action === "accept") await reload(); else load();
+    } catch (error) {
+      decisionFailed(error);
+    }
+  };
+  const row = (k) => el("li", { dataset: { word: k.word } },
+    el("strong", { class: "keyword-word" }, k.word),
+    el("div", { class: "muted" }, `出现在本条目 ${k.messages} 条学到的问法里`,
+      k.elsewhere ? `（其他条目 ${k.elsewhere} 条）` : "（其他条目没有）", `，如：${k.examples.join(" / ")}`),
+    el("div", { class: "row" },
+      el("button", { type: "button", class: "primary accept", onclick: () => decide(k, "accept") }, "加入词库"),
+      el("button", { type: "button", class: "reject", onclick: () => decide(k, "reject") }, "忽略")));
+  const load = () => api(url)
+    .then((r) => list.replaceChildren(...(r.keywords.length ? r.keywords.map(row) : [state("还没有建议的关键词")])))
+    .catch((e) => list.replaceChildren(failed(e)));
+  load();
+  return el("section", { class: "card stack", id: "keywords-panel" }, el("h3", {}, "建议关键词（从学到的问法中找出）"),
+    el("p", { class: "muted" }, "客户反复用、词库里还没有的词。加入前请确认它说的是这个场景：有的只是碰巧常见。"), list);
 }
 
 function conflict(body) {

@@ -1,4 +1,5 @@
-"""Suggested phrasings: what traffic taught about an entry, for an editor to accept or reject."""
+"""Suggested phrasings and keywords: what traffic taught about an entry, for an editor to
+accept or reject."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from kb.api.openapi import documented
 from kb.api.params import json_body, text
 from kb.api.resources import get_engine, get_store, searchable
 from kb.api.schemas import EDIT, NI, NOT_FOUND, NS, I, S, arr, enum, int_range, obj, ref
+from kb.authoring.keywords import accept_keyword, reject_keyword, suggested_keywords
 from kb.authoring.suggestions import PHRASING_MAX, accept, pending, reject
 from kb.errors import VersionConflict
 from kb.model import SUGGESTION_STATUSES
@@ -21,6 +23,9 @@ SUGGESTION = obj({"id": I, "entry_id": S, "text": S, "status": enum(SUGGESTION_S
                   "decided_at": NS, "decided_by": NS, "accepted_version": NI})  # fmt: skip
 RANKED = obj(SUGGESTION["properties"] | {"rank": NI})
 PATH = "/entries/<entry_id>/suggestions"
+KEYWORDS = "/entries/<entry_id>/keyword-suggestions"
+KEYWORD = obj({"word": S, "messages": I, "elsewhere": I, "examples": arr(S)})
+WORD_MAX = 20  # characters: a keyword is a word or two, not a phrase
 
 
 @bp.get(PATH)
@@ -68,3 +73,52 @@ def reject_suggestion(entry_id: str, suggestion_id: int):
     """Reject: remembered, so the same phrasing is not suggested again."""
     return {"suggestion": suggestion_json(reject(get_store(), entry_id, suggestion_id,
                                                  caller().name))}  # fmt: skip
+
+
+@bp.get(KEYWORDS)
+@requires("flags")
+@documented("Words the entry's learnt phrasings share that its lexicon lacks, most telling first",
+            obj({"entry_id": S, "keywords": arr(KEYWORD)}), errors=NOT_FOUND)  # fmt: skip
+def list_keyword_suggestions(entry_id: str):
+    """Suggested keywords: each with how many of the entry's learnt phrasings hold it, how
+    many of other entries' do, and a few of them as examples."""
+    engine = get_engine()
+    with engine.lock:  # the tokenizer and BM25 statistics change under an index update
+        found = suggested_keywords(get_store(), engine, [entry_id])[entry_id]
+    return {"entry_id": entry_id, "keywords": [vars(k) for k in found]}
+
+
+@bp.post(f"{KEYWORDS}/accept")
+@requires("edit")
+@documented("Add the word to the entry's keywords as a new version (editor); 409 if the word "
+            "was already decided or the entry changed since `base_version`",
+            obj({"word": S, "entry": ref("Entry")}),
+            body=obj({"word": {"type": "string", "minLength": 1, "maxLength": WORD_MAX},
+                      "base_version": int_range(1)}, ["word", "base_version"]),
+            errors=EDIT)  # fmt: skip
+def accept_keyword_suggestion(entry_id: str):
+    """Accept: the entry gets a new version with the word as a keyword (no synonyms yet),
+    the editor as its author; the verdict is remembered."""
+    body = json_body('{"word": "运费险", "base_version": 3}')
+    word, base = text(body, "word", WORD_MAX, True).strip(), base_version(body)
+    store = get_store()
+    try:
+        entry = accept_keyword(store, entry_id, word, caller().name, base)
+    except VersionConflict as exc:
+        return version_conflict(exc, store)
+    searchable()
+    return {"word": word, "entry": entry_json(entry)}
+
+
+@bp.post(f"{KEYWORDS}/reject")
+@requires("edit")
+@documented("Reject the word for this entry; it is never suggested for it again; 409 if "
+            "already decided", obj({"word": S, "status": S}),
+            body=obj({"word": {"type": "string", "minLength": 1, "maxLength": WORD_MAX}},
+                     ["word"]), errors=EDIT)  # fmt: skip
+def reject_keyword_suggestion(entry_id: str):
+    """Reject: remembered, so the word is not suggested for the entry again."""
+    body = json_body('{"word": "要求"}')
+    word = text(body, "word", WORD_MAX, True).strip()
+    reject_keyword(get_store(), entry_id, word, caller().name)
+    return {"word": word, "status": "rejected"}

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from kb.authoring.keywords import distinctive
 from kb.authoring.suggestions import phrasing
 from kb.model import Recommendation
 from kb.store import Store
@@ -170,11 +171,9 @@ def draft(store: Store, engine: Engine, gap: Gap) -> dict:
     phrasings, the words that set them apart from the rest of the knowledge base as
     keywords, the nearest entry's topic. The solution is the editor's to write."""
     phrasings = list(dict.fromkeys(p for m in gap.messages if (p := phrasing(m))))
-    counts = Counter(w for p in phrasings for w in set(engine.tokenizer.words(p)))
-    distinctive = sorted((w for w in counts if len(w) >= 2),
-                         key=lambda w: (-counts[w] * engine.bm25.idf(w), w))  # fmt: skip
+    words = distinctive(engine, phrasings)
     nearest = store.get_entry(gap.nearest[0]) if gap.nearest else None
     return {"id": f"gap-{gap.id}", "topic": nearest.topic if nearest else store.topics()[0].id,
             "title": phrasings[0] if phrasings else "", "questions": phrasings[:DRAFT_PHRASINGS],
-            "keywords": {w: [] for w in distinctive[:DRAFT_KEYWORDS]}, "solution": "",
+            "keywords": {w: [] for w in words[:DRAFT_KEYWORDS]}, "solution": "",
             "urgency": nearest.urgency if nearest else "medium", "status": "draft"}  # fmt: skip

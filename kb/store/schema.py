@@ -296,7 +296,21 @@ _V9 = [
     "CREATE INDEX suggestion_sources_suggestion ON suggestion_sources(suggestion_id)",
 ]
 
-MIGRATIONS = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9]
+# v10: editors' verdicts on suggested keywords (kb/authoring/keywords.py), which are worked
+# out from the suggestions whenever asked: only a verdict needs keeping.
+_V10 = [
+    """CREATE TABLE keyword_verdicts (
+        entry_id TEXT NOT NULL REFERENCES entries(id),
+        word TEXT NOT NULL,
+        status TEXT NOT NULL,
+        decided_at TEXT NOT NULL,
+        decided_by TEXT NOT NULL,
+        accepted_version INTEGER,
+        PRIMARY KEY (entry_id, word)
+    ) WITHOUT ROWID""",
+]
+
+MIGRATIONS = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -86,6 +86,25 @@ class Suggestions(Connection):
                 raise SuggestionDecided(suggestion_id, current.status)
             return current
 
+    def keyword_verdicts(self, entry_id: str) -> dict[str, str]:
+        """word -> accepted | rejected: the suggested keywords editors decided for an entry."""
+        rows = self.db.execute("SELECT word, status FROM keyword_verdicts WHERE entry_id = ?",
+                               [entry_id]).fetchall()  # fmt: skip
+        return dict(rows)
+
+    def decide_keyword(self, entry_id: str, word: str, status: str, author: str,
+                       version: int | None = None, at: str | None = None) -> None:  # fmt: skip
+        """Accept (with the entry version that added it) or reject a suggested keyword, once:
+        a second verdict is SuggestionDecided and changes nothing."""
+        with self.transaction():
+            added = self.db.execute(
+                """INSERT INTO keyword_verdicts (entry_id, word, status, decided_at, decided_by,
+                   accepted_version) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING""",
+                [entry_id, word, status, at or now(), author, version],
+            ).rowcount
+            if not added:
+                raise SuggestionDecided(repr(word), self.keyword_verdicts(entry_id)[word], "word")
+
     def suggestions_from_takeovers(self, entry_id: str, version: int) -> list[Suggestion]:
         """Suggestions learnt from the messages one entry version served and a human took
         over: what the flag's failed conversations were really asking."""

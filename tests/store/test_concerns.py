@@ -67,6 +67,17 @@ def test_a_source_counts_once_towards_a_suggestion_and_a_verdict_is_given_once(k
     assert kb.suggestion("return-7day", first.id).accepted_version == 2
 
 
+def test_a_keyword_verdict_is_given_once_per_entry_and_word(kb: Store):
+    kb.decide_keyword("return-7day", "运费险", "accepted", "editor", 2)
+    kb.decide_keyword("return-7day", "要求", "rejected", "editor")
+    kb.decide_keyword("return-quality", "运费险", "rejected", "editor")  # another entry's own
+    assert kb.keyword_verdicts("return-7day") == {"运费险": "accepted", "要求": "rejected"}
+    with pytest.raises(SuggestionDecided, match="accepted"):
+        kb.decide_keyword("return-7day", "运费险", "rejected", "editor")
+    assert kb.keyword_verdicts("return-7day")["运费险"] == "accepted"
+    assert kb.keyword_verdicts("return-quality") == {"运费险": "rejected"}
+
+
 def test_keys_settings_identity_and_the_imports_log(kb: Store):
     kb.add_key("bot", "bot", "abc123", "hash")
     with pytest.raises(KeyExists):

@@ -31,6 +31,7 @@ def source(db_path, mini_corpus) -> Store:
     s.open_flags([VersionStats("return-7day", 1, 3, 1)])
     s.add_key("bot", "bot", "abc123", "hash")
     s.add_label("return-7day", "鞋大了", "鞋大了", "strong", "r0")
+    s.decide_keyword("return-7day", "鞋码", "rejected", "editor")
     s.put_embeddings("m", {"h": b"\x00\x01"})
     s.set_meta("calibration", "{}")
     return s

@@ -16,7 +16,7 @@ def test_a_database_from_an_older_release_is_migrated(db_path):
     old.close()
 
     store = Store(db_path)
-    assert store.schema_version == SCHEMA_VERSION == 9
+    assert store.schema_version == SCHEMA_VERSION == 10
     assert [t.id for t in store.topics()] == ["returns"]
     store.record_import(
         "x",

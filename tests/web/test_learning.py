@@ -79,6 +79,33 @@ def test_an_ignored_suggestion_leaves_and_is_not_suggested_again(open_page, site
     assert page.errors == []
 
 
+def test_an_editor_adds_a_suggested_keyword_to_the_lexicon_and_ignores_another(open_page, site):
+    for query in ["发票上的单位名称写错了 要重新盖章吗", "单位名称打错了能改吗 盖章的那种",
+                  "开票的单位名称不对"]:  # fmt: skip
+        api(site, "POST", "/feedback/agent", "agent", {
+            "query": query, "entry_id": "invoice-request", "outcome": "takeover",
+            "used_entry_id": "invoice-reissue"})  # fmt: skip
+    page = open_page("/author#entries/invoice-reissue", role="editor")
+    row = page.locator("#keyword-suggestions li[data-word='单位名称']")
+    expect(row).to_be_visible()
+    assert "出现在本条目 3 条学到的问法里" in row.inner_text()
+    row.scroll_into_view_if_needed()
+    shot(page, "author-keyword-suggestions")
+    page.locator("#keyword-suggestions li[data-word='盖章'] button.reject").click()
+    page.wait_for_selector(".toast.show:has-text('不会再建议')")
+    expect(page.locator("#keyword-suggestions li[data-word='盖章']")).to_have_count(0)
+    version = int(page.inner_text("#version").split(" ")[0][1:])
+    row.locator("button.accept").click()
+    page.wait_for_selector(f"#version:has-text('v{version + 1}')")
+    assert "单位名称" in page.input_value("#f-keywords")
+    assert "盖章" not in page.input_value("#f-keywords")
+    assert "采纳建议关键词" in page.locator("#versions").inner_text()
+    expect(page.locator("#keyword-suggestions li[data-word='单位名称']")).to_have_count(0)
+    words = api(site, "GET", "/entries/invoice-reissue/keyword-suggestions", "editor")["keywords"]
+    assert not {"单位名称", "盖章"} & {k["word"] for k in words}
+    assert page.errors == []
+
+
 def test_a_gap_becomes_an_entry_from_the_dashboard(open_page, site):
     messages = ["可以用数字人民币付款吗", "支持数字人民币支付不", "数字人民币能用吗"]
     for message in messages:
