@@ -40,7 +40,7 @@ EXAMPLES = 3
 class SuggestedKeyword:
     word: str
     messages: int  # the entry's learnt phrasings that hold the word
-    elsewhere: int  # other entries' learnt phrasings that hold it
+    elsewhere: int  # other entries' learnt phrasings that hold it (as a word or inside one)
     examples: list[str]
 
 
@@ -60,26 +60,33 @@ def suggested_keywords(store: Store, engine: Engine, entry_ids: Iterable[str] | 
                        ) -> dict[str, list[SuggestedKeyword]]:  # fmt: skip
     """For each entry (every entry with learnt phrasings when None), the words its learnt
     phrasings (pending or accepted) share that its lexicon lacks and no editor has decided
-    on, the most telling first (at most SHOWN). EntryNotFound for an unknown entry."""
-    learnt: dict[str, list[tuple[str, set[str]]]] = {}
-    for s in store.suggestions(None, None):
-        if s.status != "rejected":
-            learnt.setdefault(s.entry_id, []).append((s.text, _words(engine, s.text)))
-    everywhere = Counter(w for texts in learnt.values() for _, words in texts for w in words)
+    on, the most telling first (at most SHOWN). EntryNotFound for an unknown entry.
+
+    Only the entry's own phrasings are split into words; how many of other entries' hold a
+    candidate is counted by the store, so an entry's page does not read every suggestion.
+    """
+    learnt: dict[str, list[str]] = {}
+    if entry_ids is None:
+        for s in store.suggestions(None, None):
+            if s.status != "rejected":
+                learnt.setdefault(s.entry_id, []).append(s.text)
+    else:
+        learnt = {i: [s.text for s in store.suggestions(i, None) if s.status != "rejected"]
+                  for i in entry_ids}  # fmt: skip
     out = {}
-    for entry_id in sorted(learnt) if entry_ids is None else entry_ids:
-        entry, own = store.get_entry(entry_id), learnt.get(entry_id, [])
-        counts = Counter(w for _, words in own for w in words)
+    for entry_id in sorted(learnt):
+        entry, own = store.get_entry(entry_id), learnt[entry_id]
+        words = [(t, _words(engine, t)) for t in own]
+        counts = Counter(w for _, held in words for w in held)
         have = [fold(w) for k, synonyms in entry.keywords.items() for w in (k, *synonyms)]
         decided = store.keyword_verdicts(entry_id)
-        found = [
-            SuggestedKeyword(w, n, everywhere[w] - n,
-                             [t for t, words in own if w in words][:EXAMPLES])
-            for w, n in counts.items()
-            if n >= MIN_MESSAGES and n >= OWN_SHARE * (everywhere[w] - n)
-            and engine.bm25.idf(w) > IDF_MIN and w not in decided
-            and not any(fold(w) in h for h in have)
-        ]  # fmt: skip
+        candidates = [w for w, n in counts.items()
+                      if n >= MIN_MESSAGES and engine.bm25.idf(w) > IDF_MIN
+                      and w not in decided and not any(fold(w) in h for h in have)]  # fmt: skip
+        elsewhere = store.learnt_elsewhere(entry_id, candidates)
+        found = [SuggestedKeyword(w, counts[w], elsewhere[w],
+                                  [t for t, held in words if w in held][:EXAMPLES])
+                 for w in candidates if counts[w] >= OWN_SHARE * elsewhere[w]]  # fmt: skip
         found.sort(key=lambda k: (-k.messages * engine.bm25.idf(k.word), k.word))
         out[entry_id] = found[:SHOWN]
     return out

@@ -21,6 +21,7 @@ A backend provides:
 from __future__ import annotations
 
 import json
+import re
 import time
 from datetime import UTC, datetime
 
@@ -29,6 +30,16 @@ from datetime import UTC, datetime
 # in about a second), short enough that queued writers cannot hold every server thread long.
 BUSY_WAIT = 3.0
 URL_SCHEMES = ("postgresql://", "postgres://")  # what names a PostgreSQL database; else a file
+
+
+def holding(text: str) -> str:
+    r"""A LIKE pattern (with ESCAPE '\') for values that hold `text`, whose % and _ are then
+    plain characters.
+
+    >>> holding("7天_100%")
+    '%7天\\_100\\%%'
+    """
+    return "%" + re.sub(r"([\\%_])", r"\\\1", text) + "%"
 
 
 def is_url(target) -> bool:

@@ -9,12 +9,11 @@ see, as `kb.model.live_version` rules it.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 
 from kb.errors import EntryNotFound, VersionConflict, VersionNotFound
 from kb.model import Entry, EntryVersion, changed_fields, live_version
-from kb.store.connection import Connection, now, to_json
+from kb.store.connection import Connection, holding, now, to_json
 from kb.store.embeddings import CHUNK
 
 
@@ -227,8 +226,7 @@ class Entries(Connection):
             like = "lower(e.id) LIKE ? ESCAPE '\\' OR lower(e.title) LIKE ? ESCAPE '\\'"
             clauses.append("(" + " OR ".join([like] * len(containing)) + ")")
             for part in containing:
-                pattern = "%" + re.sub(r"([\\%_])", r"\\\1", part.lower()) + "%"
-                params += [pattern, pattern]
+                params += [holding(part.lower())] * 2
         return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
 
     def _entries(self, tail: str, params: list) -> list[Entry]:

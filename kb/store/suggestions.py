@@ -7,9 +7,11 @@ recommendation) once per suggestion, and records accept and reject exactly once.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from kb.errors import SuggestionDecided, SuggestionNotFound
 from kb.model import Suggestion
-from kb.store.connection import Connection, now
+from kb.store.connection import Connection, holding, now
 
 
 class Suggestions(Connection):
@@ -85,6 +87,14 @@ class Suggestions(Connection):
             if not changed:
                 raise SuggestionDecided(suggestion_id, current.status)
             return current
+
+    def learnt_elsewhere(self, entry_id: str, words: Sequence[str]) -> dict[str, int]:
+        """For each word, how many learnt phrasings (suggestions not rejected) of entries
+        other than `entry_id` hold it."""
+        return {w: self.db.execute(
+            """SELECT count(*) FROM suggestions WHERE entry_id != ? AND status != 'rejected'
+               AND text LIKE ? ESCAPE '\\'""", [entry_id, holding(w)]).fetchone()[0]
+            for w in words}  # fmt: skip
 
     def keyword_verdicts(self, entry_id: str) -> dict[str, str]:
         """word -> accepted | rejected: the suggested keywords editors decided for an entry."""

@@ -78,6 +78,20 @@ def test_a_keyword_verdict_is_given_once_per_entry_and_word(kb: Store):
     assert kb.keyword_verdicts("return-quality") == {"运费险": "rejected"}
 
 
+def test_learnt_phrasings_elsewhere_are_counted_by_what_they_hold(kb: Store):
+    kb.add_label("return-7day", "运费险能赔吗", "a", "strong", "r0")
+    kb.add_label("return-quality", "有运费险吗", "b", "strong", "r1")
+    kb.add_label("return-quality", "运费险怎么理赔", "c", "weak", "r2")
+    rejected = kb.add_label("return-quality", "运费险是啥", "d", "strong", "r3")
+    kb.decide_suggestion(rejected.id, "rejected", "editor")
+    kb.add_label("return-quality", "打九折_100%", "e", "strong", "r4")
+    assert kb.learnt_elsewhere("return-7day", ["运费险", "理赔", "_100%", "无"]) == {
+        "运费险": 2, "理赔": 1, "_100%": 1, "无": 0}
+    # % and _ are characters, not wildcards: 能赔 is not _赔, and only one text holds a %
+    assert kb.learnt_elsewhere("return-quality", ["运费险", "_赔", "%"]) == {
+        "运费险": 1, "_赔": 0, "%": 0}
+
+
 def test_keys_settings_identity_and_the_imports_log(kb: Store):
     kb.add_key("bot", "bot", "abc123", "hash")
     with pytest.raises(KeyExists):
