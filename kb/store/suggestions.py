@@ -13,6 +13,8 @@ from kb.errors import SuggestionDecided, SuggestionNotFound
 from kb.model import Suggestion
 from kb.store.connection import Connection, holding, now
 
+WORDS_PER_PASS = 100  # words counted in one pass over the suggestions
+
 
 class Suggestions(Connection):
     """Count labels into suggestions; list them; accept or reject each once."""
@@ -90,11 +92,17 @@ class Suggestions(Connection):
 
     def learnt_elsewhere(self, entry_id: str, words: Sequence[str]) -> dict[str, int]:
         """For each word, how many learnt phrasings (suggestions not rejected) of entries
-        other than `entry_id` hold it."""
-        return {w: self.db.execute(
-            """SELECT count(*) FROM suggestions WHERE entry_id != ? AND status != 'rejected'
-               AND text LIKE ? ESCAPE '\\'""", [entry_id, holding(w)]).fetchone()[0]
-            for w in words}  # fmt: skip
+        other than `entry_id` hold it: one pass over the table per WORDS_PER_PASS words."""
+        out = {}
+        for start in range(0, len(words), WORDS_PER_PASS):
+            part = list(words[start : start + WORDS_PER_PASS])
+            held = "sum(CASE WHEN text LIKE ? ESCAPE '\\' THEN 1 ELSE 0 END)"
+            sums = ", ".join([held] * len(part))
+            row = self.db.execute(
+                f"""SELECT {sums} FROM suggestions WHERE entry_id != ? AND status != 'rejected'""",
+                [*map(holding, part), entry_id]).fetchone()  # fmt: skip
+            out |= {w: int(n or 0) for w, n in zip(part, row, strict=True)}
+        return out
 
     def keyword_verdicts(self, entry_id: str) -> dict[str, str]:
         """word -> accepted | rejected: the suggested keywords editors decided for an entry."""

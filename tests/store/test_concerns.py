@@ -90,6 +90,8 @@ def test_learnt_phrasings_elsewhere_are_counted_by_what_they_hold(kb: Store):
     # % and _ are characters, not wildcards: 能赔 is not _赔, and only one text holds a %
     assert kb.learnt_elsewhere("return-quality", ["运费险", "_赔", "%"]) == {
         "运费险": 1, "_赔": 0, "%": 0}
+    many = [f"词{i}" for i in range(150)] + ["理赔"]  # more than one pass counts
+    assert kb.learnt_elsewhere("return-7day", many) == dict.fromkeys(many, 0) | {"理赔": 1}
 
 
 def test_keys_settings_identity_and_the_imports_log(kb: Store):
