@@ -57,6 +57,7 @@ async function route() {
     else if (tab === "gap") await gapDraftView(decodeURIComponent(arg));
     else if (tab === "dashboard") await dashboardView();
     else if (tab === "conflicts") await conflictsView();
+    else if (tab === "learnt") await suggestionsView();
   } catch (error) {
     main.replaceChildren(failed(error));
   }
@@ -597,6 +598,20 @@ async function dashboardView() {
 
 // --- lexicon conflicts ---------------------------------------------------------------
 // A word two scenarios both claim: links to each, and one click keeps it in one of them.
+// Where the learning loop waits for an editor: entries with suggested phrasings pending,
+// the most evidence first; each opens the entry, where they are accepted or ignored.
+async function suggestionsView() {
+  const { entries } = await api("/suggestions");
+  const item = (e) => el("li", { dataset: { id: e.entry_id } },
+    el("a", { href: `#entries/${encodeURIComponent(e.entry_id)}` }, `${e.title}（${e.entry_id}）`),
+    el("div", { class: "muted" }, `${e.suggestions} 条建议问法 · 人工确认 ${e.strong} 次`,
+      e.missed ? `（其中 ${e.missed} 次机器人没推荐它）` : "", ` · 机器人答对 ${e.weak} 次 · 最近 ${e.last_seen.slice(0, 10)}`));
+  main.replaceChildren(el("section", { class: "card stack" },
+    el("h2", {}, `待审建议（${entries.length} 个条目）`),
+    el("p", { class: "muted" }, "从对话中学到、还没审过的问法：人工确认越多越靠前。打开条目即可采纳或忽略，也能看到建议的关键词。"),
+    entries.length ? el("ul", { id: "learnt-entries" }, ...entries.map(item)) : state("没有待审的建议")));
+}
+
 async function conflictsView() {
   const report = await api("/graph/check?code=lexicon_conflict");
   const { titles, findings } = report;

@@ -28,6 +28,22 @@ KEYWORD = obj({"word": S, "messages": I, "elsewhere": I, "examples": arr(S)})
 WORD_MAX = 20  # characters: a keyword is a word or two, not a phrase
 
 
+@bp.get("/suggestions")
+@requires("flags")
+@documented("Entries with suggested phrasings pending an editor, most evidence first",
+            obj({"entries": arr(obj({"entry_id": S, "title": S, "suggestions": I, "strong": I,
+                                     "weak": I, "missed": I, "last_seen": S}))}))  # fmt: skip
+def entries_with_suggestions():
+    """Where the learning loop waits for an editor: each entry with pending suggestions, how
+    many, their strong, weak and missed labels summed, and when the latest came; the entry
+    with the most strong labels first."""
+    engine = get_engine()
+    rows = get_store().pending_by_entry()
+    with engine.lock:
+        titles = {r["entry_id"]: e.title for r in rows if (e := engine.entries.get(r["entry_id"]))}
+    return {"entries": [r | {"title": titles.get(r["entry_id"], r["entry_id"])} for r in rows]}
+
+
 @bp.get(PATH)
 @requires("flags")
 @documented("Phrasings customers used that the entry lacks, most useful first",

@@ -64,6 +64,17 @@ class Suggestions(Connection):
         rows = self.db.query(f"SELECT * FROM suggestions {clause} ORDER BY id", params)
         return [Suggestion(**r) for r in rows]
 
+    def pending_by_entry(self) -> list[dict]:
+        """Each entry with pending suggestions: how many, their strong, weak and missed labels
+        summed, the latest label; most strong labels first (then most missed, latest)."""
+        rows = self.db.query(
+            """SELECT entry_id, count(*) AS suggestions, sum(strong) AS strong,
+                      sum(weak) AS weak, sum(missed) AS missed, max(last_seen) AS last_seen
+               FROM suggestions WHERE status = 'pending' GROUP BY entry_id
+               ORDER BY sum(strong) DESC, sum(missed) DESC, max(last_seen) DESC, entry_id""")
+        return [r | {k: int(r[k]) for k in ("suggestions", "strong", "weak", "missed")}
+                for r in rows]  # fmt: skip
+
     def suggestion(self, entry_id: str, suggestion_id: int) -> Suggestion:
         if not 0 < suggestion_id < 2**63:  # no row has such an id, nor could SQLite hold it
             raise SuggestionNotFound(entry_id, suggestion_id)

@@ -150,6 +150,24 @@ def test_accept_adds_the_phrasing_as_a_new_version_by_the_editor_and_search_find
     assert again.status_code == 409 and again.json["error"]["code"] == "suggestion_decided"
 
 
+def test_entries_with_pending_suggestions_are_listed_most_evidence_first(api, seed_store,
+                                                                       with_key):  # fmt: skip
+    report(api, recommend(api, "发票抬头错了咋整啊啊啊"), "takeover", used="invoice-reissue")
+    for query in ["门口的快递被偷了找谁", "快递放门口丢了谁负责"]:
+        report(api, recommend(api, query), "takeover", used="logistics-signed-not-received")
+    listed = api.get("/api/v1/suggestions").json["entries"]
+    assert [(e["entry_id"], e["suggestions"], e["strong"]) for e in listed] == [
+        ("logistics-signed-not-received", 2, 2), ("invoice-reissue", 1, 1)]
+    assert listed[1]["title"] == seed_store.get_entry("invoice-reissue").title
+    (found,) = suggestions(api, "invoice-reissue")
+    url = f"{SUGGESTIONS.format('invoice-reissue')}/{found['id']}/reject"
+    assert api.post(url).status_code == 200
+    listed = api.get("/api/v1/suggestions").json["entries"]
+    assert [e["entry_id"] for e in listed] == ["logistics-signed-not-received"]
+    bot = with_key(api.application.test_client(), seed_store.path, "bot")
+    assert bot.get("/api/v1/suggestions").status_code == 403
+
+
 def test_an_editor_may_tidy_the_text_when_accepting(api):
     report(api, recommend(api, "发票抬头错了咋整啊啊啊"), "takeover", used="invoice-reissue")
     (found,) = suggestions(api, "invoice-reissue")

@@ -67,6 +67,18 @@ def test_a_source_counts_once_towards_a_suggestion_and_a_verdict_is_given_once(k
     assert kb.suggestion("return-7day", first.id).accepted_version == 2
 
 
+def test_pending_suggestions_are_summed_per_entry(kb: Store):
+    kb.add_label("return-quality", "线头开了能退吗", "a", "strong", "r0", missed=True)
+    kb.add_label("return-quality", "线头开了能退吗", "a", "weak", "r1")
+    kb.add_label("return-7day", "鞋大了", "b", "weak", "r2", at="2026-11-20T10:00:00+00:00")
+    done = kb.add_label("return-7day", "鞋小了", "c", "strong", "r3")
+    kb.decide_suggestion(done.id, "rejected", "editor")
+    rows = kb.pending_by_entry()
+    assert [(r["entry_id"], r["suggestions"], r["strong"], r["weak"], r["missed"])
+            for r in rows] == [("return-quality", 1, 1, 1, 1), ("return-7day", 1, 0, 1, 0)]
+    assert rows[1]["last_seen"] == "2026-11-20T10:00:00+00:00"
+
+
 def test_a_keyword_verdict_is_given_once_per_entry_and_word(kb: Store):
     kb.decide_keyword("return-7day", "运费险", "accepted", "editor", 2)
     kb.decide_keyword("return-7day", "要求", "rejected", "editor")

@@ -64,6 +64,23 @@ def test_an_agent_names_the_entry_that_fitted_and_an_editor_accepts_it(open_page
     assert page.errors == []
 
 
+def test_the_editor_lists_entries_waiting_for_review_and_opens_one(open_page, site):
+    waiting = api(site, "GET", "/suggestions", "editor")["entries"]
+    assert waiting, "the simulated traffic taught something"
+    first = waiting[0]
+    page = open_page("/author#learnt", role="editor")
+    rows = page.locator("#learnt-entries li")
+    expect(rows.first).to_have_attribute("data-id", first["entry_id"])
+    assert rows.count() == len(waiting)
+    assert f"{first['suggestions']} 条建议问法" in rows.first.inner_text()
+    assert "待审建议" in page.locator("nav a.active").inner_text()
+    shot(page, "author-learnt")
+    rows.first.locator("a").click()
+    page.wait_for_selector("#suggestions li[data-suggestion]")
+    assert page.input_value("#f-id") == first["entry_id"]
+    assert page.errors == []
+
+
 def test_an_ignored_suggestion_leaves_and_is_not_suggested_again(open_page, site):
     body = {"query": "发票能不能晚点再开给我", "entry_id": "invoice-reissue",
             "outcome": "takeover", "used_entry_id": "invoice-request"}  # fmt: skip
