@@ -5,13 +5,13 @@ entry. Their phrasings alone teach the engine little: on the seed corpus cut to 
 phrasings per entry (one split of benchmarks/learning_bench.py), giving back the corpus's
 own keywords lifted the held-out half's hit@1 by +0.035, adding every labelled message of
 the other half as a phrasing by +0.004: the lexicon (问题识别词库) is what a young
-knowledge base lacks. A word found in at least MIN_MESSAGES
-of an entry's learnt phrasings, rare in the knowledge base (BM25 idf above IDF_MIN) and in
-at least OWN_SHARE times as many of them as of other entries' is suggested. Accepting all
-of them after the learning loop's phrasings lifts the other half by +0.019 against +0.014
-without them (benchmarks/learning_bench.py, mean of three splits). Many are junk all the
-same (要求, 几个, 期货 cut from 保质期货), so an editor accepts each (a new version of the
-entry) or rejects it (remembered, never suggested again).
+knowledge base lacks. A word found in at least MIN_MESSAGES of an entry's learnt
+phrasings, rare in the knowledge base (BM25 idf above IDF_MIN) and in at least OWN_SHARE
+times as many of them as of other entries' is suggested. Accepting all of them after the
+learning loop's phrasings lifts the other half by +0.019 against +0.014 without them
+(benchmarks/learning_bench.py, mean of three splits). Many are junk all the same (超过,
+消息, 行不行), so an editor accepts each (a new version of the entry) or rejects it
+(remembered, never suggested again).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from kb.authoring.editing import save
+from kb.errors import InvalidParameter
 from kb.model import Entry
 from kb.store import Store
 from kb.text import fold
@@ -96,9 +97,13 @@ def accept_keyword(store: Store, entry_id: str, word: str, author: str,
                    base_version: int | None = None) -> Entry:  # fmt: skip
     """Add `word` to the entry's keywords (no synonyms yet) as a new version by `author`, and
     remember the verdict: both, or neither. VersionConflict if the entry moved on since
-    `base_version`; SuggestionDecided if the word was decided before."""
+    `base_version`; SuggestionDecided if the word was decided before; InvalidParameter if
+    the lexicon holds it already (as a keyword or a synonym, whose place it would take)."""
     with store.transaction():
         entry = store.get_entry(entry_id)
+        if any(fold(word) == fold(w) for k, synonyms in entry.keywords.items()
+               for w in (k, *synonyms)):  # fmt: skip
+            raise InvalidParameter(f"{word!r} is already in the entry's lexicon", "word")
         base = entry.version if base_version is None else base_version
         data = entry.content() | {"keywords": {**entry.keywords, word: []}}
         saved, _ = save(store, data, author, base, note=f"采纳建议关键词：{word}")

@@ -43,8 +43,8 @@ def test_a_word_learnt_phrasings_share_is_suggested_and_accepting_adds_it(api):
     assert keywords(api, "invoice-reissue") == []
     again = api.post(f"{KEYWORDS.format('invoice-reissue')}/accept",
                      json={"word": "单位名称", "base_version": 2})  # fmt: skip
-    assert again.status_code == 409 and again.json["error"]["code"] == "suggestion_decided"
-    assert again.json["error"]["field"] == "word"
+    assert again.status_code == 400 and again.json["error"]["field"] == "word"  # it is held
+    assert api.get("/api/v1/entries/invoice-reissue").json["entry"]["version"] == 2
 
 
 def test_a_word_other_entries_customers_use_as_often_is_not_suggested(api):
@@ -75,6 +75,10 @@ def test_bad_keyword_verdicts_are_refused_and_change_nothing(api):
         refused = api.post(url, json=body)
         assert refused.status_code == 400 and refused.json["error"]["field"] == field, body
     entry = api.get("/api/v1/entries/invoice-reissue").json["entry"]
+    keyword, synonyms = next((k, v) for k, v in entry["keywords"].items() if v)
+    for held in (keyword, synonyms[0]):  # a synonym must not become a bare keyword
+        refused = api.post(url, json={"word": held, "base_version": 1})
+        assert refused.status_code == 400 and refused.json["error"]["field"] == "word", held
     edited = api.put("/api/v1/entries/invoice-reissue",
                      json=entry | {"base_version": 1, "title": "发票开错了重开"})  # fmt: skip
     assert edited.status_code == 200
