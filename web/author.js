@@ -601,15 +601,16 @@ async function dashboardView() {
 // Where the learning loop waits for an editor: entries with suggested phrasings pending,
 // the most evidence first; each opens the entry, where they are accepted or ignored.
 async function suggestionsView() {
-  const { entries } = await api("/suggestions");
+  const { entries, total } = await api("/suggestions?limit=200");
   const item = (e) => el("li", { dataset: { id: e.entry_id } },
     el("a", { href: `#entries/${encodeURIComponent(e.entry_id)}` }, `${e.title}（${e.entry_id}）`),
     el("div", { class: "muted" }, `${e.suggestions} 条建议问法 · 人工确认 ${e.strong} 次`,
       e.missed ? `（其中 ${e.missed} 次机器人没推荐它）` : "", ` · 机器人答对 ${e.weak} 次 · 最近 ${e.last_seen.slice(0, 10)}`));
   main.replaceChildren(el("section", { class: "card stack" },
-    el("h2", {}, `待审建议（${entries.length} 个条目）`),
+    el("h2", {}, `待审建议（${total} 个条目）`),
     el("p", { class: "muted" }, "从对话中学到、还没审过的问法：人工确认越多越靠前。打开条目即可采纳或忽略，也能看到建议的关键词。"),
-    entries.length ? el("ul", { id: "learnt-entries" }, ...entries.map(item)) : state("没有待审的建议")));
+    entries.length ? el("ul", { id: "learnt-entries" }, ...entries.map(item)) : state("没有待审的建议"),
+    total > entries.length ? el("p", { class: "muted", id: "learnt-more" }, `另有 ${total - entries.length} 个条目未列出：先处理上面这些。`) : null));
 }
 
 async function conflictsView() {

@@ -3,14 +3,14 @@ accept or reject."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, current_app
 
 from kb.api.auth import caller, requires
 from kb.api.entries import base_version, version_conflict
 from kb.api.openapi import documented
-from kb.api.params import json_body, text
+from kb.api.params import int_arg, json_body, text
 from kb.api.resources import get_engine, get_store, searchable
-from kb.api.schemas import EDIT, NI, NOT_FOUND, NS, I, S, arr, enum, int_range, obj, ref
+from kb.api.schemas import EDIT, NI, NOT_FOUND, NS, PAGE, I, S, arr, enum, int_range, obj, q, ref
 from kb.authoring.keywords import accept_keyword, reject_keyword, suggested_keywords
 from kb.authoring.suggestions import PHRASING_MAX, accept, pending, reject
 from kb.errors import VersionConflict
@@ -32,16 +32,19 @@ WORD_MAX = 20  # characters: a keyword is a word or two, not a phrase
 @requires("flags")
 @documented("Entries with suggested phrasings pending an editor, most evidence first",
             obj({"entries": arr(obj({"entry_id": S, "title": S, "suggestions": I, "strong": I,
-                                     "weak": I, "missed": I, "last_seen": S}))}))  # fmt: skip
+                                     "weak": I, "missed": I, "last_seen": S})), "total": I}),
+            params=[q("limit", PAGE)])  # fmt: skip
 def entries_with_suggestions():
     """Where the learning loop waits for an editor: each entry with pending suggestions, how
     many, their strong, weak and missed labels summed, and when the latest came; the entry
-    with the most strong labels first."""
+    with the most strong labels first. `limit` of them (50 unless asked), of `total`."""
     engine = get_engine()
     rows = get_store().pending_by_entry()
+    shown = rows[: int_arg("limit", 50, 1, current_app.config["KB"]["page_size_max"])]
     with engine.lock:
-        titles = {r["entry_id"]: e.title for r in rows if (e := engine.entries.get(r["entry_id"]))}
-    return {"entries": [r | {"title": titles.get(r["entry_id"], r["entry_id"])} for r in rows]}
+        titles = {r["entry_id"]: e.title for r in shown if (e := engine.entries.get(r["entry_id"]))}
+    return {"entries": [r | {"title": titles.get(r["entry_id"], r["entry_id"])} for r in shown],
+            "total": len(rows)}  # fmt: skip
 
 
 @bp.get(PATH)

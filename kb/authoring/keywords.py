@@ -8,7 +8,7 @@ the other half as a phrasing by +0.004: the lexicon (问题识别词库) is what
 knowledge base lacks. A word found in at least MIN_MESSAGES of an entry's learnt
 phrasings, rare in the knowledge base (BM25 idf above IDF_MIN) and in at least OWN_SHARE
 times as many of them as of other entries' is suggested. Accepting all of them after the
-learning loop's phrasings lifts the other half by +0.019 against +0.014 without them
+learning loop's phrasings lifts the other half by +0.019 against +0.016 without them
 (benchmarks/learning_bench.py, mean of three splits). Many are junk all the same (超过,
 消息, 行不行), so an editor accepts each (a new version of the entry) or rejects it
 (remembered, never suggested again).

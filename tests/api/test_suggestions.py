@@ -159,6 +159,10 @@ def test_entries_with_pending_suggestions_are_listed_most_evidence_first(api, se
     assert [(e["entry_id"], e["suggestions"], e["strong"]) for e in listed] == [
         ("logistics-signed-not-received", 2, 2), ("invoice-reissue", 1, 1)]
     assert listed[1]["title"] == seed_store.get_entry("invoice-reissue").title
+    first = api.get("/api/v1/suggestions?limit=1").json
+    assert first["total"] == 2 and [e["entry_id"] for e in first["entries"]] == [
+        "logistics-signed-not-received"]
+    assert api.get("/api/v1/suggestions?limit=0").status_code == 400
     (found,) = suggestions(api, "invoice-reissue")
     url = f"{SUGGESTIONS.format('invoice-reissue')}/{found['id']}/reject"
     assert api.post(url).status_code == 200

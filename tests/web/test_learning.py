@@ -65,7 +65,7 @@ def test_an_agent_names_the_entry_that_fitted_and_an_editor_accepts_it(open_page
 
 
 def test_the_editor_lists_entries_waiting_for_review_and_opens_one(open_page, site):
-    waiting = api(site, "GET", "/suggestions", "editor")["entries"]
+    waiting = api(site, "GET", "/suggestions?limit=200", "editor")["entries"]
     assert waiting, "the simulated traffic taught something"
     first = waiting[0]
     page = open_page("/author#learnt", role="editor")
