@@ -101,9 +101,7 @@ def reject_suggestion(entry_id: str, suggestion_id: int):
 def list_keyword_suggestions(entry_id: str):
     """Suggested keywords: each with how many of the entry's learnt phrasings hold it, how
     many of other entries' do, and a few of them as examples."""
-    engine = get_engine()
-    with engine.lock:  # the tokenizer and BM25 statistics change under an index update
-        found = suggested_keywords(get_store(), engine, [entry_id])[entry_id]
+    found = suggested_keywords(get_store(), get_engine(), [entry_id])[entry_id]
     return {"entry_id": entry_id, "keywords": [vars(k) for k in found]}
 
 

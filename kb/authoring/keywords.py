@@ -77,18 +77,20 @@ def suggested_keywords(store: Store, engine: Engine, entry_ids: Iterable[str] | 
     out = {}
     for entry_id in sorted(learnt):
         entry, own = store.get_entry(entry_id), learnt[entry_id]
-        words = [(t, _words(engine, t)) for t in own]
-        counts = Counter(w for _, held in words for w in held)
+        with engine.lock:  # the tokenizer and BM25 statistics change under an index update
+            words = [(t, _words(engine, t)) for t in own]
+            counts = Counter(w for _, held in words for w in held)
+            idf = {w: engine.bm25.idf(w) for w in counts}
         have = [fold(w) for k, synonyms in entry.keywords.items() for w in (k, *synonyms)]
         decided = store.keyword_verdicts(entry_id)
         candidates = [w for w, n in counts.items()
-                      if n >= MIN_MESSAGES and engine.bm25.idf(w) > IDF_MIN
+                      if n >= MIN_MESSAGES and idf[w] > IDF_MIN
                       and w not in decided and not any(fold(w) in h for h in have)]  # fmt: skip
         elsewhere = store.learnt_elsewhere(entry_id, candidates)
         found = [SuggestedKeyword(w, counts[w], elsewhere[w],
                                   [t for t, held in words if w in held][:EXAMPLES])
                  for w in candidates if counts[w] >= OWN_SHARE * elsewhere[w]]  # fmt: skip
-        found.sort(key=lambda k: (-k.messages * engine.bm25.idf(k.word), k.word))
+        found.sort(key=lambda k: (-k.messages * idf[k.word], k.word))
         out[entry_id] = found[:SHOWN]
     return out
 
