@@ -44,6 +44,9 @@ HUB_SCALE = 0.1
 # Hubness is measured against at most this many vectors (a fixed sample past it, with HUB_K
 # scaled down to match): 40k vectors against 4096 take 2.3 s, against all 40k ten times that.
 HUB_REFERENCE = 4096
+# FAISS computes inner products 8 floats at a time: the hubness coordinate plus zeros pad each
+# vector to a multiple of 8 (385 -> 392 for e5-small), 1.58 -> 1.28 ms per HNSW search at 40k.
+LANES = 8
 
 
 faiss.omp_set_num_threads(1)  # one query per request thread; see the module docstring
@@ -60,6 +63,7 @@ class DenseHit:
 class DenseIndex:
     def __init__(self, dim: int, hnsw_min: int = HNSW_MIN, hub_weight: float = HUB_WEIGHT):
         self.dim, self.hnsw_min, self.hub_weight = dim, hnsw_min, hub_weight
+        self.width = -(-(dim + 1) // LANES) * LANES  # the vector, its hubness, zeros
         self._owner: list[tuple[str, int]] = []  # vector id -> (entry, text index)
         self._ids_of: dict[str, list[int]] = {}
         self._dead: set[int] = set()
@@ -80,7 +84,7 @@ class DenseIndex:
         return len(self._owner) - len(self._dead)
 
     def _new_index(self, size: int):
-        dim = self.dim + 1  # the hubness coordinate
+        dim = self.width
         if size >= self.hnsw_min:
             index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
             index.hnsw.efConstruction = 40  # half the build time of 80; recall checked in tests
@@ -133,10 +137,10 @@ class DenseIndex:
             out[block] = np.where(found.any(axis=1), total / np.maximum(found.sum(axis=1), 1), 0)
         return out
 
-    @staticmethod
-    def _with_hub(vectors: np.ndarray, hub: np.ndarray) -> np.ndarray:
-        return np.ascontiguousarray(np.hstack([vectors, HUB_SCALE * hub[:, None]]),
-                                    dtype=np.float32)  # fmt: skip
+    def _with_hub(self, vectors: np.ndarray, hub: np.ndarray) -> np.ndarray:
+        out = np.zeros((len(vectors), self.width), dtype=np.float32)
+        out[:, : self.dim], out[:, self.dim] = vectors, HUB_SCALE * hub
+        return out
 
     def _append(self, entry_id: str, vectors: np.ndarray) -> np.ndarray:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, self.dim)
@@ -177,9 +181,9 @@ class DenseIndex:
     def read(self, path: str) -> None:
         """Take the FAISS index `write` saved for this state; ValueError if it does not fit."""
         index = faiss.read_index(path)
-        if index.ntotal != len(self._owner) or index.d != self.dim + 1:
+        if index.ntotal != len(self._owner) or index.d != self.width:
             raise ValueError(f"{path}: {index.ntotal} vectors of {index.d} dimensions, "
-                             f"expected {len(self._owner)} of {self.dim + 1}")  # fmt: skip
+                             f"expected {len(self._owner)} of {self.width}")  # fmt: skip
         self._index = index
 
     def _compact(self) -> None:
@@ -206,15 +210,14 @@ class DenseIndex:
         """
         if not self._owner or k <= 0:
             return []
-        query = np.append(np.asarray(query, dtype=np.float32).reshape(self.dim),
-                          -self.hub_weight / HUB_SCALE)  # fmt: skip
-        query = np.ascontiguousarray(query, dtype=np.float32).reshape(1, self.dim + 1)
+        row = np.zeros((1, self.width), dtype=np.float32)
+        row[0, : self.dim], row[0, self.dim] = query, -self.hub_weight / HUB_SCALE
         skipped = len(self._ids_of.get(skip[0], ())) if skip else 0
         fetch = min(len(self._owner), max(64, k * FETCH_PER_HIT) + len(self._dead) + skipped)
         if allowed is not None:
             fetch = len(self._owner)  # a topic filter may exclude most neighbours: scan all
         while True:
-            best = self._best(*self._index.search(query, fetch), k, allowed, skip)
+            best = self._best(*self._index.search(row, fetch), k, allowed, skip)
             if len(best) == k or fetch >= len(self._owner):
                 return list(best.values())
             # an entry's phrasings crowd the neighbours: look further

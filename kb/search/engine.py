@@ -775,7 +775,7 @@ class Engine:
     def _alternatives(self, top: Entry, ambiguous: list[str]) -> list[Alternative]:
         """Close rivals that are graph neighbours of the top entry, with the words between them."""
         out = []
-        near = self.graph.related(top.id)
+        near = self.graph.related(top.id) if ambiguous else set()
         for entry_id in ambiguous:
             other = self.entries[entry_id]
             if entry_id not in near and other.topic != top.topic:

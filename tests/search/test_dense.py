@@ -104,7 +104,7 @@ def test_a_saved_index_answers_as_the_one_it_was_saved_from(tmp_path):
     small = DenseIndex(32)
     small.build({"a": _unit(rng, 1, 32)})
     small.write(str(tmp_path / "small.faiss"))
-    with pytest.raises(ValueError, match="1 vectors of 33 dimensions, expected 1502"):
+    with pytest.raises(ValueError, match="1 vectors of 40 dimensions, expected 1502"):
         copy.read(str(tmp_path / "small.faiss"))
 
 
