@@ -8,7 +8,9 @@ out-of-scope message. Suggestions are accepted by the auto-accept policy
 (`--auto-accept N`: strong labels seen N times). Half B is scored before and after.
 
 The `+ keywords` columns replay half A the same way, then accept every keyword suggested
-for every entry (kb/authoring/keywords.py), as an editor who trusts them all would.
+for every entry (kb/authoring/keywords.py), as an editor who trusts them all would: as a
+synonym of the keyword each proposes (`syn` of them), else as a keyword of its own
+(`--plain-keywords`: every one as a keyword of its own, the comparison).
 
 The `all A` columns add every in-scope message of half A, masked, to its entry's
 phrasings, and score half B again: what the messages themselves are worth to this engine.
@@ -79,13 +81,17 @@ def replay(engine: Engine, store: Store, traffic: list[Labelled], rules: Rules) 
     return counts
 
 
-def accept_keywords(engine: Engine, store: Store) -> int:
-    """Accept every keyword suggested for every entry with learnt phrasings; how many."""
+def accept_keywords(engine: Engine, store: Store, plain: bool) -> tuple[int, int]:
+    """Accept every keyword suggested for every entry with learnt phrasings, as the synonym
+    it proposes unless `plain`; (how many, how many as synonyms)."""
     found = suggested_keywords(store, engine)
+    synonyms = 0
     for entry_id, words in found.items():
         for k in words:
-            accept_keyword(store, entry_id, k.word, "learning_bench")
-    return sum(map(len, found.values()))
+            synonym_of = None if plain else k.synonym_of
+            accept_keyword(store, entry_id, k.word, "learning_bench", synonym_of=synonym_of)
+            synonyms += synonym_of is not None
+    return sum(map(len, found.values())), synonyms
 
 
 def phrasings(store: Store) -> set[tuple[str, str]]:
@@ -137,7 +143,7 @@ def learnt(kept, work, embedder, a, b, learn) -> tuple[dict, dict, set, dict | N
         engine.close()
 
 
-def run_split(name, kept, labelled, seed, embedder, rules, work, columns) -> tuple[float, float]:
+def run_split(name, kept, labelled, seed, embedder, rules, work, columns, plain) -> tuple:
     """One split of one set: replay half A, then add all of it instead; print the row,
     return the half-B lift of each."""
     started = time.perf_counter()
@@ -146,14 +152,15 @@ def run_split(name, kept, labelled, seed, embedder, rules, work, columns) -> tup
                                           lambda engine, store: replay(engine, store, a, rules))
     _, with_kw, _, kw = learnt(
         kept, work, embedder, a, b,
-        lambda engine, store: (replay(engine, store, a, rules), accept_keywords(engine, store))[1])
+        lambda engine, store: (replay(engine, store, a, rules),
+                               accept_keywords(engine, store, plain))[1])
     _, all_a, every, _ = learnt(kept, work, embedder, a, b,
                                   lambda engine, store: add_all(store, a))  # fmt: skip
     cells = " ".join(f"{r[c]:>16.3f}" for r in (before, after) for c in columns)
     lift, all_lift = after["hit@1"] - before["hit@1"], all_a["hit@1"] - before["hit@1"]
     kw_lift = with_kw["hit@1"] - before["hit@1"]
     print(f"{name:<18} {seed:>4} {len(a):>5} {len(b):>5} {counts['resolved']:>8} "
-          f"{counts['takeover']:>8} {len(added):>6} {cells} {lift:>+7.3f} {kw:>4} "
+          f"{counts['takeover']:>8} {len(added):>6} {cells} {lift:>+7.3f} {kw[0]:>4} {kw[1]:>4} "
           f"{with_kw['hit@1']:>8.3f} {kw_lift:>+7.3f} {len(every):>7} "
           f"{all_a['hit@1']:>8.3f} {all_lift:>+7.3f} {unmasked(added | every):>8} "
           f"{time.perf_counter() - started:>6.0f}", flush=True)  # fmt: skip
@@ -167,6 +174,8 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/kb-transfer"))
     parser.add_argument("--auto-accept", type=int, default=1)
     parser.add_argument("--seeds", default="0,1,2", help="splits to run, comma-separated")
+    parser.add_argument("--plain-keywords", action="store_true",
+                        help="accept suggested words as keywords of their own, never synonyms")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     embedder = make_embedder(args.embedder)
@@ -176,18 +185,19 @@ def main() -> None:
     print(f"{'set':<18} {'seed':>4} {'n A':>5} {'n B':>5} {'resolved':>8} {'takeover':>8} "
           f"{'added':>6} "
           + " ".join(f"{c[:9] + ' ' + w:>16}" for w in ("before", "after") for c in columns)
-          + f" {'Δhit@1':>7} {'kw':>4} {'+ kw':>8} {'Δ+ kw':>7} {'n all A':>7} {'all A':>8} "
-          f"{'Δall A':>7} {'unmasked':>8} "
+          + f" {'Δhit@1':>7} {'kw':>4} {'syn':>4} {'+ kw':>8} {'Δ+ kw':>7} {'n all A':>7} "
+          f"{'all A':>8} {'Δall A':>7} {'unmasked':>8} "
           f"{'s':>6}")  # fmt: skip
     seeds = [int(x) for x in args.seeds.split(",")]
     for name, kept, labelled in sets(args.work, args.sets.split(",")):
-        lifts = [run_split(name, kept, labelled, seed, embedder, rules, args.work, columns)
-                 for seed in seeds]  # fmt: skip
+        lifts = [run_split(name, kept, labelled, seed, embedder, rules, args.work, columns,
+                           args.plain_keywords) for seed in seeds]  # fmt: skip
         mean = [sum(x) / len(x) for x in zip(*lifts, strict=True)]
         print(f"{name:<18} mean over seeds {args.seeds}: Δhit@1 {mean[0]:+.3f}, "
               f"+ keywords {mean[1]:+.3f}, all A {mean[2]:+.3f}")
     print("\nA = replayed as traffic, B = scored; added = phrasings accepted into entries; "
-          "kw = keywords then accepted too (+ kw: half B's hit@1 after both); "
+          "kw = keywords then accepted too, syn of them as synonyms (+ kw: half B's hit@1 "
+          "after both); "
           "all A = every in-scope message of A added instead (half B's hit@1 then); "
           "unmasked = learnt phrasings holding an order, tracking or phone number (must be 0)")
 

@@ -692,8 +692,10 @@ def _keyword_suggestions(store, engine, entry_id: str | None, as_json: bool) -> 
                (f" for {entry_id}" if entry_id else f" for {len(found)} entries"))  # fmt: skip
     for i, words in found.items():
         for k in words:
+            near = f"   (synonym of {k['synonym_of']}?)" if k["synonym_of"] else ""
             click.echo(f"{i:<28} {k['word']:<10} in {k['messages']:>3} of its learnt "
-                       f"phrasings, {k['elsewhere']:>3} of others'   e.g. {k['examples'][0]}")
+                       f"phrasings, {k['elsewhere']:>3} of others'   e.g. {k['examples'][0]}"
+                       + near)  # fmt: skip
 
 
 @cli.command()

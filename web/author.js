@@ -381,33 +381,43 @@ function decisionFailed(error) {
 }
 
 // Words customers keep using for this entry that its lexicon lacks: add one to the lexicon
-// (a new version; synonyms can be added in the form after) or ignore it for good.
+// (a new version), as a keyword of its own or as the synonym of a keyword it says another
+// way (the one the engine proposes is chosen first), or ignore it for good.
 function keywordsPanel(entry, reload) {
   const list = el("ul", { id: "keyword-suggestions" }, state("加载中…"));
   const url = `/entries/${encodeURIComponent(entry.id)}/keyword-suggestions`;
-  const decide = async (k, action) => {
+  const decide = async (k, action, synonymOf) => {
     try {
-      const body = action === "accept" ? { word: k.word, base_version: entry.version } : { word: k.word };
+      const body = action === "accept"
+        ? { word: k.word, base_version: entry.version, synonym_of: synonymOf || null } : { word: k.word };
       await api(`${url}/${action}`, { method: "POST", body });
-      toast(action === "accept" ? `已把「${k.word}」加入词库（新版本）` : `已忽略「${k.word}」，不会再建议`);
+      toast(action === "reject" ? `已忽略「${k.word}」，不会再建议`
+        : synonymOf ? `已把「${k.word}」加为「${synonymOf}」的同义词（新版本）` : `已把「${k.word}」加入词库（新版本）`);
       if (action === "accept") await reload(); else load();
     } catch (error) {
       decisionFailed(error);
     }
   };
-  const row = (k) => el("li", { dataset: { word: k.word } },
-    el("strong", { class: "keyword-word" }, k.word),
-    el("div", { class: "muted" }, `出现在本条目 ${k.messages} 条学到的问法里`,
-      k.elsewhere ? `（其他条目 ${k.elsewhere} 条）` : "（其他条目没有）", `，如：${k.examples.join(" / ")}`),
-    el("div", { class: "row" },
-      el("button", { type: "button", class: "primary accept", onclick: () => decide(k, "accept") }, "加入词库"),
-      el("button", { type: "button", class: "reject", onclick: () => decide(k, "reject") }, "忽略")));
+  const row = (k) => {
+    const as = el("select", { class: "keyword-as", "aria-label": `「${k.word}」加入词库的方式` },
+      el("option", { value: "" }, "作为新关键词"),
+      ...Object.keys(entry.keywords).map((kw) =>
+        el("option", { value: kw, selected: kw === k.synonym_of }, `作为「${kw}」的同义词`)));
+    return el("li", { dataset: { word: k.word } },
+      el("strong", { class: "keyword-word" }, k.word),
+      k.synonym_of ? el("span", { class: "muted" }, `（意思接近「${k.synonym_of}」）`) : null,
+      el("div", { class: "muted" }, `出现在本条目 ${k.messages} 条学到的问法里`,
+        k.elsewhere ? `（其他条目 ${k.elsewhere} 条）` : "（其他条目没有）", `，如：${k.examples.join(" / ")}`),
+      el("div", { class: "row" }, as,
+        el("button", { type: "button", class: "primary accept", onclick: () => decide(k, "accept", as.value) }, "加入词库"),
+        el("button", { type: "button", class: "reject", onclick: () => decide(k, "reject") }, "忽略")));
+  };
   const load = () => api(url)
     .then((r) => list.replaceChildren(...(r.keywords.length ? r.keywords.map(row) : [state("还没有建议的关键词")])))
     .catch((e) => list.replaceChildren(failed(e)));
   load();
   return el("section", { class: "card stack", id: "keywords-panel" }, el("h3", {}, "建议关键词（从学到的问法中找出）"),
-    el("p", { class: "muted" }, "客户反复用、词库里还没有的词。加入前请确认它说的是这个场景：有的只是碰巧常见。"), list);
+    el("p", { class: "muted" }, "客户反复用、词库里还没有的词：可作为新关键词，或作为意思相同的已有关键词的同义词。加入前请确认它说的是这个场景：有的只是碰巧常见。"), list);
 }
 
 function conflict(body) {

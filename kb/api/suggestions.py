@@ -24,8 +24,9 @@ SUGGESTION = obj({"id": I, "entry_id": S, "text": S, "status": enum(SUGGESTION_S
 RANKED = obj(SUGGESTION["properties"] | {"rank": NI})
 PATH = "/entries/<entry_id>/suggestions"
 KEYWORDS = "/entries/<entry_id>/keyword-suggestions"
-KEYWORD = obj({"word": S, "messages": I, "elsewhere": I, "examples": arr(S)})
+KEYWORD = obj({"word": S, "messages": I, "elsewhere": I, "examples": arr(S), "synonym_of": NS})
 WORD_MAX = 20  # characters: a keyword is a word or two, not a phrase
+KEYWORD_MAX = 200  # an entry's keyword, named: imports set no limit, so a generous one
 
 
 @bp.get("/suggestions")
@@ -107,24 +108,30 @@ def list_keyword_suggestions(entry_id: str):
 
 @bp.post(f"{KEYWORDS}/accept")
 @requires("edit")
-@documented("Add the word to the entry's keywords as a new version (editor); 409 if the word "
-            "was already decided or the entry changed since `base_version`",
-            obj({"word": S, "entry": ref("Entry")}),
+@documented("Add the word to the entry's lexicon as a new version (editor): a keyword of its "
+            "own, or a synonym of the keyword `synonym_of`; 409 if the word was already "
+            "decided or the entry changed since `base_version`",
+            obj({"word": S, "synonym_of": NS, "entry": ref("Entry")}),
             body=obj({"word": {"type": "string", "minLength": 1, "maxLength": WORD_MAX},
-                      "base_version": int_range(1)}, ["word", "base_version"]),
+                      "base_version": int_range(1),
+                      "synonym_of": NS | {"maxLength": KEYWORD_MAX}},
+                     ["word", "base_version"]),
             errors=EDIT)  # fmt: skip
 def accept_keyword_suggestion(entry_id: str):
-    """Accept: the entry gets a new version with the word as a keyword (no synonyms yet),
-    the editor as its author; the verdict is remembered."""
-    body = json_body('{"word": "运费险", "base_version": 3}')
+    """Accept: the entry gets a new version with the word as a keyword (no synonyms yet) or
+    as a synonym of one of its keywords, the editor as its author; the verdict is
+    remembered."""
+    body = json_body('{"word": "发痒", "base_version": 3, "synonym_of": "过敏"}')
     word, base = text(body, "word", WORD_MAX, True).strip(), base_version(body)
+    synonym_of = text(body, "synonym_of", KEYWORD_MAX)
+    synonym_of = synonym_of.strip() if synonym_of else None
     store = get_store()
     try:
-        entry = accept_keyword(store, entry_id, word, caller().name, base)
+        entry = accept_keyword(store, entry_id, word, caller().name, base, synonym_of)
     except VersionConflict as exc:
         return version_conflict(exc, store)
     searchable()
-    return {"word": word, "entry": entry_json(entry)}
+    return {"word": word, "synonym_of": synonym_of, "entry": entry_json(entry)}
 
 
 @bp.post(f"{KEYWORDS}/reject")

@@ -12,6 +12,11 @@ learning loop's phrasings lifts the other half by +0.019 against +0.016 without 
 (benchmarks/learning_bench.py, mean of three splits). Many are junk all the same (超过,
 消息, 行不行), so an editor accepts each (a new version of the entry) or rejects it
 (remembered, never suggested again).
+
+A learnt word is often another way to say a keyword the entry has (发痒 for 过敏, 拒签 for
+拒收): each suggestion proposes the keyword whose words are closest to it (e5 query
+vectors, cosine at least SYNONYM_MIN), and the editor adds it as that keyword's synonym or
+as a keyword of its own.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from kb.authoring.editing import save
 from kb.errors import InvalidParameter
 from kb.model import Entry
 from kb.store import Store
-from kb.text import fold
+from kb.text import fold, normalise
 
 if TYPE_CHECKING:
     from kb.search.engine import Engine
@@ -35,6 +40,9 @@ IDF_MIN = 2.0  # a word most entries' texts hold (问题, 怎么) tells no entry
 OWN_SHARE = 2  # in at least twice as many of this entry's messages as of all others'
 SHOWN = 3  # the lift above was measured accepting the top three
 EXAMPLES = 3
+# e5-small cosines of Chinese words run high: 发痒/过敏 0.93, 拒签/拒收 0.95, 海关/清关 0.91 and
+# 塑封/包装 0.90 mean the same; 拒签/退款 0.88, 消息/通知 0.89, 超过/期限 0.88 do not
+SYNONYM_MIN = 0.9
 
 
 @dataclass
@@ -43,6 +51,7 @@ class SuggestedKeyword:
     messages: int  # the entry's learnt phrasings that hold the word
     elsewhere: int  # other entries' learnt phrasings that hold it (as a word or inside one)
     examples: list[str]
+    synonym_of: str | None = None  # the entry's keyword it most likely says another way
 
 
 def _words(engine: Engine, text: str) -> set[str]:
@@ -92,23 +101,47 @@ def suggested_keywords(store: Store, engine: Engine, entry_ids: Iterable[str] | 
                  for w in candidates if counts[w] >= OWN_SHARE * elsewhere[w]]  # fmt: skip
         found.sort(key=lambda k: (-k.messages * idf[k.word], k.word))
         out[entry_id] = found[:SHOWN]
+        for k in out[entry_id]:
+            k.synonym_of = synonym_for(engine, entry, k.word)
     return out
 
 
+def synonym_for(engine: Engine, entry: Entry, word: str) -> str | None:
+    """The entry's keyword whose words (it and its synonyms) come closest to `word`, if one
+    comes within SYNONYM_MIN; None without an embedder."""
+    if engine.embedder is None or not entry.keywords:
+        return None
+    terms = {normalise(t): k for k, synonyms in entry.keywords.items() for t in (k, *synonyms)}
+    vectors = engine.vectors([normalise(word), *terms], as_queries=True)
+    mine = vectors[normalise(word)]
+    closest = max(terms, key=lambda t: float(vectors[t] @ mine))
+    return terms[closest] if float(vectors[closest] @ mine) >= SYNONYM_MIN else None
+
+
 def accept_keyword(store: Store, entry_id: str, word: str, author: str,
-                   base_version: int | None = None) -> Entry:  # fmt: skip
-    """Add `word` to the entry's keywords (no synonyms yet) as a new version by `author`, and
-    remember the verdict: both, or neither. VersionConflict if the entry moved on since
-    `base_version`; SuggestionDecided if the word was decided before; InvalidParameter if
-    the lexicon holds it already (as a keyword or a synonym, whose place it would take)."""
+                   base_version: int | None = None,
+                   synonym_of: str | None = None) -> Entry:  # fmt: skip
+    """Add `word` to the entry's lexicon as a new version by `author`: a keyword of its own
+    (no synonyms yet), or one more synonym of the keyword `synonym_of`; and remember the
+    verdict: both, or neither. VersionConflict if the entry moved on since `base_version`;
+    SuggestionDecided if the word was decided before; InvalidParameter if the lexicon holds
+    it already (as a keyword or a synonym, whose place it would take) or `synonym_of` is not
+    one of the entry's keywords."""
     with store.transaction():
         entry = store.get_entry(entry_id)
         if any(fold(word) == fold(w) for k, synonyms in entry.keywords.items()
                for w in (k, *synonyms)):  # fmt: skip
             raise InvalidParameter(f"{word!r} is already in the entry's lexicon", "word")
         base = entry.version if base_version is None else base_version
-        data = entry.content() | {"keywords": {**entry.keywords, word: []}}
-        saved, _ = save(store, data, author, base, note=f"采纳建议关键词：{word}")
+        if synonym_of is None:
+            keywords, note = {**entry.keywords, word: []}, f"采纳建议关键词：{word}"
+        elif synonym_of in entry.keywords:
+            keywords = {**entry.keywords, synonym_of: [*entry.keywords[synonym_of], word]}
+            note = f"采纳建议关键词：{word}（作为「{synonym_of}」的同义词）"
+        else:
+            raise InvalidParameter(f"{synonym_of!r} is not a keyword of this entry", "synonym_of")
+        data = entry.content() | {"keywords": keywords}
+        saved, _ = save(store, data, author, base, note=note)
         store.decide_keyword(entry_id, word, "accepted", author, saved.version)
         return saved
 

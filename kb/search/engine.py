@@ -544,10 +544,11 @@ class Engine:
         """The cache key of the phrasings' vectors: the model, and that they are queries."""
         return phrasings_key(self.embedder.name) if self.embedder else "none"
 
-    def vectors(self, texts: list[str]) -> dict[str, np.ndarray]:
-        """Unit passage vectors of normalised texts, through the store's cache (gap clustering)."""
+    def vectors(self, texts: list[str], as_queries: bool = False) -> dict[str, np.ndarray]:
+        """Unit vectors of normalised texts, passages (gap clustering) or queries (words
+        compared with words: kb.authoring.keywords), through the store's cache."""
         with self.lock:
-            by_hash = self._encode(texts)
+            by_hash = self._encode(texts, as_queries)
         out = {}
         for t in texts:
             v = by_hash[text_hash(t)]

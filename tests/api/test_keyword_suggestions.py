@@ -88,3 +88,33 @@ def test_bad_keyword_verdicts_are_refused_and_change_nothing(api):
     assert api.get(KEYWORDS.format("nope")).status_code == 404
     missing = api.post(f"{KEYWORDS.format('nope')}/reject", json={"word": "单位名称"})
     assert missing.status_code == 404 and missing.json["error"]["code"] == "entry_not_found"
+
+
+def test_a_word_close_to_a_keyword_is_proposed_and_accepted_as_its_synonym(client, seed_store):
+    """With an embedder, a suggested word that says a keyword another way (皮疹 for 起疹子)
+    proposes that keyword; the editor adds it as its synonym."""
+    told = ["用完起了皮疹 能赔偿吗", "擦了以后一身皮疹 要求赔偿", "皮疹好多睡不着"]
+    for i, text in enumerate(told):
+        seed_store.add_label("allergy-cosmetics", text, text, "strong", f"r{i}")
+    found = {k["word"]: k for k in keywords(client, "allergy-cosmetics")}
+    assert found["皮疹"]["synonym_of"] == "起疹子"  # 红疹, 小红疙瘩 are its synonyms
+    assert found["赔偿"]["synonym_of"] is None  # no keyword of the entry says it
+    url = f"{KEYWORDS.format('allergy-cosmetics')}/accept"
+    for body, field in [({"synonym_of": "赔偿"}, "synonym_of"),  # not one of its keywords
+                        ({"synonym_of": 3}, "synonym_of"),
+                        ({"synonym_of": "红疹"}, "synonym_of")]:  # a synonym, not a keyword
+        refused = client.post(url, json={"word": "皮疹", "base_version": 1} | body)
+        assert refused.status_code == 400 and refused.json["error"]["field"] == field, body
+    assert client.get("/api/v1/entries/allergy-cosmetics").json["entry"]["version"] == 1
+    accepted = client.post(url, json={"word": "皮疹", "base_version": 1, "synonym_of": "起疹子"})
+    assert accepted.status_code == 200, accepted.json
+    assert accepted.json["synonym_of"] == "起疹子"
+    lexicon = accepted.json["entry"]["keywords"]
+    assert lexicon["起疹子"][-1] == "皮疹" and "皮疹" not in lexicon
+    note = client.get("/api/v1/entries/allergy-cosmetics").json["versions"][-1]["note"]
+    assert "皮疹" in note and "起疹子" in note
+    left = [k["word"] for k in keywords(client, "allergy-cosmetics")]
+    assert "皮疹" not in left and "赔偿" in left
+    hit = client.post("/api/v1/search", json={"q": "一身皮疹", "top": 1}).json["results"][0]
+    assert hit["id"] == "allergy-cosmetics"
+    assert "起疹子" in hit["matched"]["keywords"] and "皮疹" in hit["matched"]["terms"]

@@ -123,6 +123,30 @@ def test_an_editor_adds_a_suggested_keyword_to_the_lexicon_and_ignores_another(o
     assert page.errors == []
 
 
+def test_an_editor_adds_a_suggested_word_as_the_synonym_the_engine_proposes(open_page, site):
+    for query in ["用完起了皮疹 能赔偿吗", "擦了以后一身皮疹 要求赔偿", "皮疹好多睡不着"]:
+        api(site, "POST", "/feedback/agent", "agent", {
+            "query": query, "entry_id": "health-food-discomfort", "outcome": "takeover",
+            "used_entry_id": "allergy-cosmetics"})  # fmt: skip
+    page = open_page("/author#entries/allergy-cosmetics", role="editor")
+    row = page.locator("#keyword-suggestions li[data-word='皮疹']")
+    expect(row).to_be_visible()
+    assert "意思接近「起疹子」" in row.inner_text()
+    assert row.locator("select.keyword-as").input_value() == "起疹子"  # proposed, chosen first
+    other = page.locator("#keyword-suggestions li[data-word='赔偿'] select.keyword-as")
+    assert other.input_value() == ""  # 作为新关键词: no keyword of the entry says it
+    row.scroll_into_view_if_needed()
+    shot(page, "author-keyword-synonym")
+    version = int(page.inner_text("#version").split(" ")[0][1:])
+    row.locator("button.accept").click()
+    page.wait_for_selector(".toast.show:has-text('加为「起疹子」的同义词')")
+    page.wait_for_selector(f"#version:has-text('v{version + 1}')")
+    lines = page.input_value("#f-keywords").splitlines()
+    assert next(ln for ln in lines if ln.startswith("起疹子")).endswith(", 皮疹")
+    assert "皮疹" not in [ln.split(":")[0] for ln in lines]
+    assert page.errors == []
+
+
 def test_a_gap_becomes_an_entry_from_the_dashboard(open_page, site):
     messages = ["可以用数字人民币付款吗", "支持数字人民币支付不", "数字人民币能用吗"]
     for message in messages:
