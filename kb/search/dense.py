@@ -3,7 +3,7 @@
 Exact inner product (a flat scan) while the index is small; HNSW past HNSW_MIN
 vectors, where a flat scan stops being cheap. Measured here (384 dimensions, one
 query): a flat scan of 40k vectors takes 5.4 ms on one thread (8 ms on two: the
-threads cost more than they save for one query), HNSW (M=32, efSearch=96) 1.0 ms,
+threads cost more than they save for one query), HNSW (M=24, efSearch=96) 1.0 ms,
 so the switch comes at 20k vectors (~2.7 ms flat), well inside a 5 ms hybrid
 query. HNSW cannot delete, so replaced vectors are tombstoned and skipped, and the
 graph is rebuilt when a quarter is dead.
@@ -33,7 +33,10 @@ import faiss
 import numpy as np
 
 HNSW_MIN = 20_000
-HNSW_M = 32
+# Links per vector: on bq_dev's real vectors (HNSW forced, 575 questions) M = 24 finds the
+# exact scan's first entry as often as 32 (99.8%; recall@10 99.5% against 99.8%; 16: 98.3%),
+# in 1.06 ms instead of 1.34 at 40k vectors, and builds a fifth faster.
+HNSW_M = 24
 # Neighbours fetched per entry wanted; more only when an entry's phrasings crowd them. HNSW
 # searches at least as wide as it fetches: 12 per entry (360 for 30) cost 1.24 ms at 40k
 # random vectors, 4 per entry 0.79 ms.
