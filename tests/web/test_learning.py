@@ -18,6 +18,13 @@ def suggested(site, entry_id: str) -> list[dict]:
     return api(site, "GET", f"/entries/{entry_id}/suggestions", "editor")["suggestions"]
 
 
+def taken_over(site, queries: list[str], offered: str, used: str) -> None:
+    """Each message answered by a human with `used` after the sidebar offered `offered`."""
+    for query in queries:
+        api(site, "POST", "/feedback/agent", "agent", {
+            "query": query, "entry_id": offered, "outcome": "takeover", "used_entry_id": used})
+
+
 def searchable(site, query: str, entry_id: str) -> dict:
     """The search answer once `entry_id` tops it: a saved entry is indexed in the background
     (within a second on a quiet machine; CI's is busy, so the wait is generous)."""
@@ -97,11 +104,8 @@ def test_an_ignored_suggestion_leaves_and_is_not_suggested_again(open_page, site
 
 
 def test_an_editor_adds_a_suggested_keyword_to_the_lexicon_and_ignores_another(open_page, site):
-    for query in ["发票上的单位名称写错了 要重新盖章吗", "单位名称打错了能改吗 盖章的那种",
-                  "开票的单位名称不对"]:  # fmt: skip
-        api(site, "POST", "/feedback/agent", "agent", {
-            "query": query, "entry_id": "invoice-request", "outcome": "takeover",
-            "used_entry_id": "invoice-reissue"})  # fmt: skip
+    taken_over(site, ["发票上的单位名称写错了 要重新盖章吗", "单位名称打错了能改吗 盖章的那种",
+                      "开票的单位名称不对"], "invoice-request", "invoice-reissue")  # fmt: skip
     page = open_page("/author#entries/invoice-reissue", role="editor")
     row = page.locator("#keyword-suggestions li[data-word='单位名称']")
     expect(row).to_be_visible()
@@ -124,10 +128,8 @@ def test_an_editor_adds_a_suggested_keyword_to_the_lexicon_and_ignores_another(o
 
 
 def test_an_editor_adds_a_suggested_word_as_the_synonym_the_engine_proposes(open_page, site):
-    for query in ["用完起了皮疹 能赔偿吗", "擦了以后一身皮疹 要求赔偿", "皮疹好多睡不着"]:
-        api(site, "POST", "/feedback/agent", "agent", {
-            "query": query, "entry_id": "health-food-discomfort", "outcome": "takeover",
-            "used_entry_id": "allergy-cosmetics"})  # fmt: skip
+    taken_over(site, ["用完起了皮疹 能赔偿吗", "擦了以后一身皮疹 要求赔偿", "皮疹好多睡不着"],
+               "health-food-discomfort", "allergy-cosmetics")
     page = open_page("/author#entries/allergy-cosmetics", role="editor")
     row = page.locator("#keyword-suggestions li[data-word='皮疹']")
     expect(row).to_be_visible()
