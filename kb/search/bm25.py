@@ -141,7 +141,8 @@ class BM25Index:
             self._weights = tfs / (tfs + self._norm(self._length[slots])) * self._alive[slots]
         return self._weights
 
-    def _norm(self, lengths: np.ndarray) -> np.ndarray:
+    def _norm(self, lengths):
+        """k1 (1 - b + b len / avgdl): how much a document's length damps its term counts."""
         return self.k1 * (1 - self.b + self.b * lengths / (self._total / len(self._slot)))
 
     def scores(self, tokens: list[str]) -> np.ndarray:
@@ -198,7 +199,7 @@ class BM25Index:
 
     def _doc(self, counts: dict[str, int], length: float, terms: list[tuple[str, float]]) -> float:
         """One document's BM25 sum over `terms`, from its term counts and length."""
-        norm = self.k1 * (1 - self.b + self.b * length / (self._total / len(self._slot)))
+        norm = self._norm(length)
         return sum(idf * tf / (tf + norm) for term, idf in terms if (tf := counts.get(term, 0)))
 
     def idf_mass(self, tokens: list[str]) -> float:
