@@ -546,9 +546,9 @@ class Engine:
 
     def vectors(self, texts: list[str], as_queries: bool = False) -> dict[str, np.ndarray]:
         """Unit vectors of normalised texts, passages (gap clustering) or queries (words
-        compared with words: kb.authoring.keywords), through the store's cache."""
-        with self.lock:
-            by_hash = self._encode(texts, as_queries)
+        compared with words: kb.authoring.keywords), through the store's cache; the encoder
+        runs outside the lock (`_encode`), so searches go on meanwhile."""
+        by_hash = self._encode(texts, as_queries)
         out = {}
         for t in texts:
             v = by_hash[text_hash(t)]
