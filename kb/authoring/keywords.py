@@ -101,21 +101,26 @@ def suggested_keywords(store: Store, engine: Engine, entry_ids: Iterable[str] | 
                  for w in candidates if counts[w] >= OWN_SHARE * elsewhere[w]]  # fmt: skip
         found.sort(key=lambda k: (-k.messages * idf[k.word], k.word))
         out[entry_id] = found[:SHOWN]
+        near = synonyms_for(engine, entry, [k.word for k in out[entry_id]])
         for k in out[entry_id]:
-            k.synonym_of = synonym_for(engine, entry, k.word)
+            k.synonym_of = near.get(k.word)
     return out
 
 
-def synonym_for(engine: Engine, entry: Entry, word: str) -> str | None:
-    """The entry's keyword whose words (it and its synonyms) come closest to `word`, if one
-    comes within SYNONYM_MIN; None without an embedder."""
-    if engine.embedder is None or not entry.keywords:
-        return None
+def synonyms_for(engine: Engine, entry: Entry, words: list[str]) -> dict[str, str]:
+    """For each word, the entry's keyword whose words (it and its synonyms) come closest to
+    it, if one comes within SYNONYM_MIN (none without an embedder); one encoding call."""
+    if engine.embedder is None or not entry.keywords or not words:
+        return {}
     terms = {normalise(t): k for k, synonyms in entry.keywords.items() for t in (k, *synonyms)}
-    vectors = engine.vectors([normalise(word), *terms], as_queries=True)
-    mine = vectors[normalise(word)]
-    closest = max(terms, key=lambda t: float(vectors[t] @ mine))
-    return terms[closest] if float(vectors[closest] @ mine) >= SYNONYM_MIN else None
+    vectors = engine.vectors([*map(normalise, words), *terms], as_queries=True)
+    out = {}
+    for word in words:
+        mine = vectors[normalise(word)]
+        closest = max(terms, key=lambda t: float(vectors[t] @ mine))
+        if float(vectors[closest] @ mine) >= SYNONYM_MIN:
+            out[word] = terms[closest]
+    return out
 
 
 def accept_keyword(store: Store, entry_id: str, word: str, author: str,
