@@ -49,8 +49,8 @@ SAVED = ref("Saved")
             errors=NOT_FOUND)  # fmt: skip
 def list_entries():
     """Live entries in id order; `topic` includes its sub-topics; `q` keeps those whose id or
-    title holds it as typed or in simplified, half-width letters (the editor's filter, over
-    every entry, not one page); `limit`/`offset` paginate."""
+    title holds it, either side in traditional or simplified, full- or half-width letters (the
+    editor's filter, over every entry, not one page); `limit`/`offset` paginate."""
     store = get_store()
     limit = int_arg("limit", 50, 1, current_app.config["KB"]["page_size_max"])
     offset = int_arg("offset", 0, 0, 10**9)

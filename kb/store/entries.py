@@ -15,6 +15,7 @@ from kb.errors import EntryNotFound, VersionConflict, VersionNotFound
 from kb.model import Entry, EntryVersion, changed_fields, live_version
 from kb.store.connection import Connection, holding, now, to_json
 from kb.store.embeddings import CHUNK
+from kb.text import fold
 
 
 class Entries(Connection):
@@ -77,10 +78,10 @@ class Entries(Connection):
         self.db.execute(
             """INSERT INTO entries (id, topic_id, title, questions, solution, urgency, handoff,
                    handoff_reason, soothing, needs, ask, valid_from, valid_to, status, version,
-                   live_version, updated_at, updated_by)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   live_version, updated_at, updated_by, folded_title)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT(id) DO UPDATE SET topic_id = excluded.topic_id,
-                   title = excluded.title, questions = excluded.questions,
+                   title = excluded.title, folded_title = excluded.folded_title, questions = excluded.questions,
                    solution = excluded.solution, urgency = excluded.urgency,
                    handoff = excluded.handoff, handoff_reason = excluded.handoff_reason,
                    soothing = excluded.soothing, needs = excluded.needs, ask = excluded.ask,
@@ -107,6 +108,7 @@ class Entries(Connection):
                 live,
                 stamp,
                 author,
+                fold(e.title),
             ],
         )
         for table in ("keywords", "entry_processes", "entry_relations"):
@@ -184,7 +186,8 @@ class Entries(Connection):
         containing: Sequence[str] = (),
     ) -> list[Entry]:
         """Entries in id order: head versions, or with `live_only` the live versions;
-        `containing`: those whose id or head title holds one of these (any letter case).
+        `containing`: those whose id (any letter case) or head title holds one of these,
+        the title compared folded (traditional or simplified, full- or half-width).
 
         An entry whose head is an unpublished draft is listed by `live_only` with
         its published content, which is what customers see.
@@ -223,10 +226,10 @@ class Entries(Connection):
         if isinstance(containing, str):  # one text, not its characters one by one
             containing = [containing] if containing else []
         if containing:
-            like = "lower(e.id) LIKE ? ESCAPE '\\' OR lower(e.title) LIKE ? ESCAPE '\\'"
+            like = "lower(e.id) LIKE ? ESCAPE '\\' OR e.folded_title LIKE ? ESCAPE '\\'"
             clauses.append("(" + " OR ".join([like] * len(containing)) + ")")
             for part in containing:
-                params += [holding(part.lower())] * 2
+                params += [holding(part.lower()), holding(fold(part))]
         return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
 
     def _entries(self, tail: str, params: list) -> list[Entry]:

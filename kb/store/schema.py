@@ -1,7 +1,9 @@
 """The schema, as numbered migrations: a database from any earlier release is brought up to date.
 
-Each migration is a list of statements run in one transaction; `meta.schema_version`
-records the last one applied. Never edit a released migration: add the next one.
+Each migration is a list of steps run in one transaction: SQL statements, or a function of
+the database for what SQL cannot compute (a Python fold of existing rows);
+`meta.schema_version` records the last one applied. Never edit a released migration: add
+the next one.
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import sqlite_utils
+
+from kb.text import fold
 
 _V1 = [
     """CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)""",
@@ -310,7 +314,18 @@ _V10 = [
     ) WITHOUT ROWID""",
 ]
 
-MIGRATIONS = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10]
+
+def _fold_titles(db) -> None:
+    for entry_id, title in db.execute("SELECT id, title FROM entries").fetchall():
+        db.execute("UPDATE entries SET folded_title = ? WHERE id = ?", [fold(title), entry_id])
+
+
+# v11: each entry's title folded (kb.text.fold: traditional to simplified, half-width, lower
+# case), so the editor's filter finds a title stored as 退貨政策 by 退货, and ＲＥＴＵＲＮ by
+# return; SQL cannot fold, so the store writes it with the title.
+_V11 = ["ALTER TABLE entries ADD COLUMN folded_title TEXT NOT NULL DEFAULT ''", _fold_titles]
+
+MIGRATIONS = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -323,8 +338,11 @@ def migrate(db, upto: int = SCHEMA_VERSION, ddl: Callable[[str], str] = str) -> 
     current = schema_version(db)
     for number in range(current + 1, upto + 1):
         with db.atomic():
-            for statement in MIGRATIONS[number - 1]:
-                db.execute(ddl(statement))
+            for step in MIGRATIONS[number - 1]:
+                if callable(step):
+                    step(db)
+                else:
+                    db.execute(ddl(step))
             db.execute(
                 "INSERT INTO meta (key, value) VALUES ('schema_version', ?) "
                 "ON CONFLICT(key) DO UPDATE SET value = excluded.value",

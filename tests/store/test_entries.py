@@ -139,3 +139,17 @@ def test_entries_containing_match_id_or_title_on_both_backends(ready: Store):
     assert [e.id for e in ready.entries(containing="_100%")] == ["Refund_100%"]
     assert ready.entries(containing=["un_"]) == [] and ready.entries(containing=["7%"]) == []
     assert ready.count_entries(live_only=True, containing="退") == 3
+
+
+def test_a_title_saved_in_traditional_or_full_width_is_found_as_simplified(ready: Store):
+    with ready.transaction():
+        ready.save_entry(_entry(id="tw-return", title="海外購退貨政策"), "editor")
+        ready.save_entry(_entry(id="wide", title="ＶＩＰ會員運費"), "editor")
+    assert [e.id for e in ready.entries(containing="退货")] == ["tw-return"]
+    assert [e.id for e in ready.entries(containing="退貨")] == ["tw-return"]
+    assert [e.id for e in ready.entries(containing="vip会员")] == ["wide"]
+    renamed = replace(ready.get_entry("wide"), title="普通會員運費")
+    with ready.transaction():
+        ready.save_entry(renamed, "editor")
+    assert ready.entries(containing="vip") == []
+    assert [e.id for e in ready.entries(containing="普通会员")] == ["wide"]
