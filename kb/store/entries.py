@@ -81,8 +81,9 @@ class Entries(Connection):
                    live_version, updated_at, updated_by, folded_title)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT(id) DO UPDATE SET topic_id = excluded.topic_id,
-                   title = excluded.title, folded_title = excluded.folded_title, questions = excluded.questions,
-                   solution = excluded.solution, urgency = excluded.urgency,
+                   title = excluded.title, folded_title = excluded.folded_title,
+                   questions = excluded.questions, solution = excluded.solution,
+                   urgency = excluded.urgency,
                    handoff = excluded.handoff, handoff_reason = excluded.handoff_reason,
                    soothing = excluded.soothing, needs = excluded.needs, ask = excluded.ask,
                    valid_from = excluded.valid_from,
