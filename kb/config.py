@@ -55,7 +55,7 @@ SETTINGS = [
     Setting("min_sample", 20, "recommendations an entry version must serve before it is judged"),
     Setting("monitor_days", 14, "days of traffic the monitor looks back over"),
     # Below the confidence line no single entry is an answer, but the first few candidates are
-    # worth offering when their confidences together reach this (退款什么时候到账 has three).
+    # worth offering when their confidences together reach this (发票怎么弄 has three).
     # On tests/data/queries.tsv, 0.3 offers a list to 143 of the 168 unconfident in-scope
     # messages (142 lists hold the right entry), and to 3 of the 63 out-of-scope ones; 0.25
     # and 0.2 to 150 and 159 (148, 156 right) but to 7 and 11 out-of-scope ones. (With past

@@ -43,24 +43,35 @@ def test_bigrams():
 
 
 def test_tokenizer_owns_its_dictionary():
-    before = jieba.dt.FREQ.get("七天无理由退货运费") if jieba.dt.initialized else None
-    tokenizer = Tokenizer(["七天无理由退货运费"])
-    assert "七天无理由退货运费" in tokenizer.words("七天无理由退货运费")
+    before = jieba.dt.FREQ.get("无理由运费") if jieba.dt.initialized else None
+    tokenizer = Tokenizer(["无理由运费"])
+    assert "无理由运费" in tokenizer.words("七天无理由运费")
     if jieba.dt.initialized:
-        assert jieba.dt.FREQ.get("七天无理由退货运费") == before
+        assert jieba.dt.FREQ.get("无理由运费") == before
     else:
         assert not jieba.dt.initialized  # the global tokenizer was never even loaded
 
 
 
+def test_a_lexicon_phrase_longer_than_a_word_is_split_into_its_words():
+    # an imported keyword that is a whole question: as one word, BM25 could only match
+    # its bigrams; split, its words meet the words of a customer asking the same
+    question = "你好我的还款银行卡怎么更换"
+    tokenizer = Tokenizer([question, "退货运费险"])
+    assert question not in tokenizer.added and "退货运费险" in tokenizer.added
+    words = tokenizer.words(question)
+    assert question not in words and {"还款", "银行卡", "更换"} <= set(words)
+    assert "退货运费险" in tokenizer.words("我的退货运费险呢")
+
+
 def test_a_tokenizer_replayed_from_another_splits_as_it_does():
-    # the order matters: 七天无理 is a prefix of the first word, so jieba already holds it
-    first = Tokenizer(["七天无理由退货运费", "七天无理", "价保申请"])
-    assert first.added == ["七天无理由退货运费", "价保申请"]
+    # the order matters: 无理由 is a prefix of the first word, so jieba already holds it
+    first = Tokenizer(["无理由运费", "无理由", "价保申请"])
+    assert first.added == ["无理由运费", "价保申请"]
     second = Tokenizer()
     second.replay(first.added)
     assert second._jieba.FREQ == first._jieba.FREQ and second._jieba.total == first._jieba.total
-    for text in ["七天无理由退货运费怎么算", "七天无理要求", "价保申请入口"]:
+    for text in ["七天无理由运费怎么算", "无理由要求", "价保申请入口"]:
         assert second.tokens(text) == first.tokens(text)
 
 

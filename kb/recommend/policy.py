@@ -174,7 +174,7 @@ def suggestions(hits: list[Hit], floor: float) -> list[Hit]:
     """The candidates worth offering when none is confident: the first few, when together
     they are likely enough (their confidences summed reach `floor`).
 
-    Entries that tie on a vague message (退款什么时候到账: three refund scenarios) each get a
+    Entries that tie on a vague message (发票怎么弄: three invoice scenarios) each get a
     low confidence, since the margin between them is nil; the chance that the right one is
     among them is what a list of choices offers the customer.
 
