@@ -31,7 +31,6 @@ from kb.authoring.editing import diff, preview, rollback, save, set_status
 from kb.errors import InvalidParameter, VersionConflict
 from kb.model import Entry
 from kb.serialise import entry_json, preview_json, version_json
-from kb.text import fold
 
 bp = Blueprint("entries", __name__, url_prefix="/api/v1")
 NOTE_MAX = 500  # an editor's note on a version: a line, kept with every version
@@ -56,8 +55,7 @@ def list_entries():
     offset = int_arg("offset", 0, 0, 10**9)
     topic = request.args.get("topic")
     typed = (text(request.args, "q", CONTAINING["maxLength"]) or "").strip()
-    # as typed, and folded (退貨 finds 退货, ＲＥＴＵＲＮ finds return)
-    containing = tuple(dict.fromkeys([typed, fold(typed)])) if typed else ()
+    containing = (typed,) if typed else ()  # the store folds both sides (退貨 finds 退货)
     topics = store.topic_subtree(topic) if topic else None
     return {
         "entries": [entry_json(e) for e in store.entries(topics, True, limit, offset, containing)],

@@ -187,8 +187,8 @@ class Entries(Connection):
         containing: Sequence[str] = (),
     ) -> list[Entry]:
         """Entries in id order: head versions, or with `live_only` the live versions;
-        `containing`: those whose id (any letter case) or head title holds one of these,
-        the title compared folded (traditional or simplified, full- or half-width).
+        `containing`: those whose id or head title holds one of these, compared folded (any
+        letter case, traditional or simplified, full- or half-width).
 
         An entry whose head is an unpublished draft is listed by `live_only` with
         its published content, which is what customers see.
@@ -230,7 +230,7 @@ class Entries(Connection):
             like = "lower(e.id) LIKE ? ESCAPE '\\' OR e.folded_title LIKE ? ESCAPE '\\'"
             clauses.append("(" + " OR ".join([like] * len(containing)) + ")")
             for part in containing:
-                params += [holding(part.lower()), holding(fold(part))]
+                params += [holding(fold(part))] * 2
         return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
 
     def _entries(self, tail: str, params: list) -> list[Entry]:
