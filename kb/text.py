@@ -314,6 +314,55 @@ def aspect_terms(segmented: tuple[str, ...]) -> list[str]:
     return out
 
 
+ASPECT_CHARS = frozenset("不没未已")  # a word holding one carries its own aspect or negation
+
+
+def stated(segmented: tuple[str, ...]) -> dict[str, str]:
+    """What the text says has (已) or has not (未) happened: word -> mark, from aspect_terms.
+    A word said both ways is left out, and so is one that carries its own negation or
+    aspect (看不见, 登不上, 未付款): a mark before it says something else.
+
+    >>> stated(("已经", "发货", "了", "但", "还", "没", "签收"))
+    {'发货': '已', '签收': '未'}
+    >>> stated(("不", "看不见", "了"))
+    {}
+    """
+    out: dict[str, str] = {}
+    for term in aspect_terms(segmented):
+        mark, word = term[0], term[1:]
+        if not set(word) & ASPECT_CHARS:
+            out[word] = "" if out.get(word, mark) != mark else mark
+    return {word: mark for word, mark in out.items() if mark}
+
+
+def stated_by_most(texts: list[dict[str, str]]) -> dict[str, str]:
+    """What most of a scenario's texts say (`stated` of each): a mark at least half of them
+    state and none contradicts. One phrasing's aside (跨境税费退还: 退货了 税还没退) is not
+    what the scenario is about; 修改收货地址（未发货） is about 未发货.
+
+    >>> stated_by_most([{"发货": "未"}, {"发货": "未", "退": "已"}, {}])
+    {'发货': '未'}
+    >>> stated_by_most([{"发货": "未"}, {"发货": "已"}])
+    {}
+    """
+    counts: dict[tuple[str, str], int] = {}
+    for said in texts:
+        for pair in said.items():
+            counts[pair] = counts.get(pair, 0) + 1
+    opposite = {"已": "未", "未": "已"}
+    return {word: mark for (word, mark), n in counts.items()
+            if 2 * n >= len(texts) and (word, opposite[mark]) not in counts}  # fmt: skip
+
+
+def contradicts(said: dict[str, str], scenario: dict[str, str]) -> bool:
+    """Does a message say the opposite of what a scenario is about (已发货 against 未发货)?
+
+    >>> contradicts({"发货": "已"}, {"发货": "未"}), contradicts({"发货": "已"}, {"签收": "未"})
+    (True, False)
+    """
+    return any(scenario.get(word, mark) != mark for word, mark in said.items())
+
+
 def _filler_gram(gram: str) -> bool:
     """A bigram that says nothing: a stop word, or two stop characters (我要, 我想, 你们).
 

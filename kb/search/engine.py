@@ -50,7 +50,7 @@ from kb.search.packed import packed
 from kb.search.results import Alternative, Hit, Retrieved, SearchResult
 from kb.search.solution import SolutionIndex, solution_text
 from kb.store import Store
-from kb.text import Tokenizer, normalise
+from kb.text import Tokenizer, contradicts, normalise, stated, stated_by_most
 
 log = logging.getLogger(__name__)
 RETRIEVERS = ("bm25", "lexicon", "dense", "cases", *solution.RETRIEVERS)
@@ -106,6 +106,7 @@ class Engine:
         self._phrase_tokens: dict[str, list[set[str]]] = {}  # per entry, per text of texts()
         self._verbatim: dict[str, set[str]] = {}  # normalised phrasing -> entries that hold it
         self._verbatim_of: dict[str, list[str]] = {}  # entry -> its normalised phrasings
+        self._states: dict[str, dict[str, str]] = {}  # entry -> what it is about having happened
         self.lexicon = LexiconIndex(self.concepts)
         self.bm25 = BM25Index()
         self.dense = DenseIndex(embedder.dim) if embedder else None
@@ -220,7 +221,7 @@ class Engine:
             entries = self.store.entries(live_only=True)
             self.entries = {e.id: e for e in entries}
             self._dated, self._excluded, self._topic_of = set(), ("", set()), {}
-            self._verbatim, self._verbatim_of = {}, {}
+            self._verbatim, self._verbatim_of, self._states = {}, {}, {}
             self.tokenizer.add_words(_lexicon_words(entries))
             self.lexicon = LexiconIndex(self.concepts)
             self.bm25 = BM25Index()
@@ -429,6 +430,7 @@ class Engine:
             self._dated.discard(entry_id)
             self._topic_of.pop(entry_id, None)
             self._phrase_tokens.pop(entry_id, None)
+            self._states.pop(entry_id, None)
             self._forget_phrasings(entry_id)
             self.lexicon.remove_entry(entry_id)
             self.bm25.remove_entry(entry_id)
@@ -456,7 +458,9 @@ class Engine:
         self.lexicon.set_entry(entry, self.tokenizer.known)
         if bm25:
             self.bm25.set_entry(entry.id, self._document(entry))
-        self._phrase_tokens[entry.id] = [set(self.tokenizer.tokens(t)) for t in self.texts(entry)]
+        texts = self.texts(entry)
+        self._phrase_tokens[entry.id] = [set(self.tokenizer.tokens(t)) for t in texts]
+        self._states[entry.id] = stated_by_most([stated(self.tokenizer.segment(t)) for t in texts])
         self._forget_phrasings(entry.id)
         self._verbatim_of[entry.id] = [normalise(t) for t in entry.questions]
         for text in self._verbatim_of[entry.id]:
@@ -752,10 +756,13 @@ class Engine:
                 hit.confidence = max(hit.confidence, VERBATIM)
         # only a model fitted on this knowledge base may overrule its fused order
         promote = PROMOTE if self.calibration.fitted else math.inf
-        hits = confidence_order(hits, promote)[:top]
+        said = stated(self.tokenizer.segment(norm)) if norm else {}
+        demoted = [h for h in hits if said and contradicts(said, self._states.get(h.entry.id, {}))]
+        kept = [h for h in hits if h not in demoted]
+        hits = confidence_order(kept, promote, demoted)[:top]
         named = len(norm.replace(" ", "")) >= MIN_CHARS or bool(verbatim)
         for hit in hits:
-            hit.confident = named and hit.confidence >= self.calibration.line
+            hit.confident = named and hit.confidence >= self.calibration.line and hit not in demoted
         confident = bool(hits) and hits[0].confident
         ambiguous = []
         if hits:  # rivals by the entries' own phrasings alone (the solution field and past
@@ -831,11 +838,11 @@ class Engine:
 # What a snapshot holds: every index built from the store (the tokenizer's added words
 # too); not the calibration, which the store keeps, nor the caches of queries and results.
 SNAPSHOT = ("entries", "_dated", "_topic_of", "_phrase_tokens", "_verbatim", "_verbatim_of",
-            "lexicon", "bm25", "dense", "solutions", "graph", "_seq", "cases", "_case_seq",
-            "_case_vectors", "_case_tokens", "case_dense")  # fmt: skip
+            "_states", "lexicon", "bm25", "dense", "solutions", "graph", "_seq", "cases",
+            "_case_seq", "_case_vectors", "_case_tokens", "case_dense")  # fmt: skip
 # Held per entry and read a few entries per search: saved as PackedDicts (kb/search/packed.py),
 # unpickled entry by entry as searches reach them.
-PACKED = ("entries", "_phrase_tokens", "_verbatim_of")
+PACKED = ("entries", "_phrase_tokens", "_verbatim_of", "_states")
 # Rewrite the snapshot once this many entries were re-indexed since it was written: a start
 # applies each at ~2 ms (tokens, vectors, one HNSW insert), a rewrite at 100k entries
 # holds searches up for a few seconds.
@@ -859,26 +866,33 @@ AMBIGUOUS = 0.85
 CASES = 3  # similar cases attached to a search result
 
 
-def confidence_order(hits: list[Hit], promote: float = PROMOTE) -> list[Hit]:
+def confidence_order(hits: list[Hit], promote: float = PROMOTE, demoted=()) -> list[Hit]:
     """Fused order, except that a hit the model is surer of by more than `promote` moves up;
-    then each confidence is capped by the one above, so the list reads in the order of the
-    confidence it shows. The fused order is the better ranker when the model wavers (on the
-    seed set, ordering by confidence alone lost 1.2 points of hit@1); the model is the better
-    judge when it is clearly surer (扬言投诉12315 at 0.95 over 投诉客服 at 0.71). Keeping
-    the fused order always would gain 0.2-0.6 points of hit@1 on the transfer sets, but
-    cap away what the model is surest of, and with it a vague message's suggestions.
+    the `demoted` (ordered alike) follow every other hit; then each confidence is capped by
+    the one above, so the list reads in the order of the confidence it shows. The fused
+    order is the better ranker when the model wavers (on the seed set, ordering by
+    confidence alone lost 1.2 points of hit@1); the model is the better judge when it is
+    clearly surer (扬言投诉12315 at 0.95 over 投诉客服 at 0.71). Keeping the fused order
+    always would gain 0.2-0.6 points of hit@1 on the transfer sets, but cap away what the
+    model is surest of, and with it a vague message's suggestions.
 
     >>> from types import SimpleNamespace as H
     >>> order = confidence_order([H(id="a", confidence=0.71), H(id="b", confidence=0.95),
     ...                           H(id="c", confidence=0.8)])
     >>> [(h.id, h.confidence) for h in order]
     [('b', 0.95), ('a', 0.71), ('c', 0.71)]
+    >>> order = confidence_order([H(id="a", confidence=0.3)], demoted=[H(id="b", confidence=0.9)])
+    >>> [(h.id, h.confidence) for h in order]
+    [('a', 0.3), ('b', 0.3)]
     """
     ordered: list = []
-    for hit in hits:
-        above = next((k for k, h in enumerate(ordered)
-                      if h.confidence < hit.confidence - promote), len(ordered))  # fmt: skip
-        ordered.insert(above, hit)
+    for group in (hits, demoted):
+        placed: list = []
+        for hit in group:
+            above = next((k for k, h in enumerate(placed)
+                          if h.confidence < hit.confidence - promote), len(placed))  # fmt: skip
+            placed.insert(above, hit)
+        ordered += placed
     for upper, lower in itertools.pairwise(ordered):
         lower.confidence = min(lower.confidence, upper.confidence)
     return ordered

@@ -7,6 +7,7 @@ import pytest
 
 from kb import text
 from kb.corpus import import_corpus
+from kb.search import engine as engine_module
 from kb.search.engine import Engine
 from kb.store import Store
 from kb.text import Tokenizer, aspect_terms
@@ -91,4 +92,62 @@ def test_without_the_aspect_tokens_the_siblings_are_not_told_apart(tmp_path, mon
     engine = _engine(tmp_path)
     tops = [engine.search(m, cache=False).hits[0].entry.id for m, _ in ASKED]
     assert tops != [expected for _, expected in ASKED]
+    engine.close()
+
+
+ADDRESS = """\
+topic:
+  id: address
+  name: 地址
+entries:
+  - id: address-unshipped
+    title: 修改收货地址（未发货）
+    questions:
+      - 还没发货 地址写错了怎么办
+      - 未发货 收货地址写错了能改吗
+      - 地址写错了 还没发货 帮我改一下
+    keywords:
+      地址写错: []
+    solution: 亲，未发货的订单可在详情页修改地址。
+    urgency: medium
+  - id: address-shipped
+    title: 已发货修改地址
+    questions:
+      - 已发货能改地址吗
+    keywords:
+      改地址: []
+    solution: 亲，已发货的订单请联系快递改派。
+    urgency: medium
+"""
+
+
+def _address_engine(tmp_path) -> Engine:
+    folder = tmp_path / "address"
+    folder.mkdir()
+    (folder / "address.yaml").write_text(ADDRESS, encoding="utf-8")
+    db = tmp_path / "kb.db"
+    store = Store(db)
+    import_corpus(store, folder)
+    store.close()
+    return Engine(db, None)
+
+
+def test_a_scenario_contradicting_what_the_customer_says_happened_is_listed_last(tmp_path):
+    """The 未发货 entry shares far more words with the message; the message says 已发货."""
+    engine = _address_engine(tmp_path)
+    result = engine.search("已经发货了 地址写错了怎么办", cache=False)
+    assert [h.entry.id for h in result.hits] == ["address-shipped", "address-unshipped"]
+    second = result.hits[1]
+    assert not second.confident and second.confidence <= result.hits[0].confidence
+    # a message that says nothing of shipping keeps the words' order
+    plain = engine.search("地址写错了怎么办", cache=False)
+    assert plain.hits[0].entry.id == "address-unshipped"
+    engine.close()
+
+
+def test_without_the_contradiction_the_wordier_sibling_comes_first(tmp_path, monkeypatch):
+    monkeypatch.setattr(engine_module, "contradicts", lambda said, scenario: False)
+    engine = _address_engine(tmp_path)
+    result = engine.search("已经发货了 地址写错了怎么办", cache=False)
+    assert result.hits[0].entry.id == "address-unshipped"
     engine.close()
