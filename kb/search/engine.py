@@ -460,7 +460,8 @@ class Engine:
             self.bm25.set_entry(entry.id, self._document(entry))
         texts = self.texts(entry)
         self._phrase_tokens[entry.id] = [set(self.tokenizer.tokens(t)) for t in texts]
-        self._states[entry.id] = stated_by_most([stated(self.tokenizer.segment(t)) for t in texts])
+        said = [stated(self.tokenizer.segment(t)) for t in texts]
+        self._states[entry.id] = stated_by_most(said) | said[0]  # and what its title says
         self._forget_phrasings(entry.id)
         self._verbatim_of[entry.id] = [normalise(t) for t in entry.questions]
         for text in self._verbatim_of[entry.id]:

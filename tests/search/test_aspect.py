@@ -151,3 +151,45 @@ def test_without_the_contradiction_the_wordier_sibling_comes_first(tmp_path, mon
     result = engine.search("已经发货了 地址写错了怎么办", cache=False)
     assert result.hits[0].entry.id == "address-unshipped"
     engine.close()
+
+
+CANCEL = """\
+topic:
+  id: cancel
+  name: 取消
+entries:
+  - id: cancel-unshipped
+    title: 取消订单（未发货）
+    questions:
+      - 我想取消订单
+      - 订单不要了 帮我取消订单
+      - 拍错了 我想取消订单
+    keywords:
+      取消订单: []
+    solution: 亲，未发货的订单可在订单详情页直接取消。
+    urgency: medium
+  - id: cancel-shipped
+    title: 已发货想取消订单
+    questions:
+      - 发出了还能不要吗
+    keywords:
+      拦截: []
+    solution: 亲，已发货的订单可拒收或申请拦截。
+    urgency: medium
+"""
+
+
+def test_what_the_title_says_happened_counts_even_when_the_phrasings_are_silent(tmp_path):
+    """Only the title of the 未发货 entry speaks of shipping: one text of four, no majority."""
+    folder = tmp_path / "cancel"
+    folder.mkdir()
+    (folder / "cancel.yaml").write_text(CANCEL, encoding="utf-8")
+    db = tmp_path / "kb.db"
+    store = Store(db)
+    import_corpus(store, folder)
+    store.close()
+    engine = Engine(db, None)
+    shipped = engine.search("已经发货了 我想取消订单", cache=False)
+    assert [h.entry.id for h in shipped.hits][:2] == ["cancel-shipped", "cancel-unshipped"]
+    assert engine.search("我想取消订单 拍错了", cache=False).hits[0].entry.id == "cancel-unshipped"
+    engine.close()
