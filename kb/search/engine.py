@@ -757,13 +757,17 @@ class Engine:
                 hit.confidence = max(hit.confidence, VERBATIM)
         # only a model fitted on this knowledge base may overrule its fused order
         promote = PROMOTE if self.calibration.fitted else math.inf
+        # a scenario saying the opposite of what the message says happened (未发货 against
+        # 已经发货了) follows the others and is never confident
         said = stated(self.tokenizer.segment(norm)) if norm else {}
-        demoted = [h for h in hits if said and contradicts(said, self._states.get(h.entry.id, {}))]
-        kept = [h for h in hits if h not in demoted]
-        hits = confidence_order(kept, promote, demoted)[:top]
+        against = {h.entry.id for h in hits
+                   if said and contradicts(said, self._states.get(h.entry.id, {}))}  # fmt: skip
+        hits = confidence_order([h for h in hits if h.entry.id not in against], promote,
+                                [h for h in hits if h.entry.id in against])[:top]  # fmt: skip
         named = len(norm.replace(" ", "")) >= MIN_CHARS or bool(verbatim)
         for hit in hits:
-            hit.confident = named and hit.confidence >= self.calibration.line and hit not in demoted
+            hit.confident = (named and hit.confidence >= self.calibration.line
+                             and hit.entry.id not in against)
         confident = bool(hits) and hits[0].confident
         ambiguous = []
         if hits:  # rivals by the entries' own phrasings alone (the solution field and past
