@@ -68,10 +68,10 @@ def test_negated_and_done_forms_meet_as_one_token():
     assert "已发货" not in tokens("还没发货能取消吗")
 
 
-def _engine(tmp_path) -> Engine:
-    folder = tmp_path / "siblings"
+def _engine(tmp_path, corpus: str = SIBLINGS) -> Engine:
+    folder = tmp_path / "corpus"
     folder.mkdir()
-    (folder / "orders.yaml").write_text(SIBLINGS, encoding="utf-8")
+    (folder / "topic.yaml").write_text(corpus, encoding="utf-8")
     db = tmp_path / "kb.db"
     store = Store(db)
     import_corpus(store, folder)
@@ -121,20 +121,9 @@ entries:
 """
 
 
-def _address_engine(tmp_path) -> Engine:
-    folder = tmp_path / "address"
-    folder.mkdir()
-    (folder / "address.yaml").write_text(ADDRESS, encoding="utf-8")
-    db = tmp_path / "kb.db"
-    store = Store(db)
-    import_corpus(store, folder)
-    store.close()
-    return Engine(db, None)
-
-
 def test_a_scenario_contradicting_what_the_customer_says_happened_is_listed_last(tmp_path):
     """The 未发货 entry shares far more words with the message; the message says 已发货."""
-    engine = _address_engine(tmp_path)
+    engine = _engine(tmp_path, ADDRESS)
     result = engine.search("已经发货了 地址写错了怎么办", cache=False)
     assert [h.entry.id for h in result.hits] == ["address-shipped", "address-unshipped"]
     second = result.hits[1]
@@ -147,7 +136,7 @@ def test_a_scenario_contradicting_what_the_customer_says_happened_is_listed_last
 
 def test_without_the_contradiction_the_wordier_sibling_comes_first(tmp_path, monkeypatch):
     monkeypatch.setattr(engine_module, "contradicts", lambda said, scenario: False)
-    engine = _address_engine(tmp_path)
+    engine = _engine(tmp_path, ADDRESS)
     result = engine.search("已经发货了 地址写错了怎么办", cache=False)
     assert result.hits[0].entry.id == "address-unshipped"
     engine.close()
@@ -181,14 +170,7 @@ entries:
 
 def test_what_the_title_says_happened_counts_even_when_the_phrasings_are_silent(tmp_path):
     """Only the title of the 未发货 entry speaks of shipping: one text of four, no majority."""
-    folder = tmp_path / "cancel"
-    folder.mkdir()
-    (folder / "cancel.yaml").write_text(CANCEL, encoding="utf-8")
-    db = tmp_path / "kb.db"
-    store = Store(db)
-    import_corpus(store, folder)
-    store.close()
-    engine = Engine(db, None)
+    engine = _engine(tmp_path, CANCEL)
     shipped = engine.search("已经发货了 我想取消订单", cache=False)
     assert [h.entry.id for h in shipped.hits][:2] == ["cancel-shipped", "cancel-unshipped"]
     assert engine.search("我想取消订单 拍错了", cache=False).hits[0].entry.id == "cancel-unshipped"
