@@ -460,7 +460,7 @@ class Engine:
             self.bm25.set_entry(entry.id, self._document(entry))
         texts = self.texts(entry)
         self._phrase_tokens[entry.id] = [set(self.tokenizer.tokens(t)) for t in texts]
-        said = [stated(self.tokenizer.segment(t)) for t in texts]
+        said = [stated(self.tokenizer.marked(t)) for t in texts]
         self._states[entry.id] = stated_by_most(said) | said[0]  # and what its title says
         self._forget_phrasings(entry.id)
         self._verbatim_of[entry.id] = [normalise(t) for t in entry.questions]
@@ -759,7 +759,7 @@ class Engine:
         promote = PROMOTE if self.calibration.fitted else math.inf
         # a scenario saying the opposite of what the message says happened (未发货 against
         # 已经发货了) follows the others and is never confident
-        said = stated(self.tokenizer.segment(norm)) if norm else {}
+        said = stated(self.tokenizer.marked(norm)) if norm else {}
         against = {h.entry.id for h in hits
                    if said and contradicts(said, self._states.get(h.entry.id, {}))}  # fmt: skip
         hits = confidence_order([h for h in hits if h.entry.id not in against], promote,

@@ -68,6 +68,14 @@ def test_negated_and_done_forms_meet_as_one_token():
     assert "已发货" not in tokens("还没发货能取消吗")
 
 
+def test_a_lexicon_word_holding_a_negator_still_says_what_has_not_happened():
+    """还没发货 as a keyword is one jieba word: the aspect rules must still see 还没 + 发货."""
+    tokenizer = Tokenizer(["还没发货"])
+    assert tokenizer.segment("还没发货 想改地址")[0] == "还没发货"
+    assert text.stated(tokenizer.marked("还没发货 想改地址")) == {"发货": "未"}
+    assert tokenizer.marked("未来还没定")[0] == "未来"  # jieba's own words stay whole
+
+
 def _engine(tmp_path, corpus: str = SIBLINGS) -> Engine:
     folder = tmp_path / "corpus"
     folder.mkdir()
@@ -174,4 +182,30 @@ def test_what_the_title_says_happened_counts_even_when_the_phrasings_are_silent(
     shipped = engine.search("已经发货了 我想取消订单", cache=False)
     assert [h.entry.id for h in shipped.hits][:2] == ["cancel-shipped", "cancel-unshipped"]
     assert engine.search("我想取消订单 拍错了", cache=False).hits[0].entry.id == "cancel-unshipped"
+    engine.close()
+
+
+MORE_SHIPPED = "\n".join(f"      - {q}" for q in (
+    "已发货能改地址吗", "地址写错了 已经发货了能改吗", "发货了 地址写错了怎么办"))
+LATE = ADDRESS.replace("      - 已发货能改地址吗", MORE_SHIPPED) + """\
+  - id: late
+    title: 超时未发货
+    questions:
+      - 下单一周了还不发货
+    keywords:
+      还没发货: []
+    solution: 亲，超时未发货可申请赔付。
+    urgency: medium
+"""
+
+
+@pytest.mark.parametrize("opened", [True, False])
+def test_a_negator_inside_a_lexicon_word_still_contradicts(tmp_path, monkeypatch, opened):
+    """还没发货 is a keyword (of 超时未发货), so jieba keeps it whole in the message."""
+    if not opened:
+        monkeypatch.setattr(Tokenizer, "marked", Tokenizer.segment)
+    engine = _engine(tmp_path, LATE)
+    result = engine.search("还没发货 地址写错了能改吗", cache=False)
+    assert result.hits[0].entry.id == "address-unshipped"
+    assert (result.hits[-1].entry.id == "address-shipped") == opened
     engine.close()
