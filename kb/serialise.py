@@ -72,6 +72,7 @@ def hit_json(hit: Hit) -> dict:
         "score": round(hit.score, 6),
         "confidence": round(hit.confidence, 4),
         "matched": {"keywords": hit.keywords, "terms": hit.terms, "phrasing": hit.phrasing},
+        "contradicts": hit.contradicts,
         "ranks": hit.ranks,
         "scores": {k: round(v, 4) for k, v in hit.scores.items()},
     }

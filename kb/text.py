@@ -354,13 +354,16 @@ def stated_by_most(texts: list[dict[str, str]]) -> dict[str, str]:
             if 2 * n >= len(texts) and (word, opposite[mark]) not in counts}  # fmt: skip
 
 
-def contradicts(said: dict[str, str], scenario: dict[str, str]) -> bool:
-    """Does a message say the opposite of what a scenario is about (已发货 against 未发货)?
+def contradictions(said: dict[str, str], scenario: dict[str, str]) -> list[str]:
+    """What a message says happened (`said`) that a scenario says the opposite of: 已发货
+    against a 未发货 scenario. Shown with the hit, so the agent sees why it went last.
 
-    >>> contradicts({"发货": "已"}, {"发货": "未"}), contradicts({"发货": "已"}, {"签收": "未"})
-    (True, False)
+    >>> contradictions({"发货": "已", "签收": "未"}, {"发货": "未"})
+    ['已发货']
+    >>> contradictions({"发货": "已"}, {"签收": "未"})
+    []
     """
-    return any(scenario.get(word, mark) != mark for word, mark in said.items())
+    return [mark + word for word, mark in said.items() if scenario.get(word, mark) != mark]
 
 
 def _filler_gram(gram: str) -> bool:

@@ -83,7 +83,8 @@ function render(hits, body) {
   weak.replaceChildren(el("summary", {}, `可能相关（${faint.length}）`),
     ...faint.map((hit) => el("div", { class: "card faint", dataset: { id: hit.id } },
       el("div", { class: "title" }, hit.title),
-      el("div", { class: "meta muted" }, `${topicNames[hit.topic] || hit.topic} · 置信度 ${Math.round(hit.confidence * 100)}%`))));
+      el("div", { class: "meta muted" }, `${topicNames[hit.topic] || hit.topic} · 置信度 ${Math.round(hit.confidence * 100)}%`),
+      conflict(hit))));
   // a neighbouring scenario is offered only when it is one of the cards it would select
   const alts = ((body && body.did_you_mean) || []).filter((a) => strong.some((h) => h.id === a.entry_id));
   dym.hidden = !alts.length;
@@ -93,6 +94,12 @@ function render(hits, body) {
         `${alt.title}（${alt.keyword}）`)));
   }
   mark();
+}
+
+// Why a scenario went last: the message says the opposite happened (已发货 against 未发货).
+function conflict(hit) {
+  const said = hit.contradicts || [];
+  return said.length ? el("div", { class: "conflict" }, `客户说“${said.join("、")}”，与此场景不符`) : null;
 }
 
 // The solution with each {slot} as a small field, prefilled from the message when it has one.
@@ -122,6 +129,7 @@ function item(hit, i, body) {
         hit.handoff === "always" ? el("span", { class: "badge high" }, "须转人工") : null,
         el("span", { class: `badge ${hit.urgency}` }, URGENCY[hit.urgency] || hit.urgency)),
       el("div", { class: "meta muted" }, `${topicNames[hit.topic] || hit.topic} · 置信度 ${Math.round(hit.confidence * 100)}%`),
+      conflict(hit),
       el("div", { class: "solution" }, ...answer(hit)),
       el("div", { class: "actions" },
         el("button", { class: "primary", onclick: (e) => { e.stopPropagation(); copy(i); } }, "复制答案"),

@@ -115,6 +115,7 @@ HIT = {
     "score": N,
     "confidence": N,
     "matched": obj({"keywords": arr(S), "terms": arr(S), "phrasing": S}),
+    "contradicts": arr(S),
     "ranks": {"type": "object", "additionalProperties": NI},
     "scores": {"type": "object", "additionalProperties": N},
 }

@@ -50,7 +50,7 @@ from kb.search.packed import packed
 from kb.search.results import Alternative, Hit, Retrieved, SearchResult
 from kb.search.solution import SolutionIndex, solution_text
 from kb.store import Store
-from kb.text import Tokenizer, contradicts, normalise, stated, stated_by_most
+from kb.text import Tokenizer, contradictions, normalise, stated, stated_by_most
 
 log = logging.getLogger(__name__)
 RETRIEVERS = ("bm25", "lexicon", "dense", "cases", *solution.RETRIEVERS)
@@ -760,14 +760,14 @@ class Engine:
         # a scenario saying the opposite of what the message says happened (未发货 against
         # 已经发货了) follows the others and is never confident
         said = stated(self.tokenizer.marked(norm)) if norm else {}
-        against = {h.entry.id for h in hits
-                   if said and contradicts(said, self._states.get(h.entry.id, {}))}  # fmt: skip
-        hits = confidence_order([h for h in hits if h.entry.id not in against], promote,
-                                [h for h in hits if h.entry.id in against])[:top]  # fmt: skip
+        for hit in hits if said else ():
+            hit.contradicts = contradictions(said, self._states.get(hit.entry.id, {}))
+        hits = confidence_order([h for h in hits if not h.contradicts], promote,
+                                [h for h in hits if h.contradicts])[:top]  # fmt: skip
         named = len(norm.replace(" ", "")) >= MIN_CHARS or bool(verbatim)
         for hit in hits:
             hit.confident = (named and hit.confidence >= self.calibration.line
-                             and hit.entry.id not in against)
+                             and not hit.contradicts)
         confident = bool(hits) and hits[0].confident
         ambiguous = []
         if hits:  # rivals by the entries' own phrasings alone (the solution field and past

@@ -24,6 +24,9 @@ class Hit:
     phrasing: str = ""  # the entry's phrasing closest to the query
     ranks: dict[str, int | None] = field(default_factory=dict)
     scores: dict[str, float] = field(default_factory=dict)
+    # what the message says happened that this scenario says the opposite of (已发货 against
+    # 取消订单（未发货）): such a hit is listed after the others and is never confident
+    contradicts: list[str] = field(default_factory=list)
 
 
 @dataclass

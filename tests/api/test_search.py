@@ -22,6 +22,17 @@ def test_get_search_answers_with_explained_results(search_client):
     assert set(top["ranks"]) == ranked_by
 
 
+def test_a_scenario_the_message_contradicts_says_why_it_went_last(search_client):
+    """The customer says it has shipped: the 未发货 cancellation is listed last, with why."""
+    body = search_client.get("/api/v1/search", query_string={"q": "已经发货了 我想取消订单"}
+                             ).get_json()  # fmt: skip
+    results = body["results"]
+    assert results[0]["id"] == "order-cancel-shipped" and results[0]["contradicts"] == []
+    assert results[-1]["id"] == "order-cancel-unshipped"
+    assert results[-1]["contradicts"] == ["已发货"]
+    assert [r["id"] for r in results if r["contradicts"]] == ["order-cancel-unshipped"]
+
+
 def test_a_vague_message_names_the_choices_recommend_would_offer(search_client):
     body = search_client.get("/api/v1/search", query_string={"q": "发票怎么弄"}).get_json()
     ids = [r["id"] for r in body["results"]]

@@ -136,6 +136,7 @@ def test_a_scenario_contradicting_what_the_customer_says_happened_is_listed_last
     assert [h.entry.id for h in result.hits] == ["address-shipped", "address-unshipped"]
     second = result.hits[1]
     assert not second.confident and second.confidence <= result.hits[0].confidence
+    assert second.contradicts == ["已发货"] and result.hits[0].contradicts == []
     # a message that says nothing of shipping keeps the words' order
     plain = engine.search("地址写错了怎么办", cache=False)
     assert plain.hits[0].entry.id == "address-unshipped"
@@ -143,7 +144,7 @@ def test_a_scenario_contradicting_what_the_customer_says_happened_is_listed_last
 
 
 def test_without_the_contradiction_the_wordier_sibling_comes_first(tmp_path, monkeypatch):
-    monkeypatch.setattr(engine_module, "contradicts", lambda said, scenario: False)
+    monkeypatch.setattr(engine_module, "contradictions", lambda said, scenario: [])
     engine = _engine(tmp_path, ADDRESS)
     result = engine.search("已经发货了 地址写错了怎么办", cache=False)
     assert result.hits[0].entry.id == "address-unshipped"

@@ -89,6 +89,18 @@ def test_weak_hits_are_folded_away_without_a_copy_button(open_page):
     shot(page, "sidebar-weak")
 
 
+def test_a_scenario_the_customer_contradicts_says_why(open_page):
+    """已经发货了: the 未发货 cancellation is folded away, and its card says what clashed."""
+    page = open_page("/sidebar", role="agent", width=380)
+    _search(page, "已经发货了 我想取消订单")
+    assert page.locator("#results > li").first.get_attribute("data-id") == "order-cancel-shipped"
+    assert page.locator("#results .conflict").count() == 0
+    page.locator("#weak > summary").click()
+    card = page.locator("#weak .card[data-id=order-cancel-unshipped]")
+    assert card.locator(".conflict").inner_text() == "客户说“已发货”，与此场景不符"
+    shot(page, "sidebar-contradicted")
+
+
 def test_a_long_paste_is_searched_by_its_beginning_and_says_so(open_page):
     page = open_page("/sidebar", role="agent", width=380)
     message = "发票抬头开错了能重开吗 " + "我再补充说明一下情况，" * 80
