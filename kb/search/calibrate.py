@@ -375,12 +375,22 @@ def choose_weights(positives: list[tuple[str, Retrieved]], fuse: Fuse,
 
 
 def _ranks(positives: list[tuple[str, Retrieved]], fuse: Fuse, weights: dict) -> list[int]:
-    """Each held-out phrasing's rank for its own entry, fused with `weights` (0: not found)."""
+    """Each held-out phrasing's rank for its own entry, fused with `weights` (0: not found).
+    A fused score of 0 is not found, as a search drops it: a choice weighing 0 the only list
+    that finds an entry (the cases retriever alone, fitted for `kb eval --ablate`) tied every
+    entry at 0, and so ranked each first.
+
+    >>> from kb.search.fusion import weighted_sum
+    >>> fuse = lambda lists, weights: weighted_sum(lists, weights, 30)
+    >>> found = Retrieved({"cases": [("b", 0.9), ("a", 0.8)]}, idf_mass=0.0)
+    >>> _ranks([("a", found)], fuse, {"cases": 1.0}), _ranks([("a", found)], fuse, {"cases": 0.0})
+    ([2], [0])
+    """
     out = []
     for entry_id, found in positives:
         fused = fuse(found.lists, weights)
-        out.append(1 + sum(v > fused[entry_id] for v in fused.values()) if entry_id in fused
-                   else 0)  # fmt: skip
+        own = fused.get(entry_id, 0.0)
+        out.append(1 + sum(v > own for v in fused.values()) if own > 0 else 0)
     return out
 
 

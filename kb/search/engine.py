@@ -20,7 +20,8 @@ import math
 import threading
 import time
 from collections import Counter, OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
@@ -236,12 +237,15 @@ class Engine:
             if not self._load_calibration():
                 self.calibrate()
 
-    def calibrate(self) -> Calibration:
+    def calibrate(self, retrievers: list[str] | None = None) -> Calibration:
         """Fit fusion weights, the confidence model and its line on this knowledge base's own
-        probes (kb/search/calibrate.py says how); called at build and when enough changed."""
+        probes (kb/search/calibrate.py says how); called at build and when enough changed.
+        With `retrievers`, fit for those alone and only return the fit: what `kb eval
+        --ablate` judges a retriever alone by (`judged_by`), never what the engine serves."""
         started = time.perf_counter()
+        serving = retrievers is None
         with self.lock:
-            retrievers = self.retrievers()
+            retrievers = self.retrievers() if serving else retrievers
             texts = {i: self.texts(e) for i, e in self.entries.items()}
             positives, negatives = calibrate.probes(texts)
             slots = {c: s for c, s in self._case_slots().items() if s[0] in self.entries}
@@ -264,17 +268,33 @@ class Engine:
             found_neg = [probe(texts[i][j], (i, None)) for i, j in negatives]
             found_cases = ([(slots[c][0], probe(told[c], held_case=slots[c])) for c in held],
                            [probe(told[c], (slots[c][0], None)) for c in left])  # fmt: skip
-            current = self.calibration.weights if self.calibration.fitted else None
+            current = self.calibration.weights if serving and self.calibration.fitted else None
             fitted = calibrate.fit(found_pos, found_neg, self._fuse, self.answer_precision,
                                    current, found_cases)  # fmt: skip
         fitted.seconds = round(time.perf_counter() - started, 3)
         fitted.entries = len(self.entries)
         fitted.embedder = self.vector_model
         fitted.seq = self._seq
+        if not serving:
+            return fitted
         self.calibration = fitted
         self._changed_since_fit = 0
         self.store.set_meta(calibrate.STORE_KEY, json.dumps(fitted.as_dict(), ensure_ascii=False))
         return fitted
+
+    @contextmanager
+    def judged_by(self, calibration: Calibration) -> Iterator[None]:
+        """Searches inside are fused and judged by `calibration` (a retriever alone, fitted
+        by `calibrate(retrievers)`), for evaluation: every search of the engine meanwhile is."""
+        with self.lock:
+            serving, self.calibration = self.calibration, calibration
+            self._forget_results()
+        try:
+            yield
+        finally:
+            with self.lock:
+                self.calibration = serving
+                self._forget_results()
 
     def _load_calibration(self) -> bool:
         """Take the stored fit when it was made for this embedder, target and model version,
