@@ -85,6 +85,43 @@ TYPOS = {
     "换贷": "换货", "订金": "定金", "密马": "密码", "帐号": "账号", "登陆": "登录", "签手": "签收",
 }  # fmt: skip
 _TYPO = re.compile("|".join(map(re.escape, TYPOS)))
+# Written Cantonese (customers in Hong Kong and Guangdong), as folded (搵 -> 揾, 嗰 -> 𠮶): its
+# own characters become the Mandarin the entries are written in (我嘅订单点解仲未发货 -> 我的
+# 订单为什么还没发货: 取消订单（未发货） at 0.33 before, 超时未发货 now), and so do its phrases
+# of characters Mandarin shares (点解, 但系, 呢个), though only in a message holding one of
+# its own characters: 重点解决 and 都系统 are Mandarin. 唔 is 不 before a character (唔啱,
+# 唔要), and stays an interjection before a pause (唔，好的).
+CANTONESE_OWN = {
+    "嘅": "的", "咗": "了", "嘢": "东西", "冇": "没", "佢哋": "他们", "佢": "他", "哋": "们",
+    "喺": "在", "啲": "的", "快啲": "快点", "早啲": "早点", "多啲": "多点", "平啲": "便宜点",
+    "嚟": "来", "睇": "看", "揾": "找", "攞": "拿", "噉": "这样", "𠮶": "那", "啱": "对",
+    "畀": "给", "乜嘢": "什么", "系唔系": "是不是", "得唔得": "行不行", "唔系": "不是",
+    "唔该": "谢谢", "唔好意思": "不好意思", "呢啲": "这些",
+}  # fmt: skip
+CANTONESE_SHARED = {
+    "点解": "为什么", "点样": "怎么", "点算": "怎么办", "边度": "哪里", "边个": "哪个",
+    "几时": "什么时候", "仲未": "还没", "仲有": "还有", "仲要": "还要", "但系": "但是",
+    "就系": "就是", "都系": "都是", "真系": "真是", "系咪": "是不是", "呢度": "这里",
+    **{"呢" + unit: "这" + unit for unit in "个件单款张次部对条份"},
+    "咩": "什么", "咁": "这么", "俾": "给",
+}  # fmt: skip
+_CANTONESE_SIGN = re.compile("[嘅咗嘢冇佢哋喺啲嚟睇揾攞噉𠮶啱畀唔]")
+_LONGEST_FIRST = sorted({**CANTONESE_OWN, **CANTONESE_SHARED}, key=len, reverse=True)
+_CANTONESE = re.compile("|".join(map(re.escape, _LONGEST_FIRST)) + "|唔(?=[\u4e00-\u9fff])")
+_CANTONESE_WORDS = {**CANTONESE_OWN, **CANTONESE_SHARED, "唔": "不"}
+
+
+def mandarin(text: str) -> str:
+    """Folded text with written Cantonese as Mandarin (CANTONESE_OWN, CANTONESE_SHARED).
+
+    >>> mandarin("我嘅订单点解仲未发货"), mandarin("收咗货但系唔啱size")
+    ('我的订单为什么还没发货', '收了货但是不对size')
+    >>> mandarin("重点解决 都系统问题"), mandarin("唔，好的")
+    ('重点解决 都系统问题', '唔，好的')
+    """
+    if not _CANTONESE_SIGN.search(text):
+        return text
+    return _CANTONESE.sub(lambda m: _CANTONESE_WORDS[m.group()], text)
 
 
 def fold(text: str) -> str:
@@ -108,6 +145,8 @@ def normalise(text: str) -> str:
     '退货的快递单号'
     >>> normalise("客服你好，客服电话多少？投诉客服")
     '客服电话多少 投诉客服'
+    >>> normalise("親，我嘅訂單點解仲未發貨？")
+    '我的订单为什么还没发货'
 
     Platform chat: order cards, masked values, client tags and a sentence pasted twice.
 
@@ -118,7 +157,7 @@ def normalise(text: str) -> str:
     ...           "京东快递(移动端) [数字x]号买的还没发货")
     '买的还没发货'
     """
-    text = _strip_chat(fold(text)).translate(_NOISE)
+    text = mandarin(_strip_chat(fold(text)).translate(_NOISE))
     text = _FILLER.sub(" ", text)
     text = _TYPO.sub(lambda m: TYPOS[m.group()], text)
     return _once(_PUNCT.sub(" ", text).strip())

@@ -22,6 +22,24 @@ def test_common_typos_are_fixed():
     assert normalise("推货运废险怎么赔") == "退货运费险怎么赔"
 
 
+@pytest.mark.parametrize(("cantonese", "mandarin"), [
+    ("親，我嘅訂單點解仲未發貨", "我的订单为什么还没发货"),
+    ("我嘅嘢壞咗 點樣退", "我的东西坏了 怎么退"),
+    ("冇收到貨", "没收到货"),
+    ("呢件衫唔啱 可唔可以換", "这件衫不对 可不可以换"),
+    ("你哋啲客服真係冇用", "你们的客服真是没用"),
+    ("快啲發貨啦 唔該", "快点发货啦"),
+])  # fmt: skip
+def test_written_cantonese_reads_as_mandarin(cantonese: str, mandarin: str):
+    assert normalise(cantonese) == mandarin
+
+
+@pytest.mark.parametrize("text", ["重点解决", "都系统出错了", "一点样品", "唔 好的", "点解"])
+def test_mandarin_sharing_cantonese_characters_is_left_alone(text: str):
+    """Phrases of shared characters are read as Cantonese only beside its own characters."""
+    assert normalise(text) == text
+
+
 def test_words_that_contain_a_filler_survive():
     assert normalise("亲戚送的礼盒") == "亲戚送的礼盒"
 

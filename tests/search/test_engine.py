@@ -29,6 +29,16 @@ def test_traditional_finds_what_simplified_finds(engine):
         assert _ids(engine.search(traditional)) == _ids(engine.search(simplified))
 
 
+def test_written_cantonese_finds_what_its_mandarin_finds(engine):
+    pairs = [
+        ("親，我嘅訂單點解仲未發貨", "我的订单为什么还没发货", "logistics-not-shipped"),
+        ("我嘅嘢壞咗 點樣退", "我的东西坏了 怎么退", "return-quality-problem"),
+    ]
+    for cantonese, mandarin, entry_id in pairs:
+        assert _ids(engine.search(cantonese)) == _ids(engine.search(mandarin))
+        assert _ids(engine.search(cantonese))[0] == entry_id
+
+
 def test_placeholder_laden_chat_finds_the_scenario(engine):
     message = (
         "在吗亲？？[图片][图片] 订单号：4028817736512 快递单号SF1402938475566 "
