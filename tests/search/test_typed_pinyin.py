@@ -37,23 +37,26 @@ def test_names_english_and_single_syllables_stay_as_typed(engine, message):
     assert engine.search(message).normalised == message
 
 
-def test_a_latin_word_the_knowledge_base_holds_stays_as_typed(seed_db, tmp_path):
-    """Once an entry says 订单在app里看, the typed app is that app, not 阿 or any sound."""
-    live = Engine(copy_db(seed_db, tmp_path), FakeEmbedder())
+def _add_phrasing(live: Engine, phrasing: str) -> None:
+    """An editor gives the invoice-request entry one more phrasing; the engine catches up."""
     entry = live.store.get_entry("invoice-request")
-    live.store.save_entry(replace(entry, questions=[*entry.questions, "发票在waibao里开吗"]),
-                          "editor", base_version=entry.version)  # fmt: skip
+    live.store.save_entry(replace(entry, questions=[*entry.questions, phrasing]), "editor",
+                          base_version=entry.version)  # fmt: skip
     live.refresh(wait=True)
+
+
+def test_a_latin_word_the_knowledge_base_holds_stays_as_typed(seed_db, tmp_path):
+    """Once an entry says 发票在waibao里开吗, the typed waibao is that name, not 外包."""
+    live = Engine(copy_db(seed_db, tmp_path), FakeEmbedder())
+    _add_phrasing(live, "发票在waibao里开吗")
     assert live.search("waibao fapiao").normalised == "waibao 发票"
     live.close()
 
 
 def test_a_word_an_edit_adds_is_read_at_once(seed_db, tmp_path):
+    """公章 is in no entry of the seed corpus; once an editor writes it, gongzhang reads so."""
     live = Engine(copy_db(seed_db, tmp_path), FakeEmbedder())
-    assert live.search("gongzhang fapiao").normalised == "gongzhang fapiao"  # 公章: no entry
-    entry = live.store.get_entry("invoice-request")
-    live.store.save_entry(replace(entry, questions=[*entry.questions, "发票能盖公章吗"]),
-                          "editor", base_version=entry.version)  # fmt: skip
-    live.refresh(wait=True)
+    assert live.search("gongzhang fapiao").normalised == "gongzhang fapiao"
+    _add_phrasing(live, "发票能盖公章吗")
     assert live.search("gongzhang fapiao").normalised == "公章发票"
     live.close()
