@@ -83,6 +83,9 @@ TYPOS = {
     "运废险": "运费险", "运费鲜": "运费险", "优惠卷": "优惠券", "地止": "地址", "冲话费": "充话费",
     "冲值": "充值", "发漂": "发票", "无里由": "无理由", "质量问提": "质量问题", "物留": "物流",
     "换贷": "换货", "订金": "定金", "密马": "密码", "帐号": "账号", "登陆": "登录", "签手": "签收",
+    # 券 is often read juàn and typed 卷; only where a coupon is meant (卷纸, 问卷 are words)
+    **{w + "卷": w + "券" for w in "代金 购物 抵用 兑换 满减 消费 现金 礼品 返 领".split()},
+    "卷码": "券码",
 }  # fmt: skip
 _TYPO = re.compile("|".join(map(re.escape, TYPOS)))
 # Written Cantonese (customers in Hong Kong and Guangdong), as folded (搵 -> 揾, 嗰 -> 𠮶): its

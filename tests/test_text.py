@@ -20,6 +20,8 @@ def test_chat_noise_is_removed():
 
 def test_common_typos_are_fixed():
     assert normalise("推货运废险怎么赔") == "退货运费险怎么赔"
+    assert normalise("退款没有返卷 兑换卷过期了") == "退款没有返券 兑换券过期了"
+    assert normalise("卷纸少了一卷 问卷") == "卷纸少了一卷 问卷"  # 卷 where no coupon is meant
 
 
 @pytest.mark.parametrize(("cantonese", "mandarin"), [
