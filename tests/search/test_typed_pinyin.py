@@ -19,6 +19,7 @@ from ..conftest import copy_db
     ("Fa Piao Tai Tou Kai Cuo Le", "发票抬头开错了", "invoice-reissue"),
     ("wo de kuaidi dao na le", "我的快递到哪了", "logistics-tracking"),
     ("yunfeixian zenme lipei", "运费险怎么理赔", "return-freight-insurance"),
+    ("xbox de fapiao zenme kai", "xbox 的发票怎么开", "invoice-request"),  # xbox spells nothing
 ])  # fmt: skip
 def test_pinyin_is_read_as_the_words_that_sound_so(engine, typed, meant, entry_id):
     result = engine.search(typed)
@@ -32,6 +33,8 @@ def test_pinyin_is_read_as_the_words_that_sound_so(engine, typed, meant, entry_i
     "iphone 屏幕碎了",  # no reading spells iphone
     "kai 发票",  # one syllable: as likely English (can, long) as pinyin
     "ok 好的",
+    "can you help me",  # English: its bare syllables (can = ca + n) are not read alone
+    "please refund my order",
 ])  # fmt: skip
 def test_names_english_and_single_syllables_stay_as_typed(engine, message):
     assert engine.search(message).normalised == message
