@@ -591,7 +591,8 @@ class Engine:
         method off spelt in this knowledge base's words (kb/search/typed_pinyin.py)."""
         norm = normalise(query)
         held = self.bm25.frequencies
-        if not typed_pinyin.candidates(norm, held):
+        runs = typed_pinyin.candidates(norm, held)
+        if not runs:
             return norm
         with self.lock:
             built = self._pinyin if self._pinyin[0] == self._generation else None
@@ -600,7 +601,7 @@ class Engine:
         if built is None:  # the first such message after an edit builds the lexicon, without
             # holding searches up: 0.1 s for 80k words (1.6 s the first time, spelling them)
             built = self._pinyin = (generation, typed_pinyin.lexicon(terms))
-        return typed_pinyin.read(norm, built[1], held)
+        return typed_pinyin.read(norm, runs, built[1])
 
     def _meant_vector(self, norm: str) -> np.ndarray:
         """The vector of a normalised message as meant: input-method typos put right first

@@ -142,14 +142,15 @@ def spelt(run: str, words: Mapping[str, tuple[int, str]]) -> str | None:
     return out if len(_CHINESE.sub("", out)) < len(out) - 1 else None
 
 
-def read(text: str, words: Mapping[str, tuple[int, str]], held: Mapping[str, int]) -> str:
-    """`text` with each pinyin run spelt in the knowledge base's words (see `spelt`).
+def read(text: str, runs: list[str], words: Mapping[str, tuple[int, str]]) -> str:
+    """`text` with each of its pinyin `runs` (`candidates`) spelt in the knowledge base's
+    words (see `spelt`).
 
     >>> words = lexicon({"发票": 3, "开": 2}, ["怎么"])
-    >>> read("fapiao zenme kai 急", words, {})
+    >>> read("fapiao zenme kai 急", candidates("fapiao zenme kai 急", {}), words)
     '发票怎么开 急'
     """
-    for run in candidates(text, held):
+    for run in runs:
         if said := spelt(run, words):
             whole = re.compile(rf"(?<![a-z]){re.escape(run)}(?![a-z])")
             text = whole.sub(said, text, count=1)
